@@ -1,0 +1,197 @@
+//! `spin up`: lock the app and serve it.
+
+use crate::paths;
+use anyhow::{Context, bail};
+use clap::Args;
+use spin_runtime::{Limits, RuntimeOptions, Server};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// spin.toml, a directory containing one, or a .wasm/.wat component [default: ./spin.toml]
+    #[arg(short = 'f', long = "from", alias = "file", value_name = "APP")]
+    from: Option<PathBuf>,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Runtime configuration file (key/value stores)
+    #[arg(long = "runtime-config-file", value_name = "FILE")]
+    runtime_config_file: Option<PathBuf>,
+    /// Directory for app state such as the default key/value store [default: .spin next to the app]
+    #[arg(long = "state-dir", value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Environment variable for every component (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+    env: Vec<(String, String)>,
+    /// Set a key in the default key/value store before serving (repeatable)
+    #[arg(long = "key-value", value_name = "KEY=VALUE", value_parser = key_value)]
+    key_values: Vec<(String, String)>,
+    /// Set an application variable (repeatable); beats SPIN_VARIABLE_<NAME>
+    #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = key_value)]
+    variables: Vec<(String, String)>,
+    /// Per-request time limit, e.g. 30s, 500ms, 2m
+    #[arg(long = "request-timeout", default_value = "30s", value_parser = duration)]
+    request_timeout: Duration,
+    /// Linear memory limit per instance, e.g. 512MiB
+    #[arg(long = "max-memory", default_value = "512MiB", value_parser = size)]
+    max_memory: u64,
+    /// Largest accepted request body, e.g. 100MiB
+    #[arg(long = "max-request-body", default_value = "100MiB", value_parser = size)]
+    max_request_body: u64,
+    /// Requests served at once; more get 503
+    #[arg(long = "max-concurrent-requests", default_value_t = 256)]
+    max_concurrent_requests: u32,
+    /// Cache directory for compiled components and downloads [default: ~/.cache/spin]
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.trim().len()),
+    );
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 30s or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s or m)")),
+    };
+    if secs <= 0.0 {
+        return Err("the duration must be positive".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 512MiB"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// What `-f` named, resolved on disk.
+enum Source {
+    Manifest(PathBuf),
+    Component(PathBuf),
+}
+
+fn resolve(from: Option<&Path>) -> anyhow::Result<Source> {
+    let path = from.unwrap_or(Path::new("spin.toml"));
+    if path.is_dir() {
+        let manifest = path.join("spin.toml");
+        if !manifest.is_file() {
+            bail!(
+                "{} contains no spin.toml\n  help: run `spin up -f <path/to/spin.toml>` or `spin new` to create an app",
+                path.display()
+            );
+        }
+        return Ok(Source::Manifest(manifest));
+    }
+    if !path.exists() {
+        if from.is_none() {
+            bail!(
+                "no spin.toml in the current directory\n  help: run `spin up -f <path/to/spin.toml>`, or `spin new` to create an app"
+            );
+        }
+        bail!("{} does not exist", path.display());
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("wasm") | Some("wat") => Ok(Source::Component(path.to_path_buf())),
+        _ => Ok(Source::Manifest(path.to_path_buf())),
+    }
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let cache = args.cache_dir.clone().unwrap_or_else(paths::cache_dir);
+    let (locked, app_dir) = match resolve(args.from.as_deref())? {
+        Source::Manifest(path) => {
+            let manifest = spin_registry::manifest::load(&path)?;
+            let options = spin_registry::lock::LockOptions {
+                download_cache: cache.join("wasm"),
+            };
+            let locked = spin_registry::lock::lock(&manifest, &path, &options)
+                .await
+                .context("cannot prepare the app")?;
+            (
+                locked,
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            )
+        }
+        Source::Component(path) => (
+            spin_registry::lock::lock_single_component(&path)?,
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        ),
+    };
+    let options = RuntimeOptions {
+        listen: args.listen,
+        state_dir: args.state_dir.unwrap_or_else(|| app_dir.join(".spin")),
+        runtime_config: args.runtime_config_file,
+        env: args.env,
+        key_values: args.key_values,
+        variables: args.variables,
+        limits: Limits {
+            request_timeout: args.request_timeout,
+            memory_bytes: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
+            max_request_body: args.max_request_body,
+            max_concurrent_requests: args.max_concurrent_requests,
+        },
+        compile_cache: Some(cache.join("compiled")),
+    };
+    let server = Server::start(&locked, options).await?;
+    print!("{}", server.banner());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    server.serve(shutdown_signal()).await?;
+    eprintln!("Shut down.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,480 @@
+//! Manifest → locked app: resolve component sources (local paths, or URLs downloaded and
+//! checked against their digest), expand file mounts into one flattened content
+//! reference per file, and record metadata exactly where Spin puts it.
+
+use crate::digest::Digest;
+use crate::locked::*;
+use crate::manifest::{AppManifest, ComponentSource, FileMount, HttpRoute};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why an app could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// A component's Wasm file is missing.
+    #[error("component `{component}`: source file {} does not exist\n  help: build the component first (`spin build`), or fix `source` in spin.toml", path.display())]
+    MissingSource {
+        /// Component id.
+        component: String,
+        /// Expected path.
+        path: PathBuf,
+    },
+    /// A file mount names nothing.
+    #[error(
+        "component `{component}`: file mount {pattern:?} matches no file or directory\n  help: create it, or fix the `files` entry in spin.toml"
+    )]
+    MissingFiles {
+        /// Component id.
+        component: String,
+        /// The pattern or source.
+        pattern: String,
+    },
+    /// A file mount reaches outside the app directory.
+    #[error("component `{component}`: file {} is outside the application directory\n  help: files must live under the directory of spin.toml", path.display())]
+    OutsideApp {
+        /// Component id.
+        component: String,
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// Downloading a URL source failed or its digest did not match.
+    #[error("component `{component}`: {message}")]
+    Download {
+        /// Component id.
+        component: String,
+        /// What happened.
+        message: String,
+    },
+    /// A source kind this tool cannot fetch.
+    #[error("component `{component}`: {message}")]
+    Unsupported {
+        /// Component id.
+        component: String,
+        /// What is unsupported and what to do.
+        message: String,
+    },
+    /// Reading a file failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Where downloaded URL sources are cached (content-addressed by digest).
+pub struct LockOptions {
+    /// Directory for downloaded Wasm, e.g. `~/.cache/spin/wasm`.
+    pub download_cache: PathBuf,
+}
+
+/// Lock a manifest that was read from `manifest_path`.
+pub async fn lock(
+    manifest: &AppManifest,
+    manifest_path: &Path,
+    options: &LockOptions,
+) -> Result<LockedApp, LockError> {
+    let manifest_path = absolute(manifest_path);
+    let root = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+
+    let mut components = Vec::new();
+    for (id, c) in &manifest.components {
+        let wasm = resolve_source(id, &c.source, &root, options).await?;
+        let digest = Digest::of_file(&wasm).map_err(|source| LockError::Io {
+            path: wasm.clone(),
+            source,
+        })?;
+        let mut metadata = Map::new();
+        put_str(&mut metadata, "description", &c.description);
+        put_list(
+            &mut metadata,
+            "allowed_outbound_hosts",
+            &c.allowed_outbound_hosts,
+        );
+        put_list(&mut metadata, "key_value_stores", &c.key_value_stores);
+        put_list(&mut metadata, "databases", &c.sqlite_databases);
+        put_list(&mut metadata, "ai_models", &c.ai_models);
+        if let Some(b) = &c.build {
+            let command = match b.commands.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            };
+            let mut build = Map::from_iter([("command".to_string(), command)]);
+            if let Some(w) = &b.workdir {
+                build.insert("workdir".into(), json!(w));
+            }
+            if !b.watch.is_empty() {
+                build.insert("watch".into(), json!(b.watch));
+            }
+            metadata.insert("build".into(), Value::Object(build));
+        }
+        components.push(LockedComponent {
+            id: id.clone(),
+            metadata,
+            source: LockedComponentSource {
+                content_type: "application/wasm".into(),
+                content: ContentRef {
+                    source: Some(file_url(&wasm)),
+                    inline: None,
+                    digest: Some(digest.to_string()),
+                },
+            },
+            dependencies: Map::new(),
+            env: c
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            files: expand_files(id, &c.files, &c.exclude_files, &root)?,
+            config: c
+                .variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            host_requirements: Map::new(),
+        });
+    }
+
+    let triggers = manifest
+        .http_triggers
+        .iter()
+        .map(|t| {
+            let route = match &t.route {
+                HttpRoute::Path(p) => json!(p),
+                HttpRoute::Private => json!({ "private": true }),
+            };
+            let mut config = Map::from_iter([
+                ("component".to_string(), json!(t.component)),
+                ("route".to_string(), route),
+            ]);
+            if let Some(e) = &t.executor {
+                config.insert("executor".into(), json!({ "type": e }));
+            }
+            LockedTrigger {
+                id: t.id.clone(),
+                trigger_type: "http".into(),
+                trigger_config: Value::Object(config),
+            }
+        })
+        .collect();
+
+    let mut metadata = Map::new();
+    put_str(&mut metadata, NAME_KEY, &manifest.name);
+    put_str(&mut metadata, VERSION_KEY, &manifest.version);
+    put_str(&mut metadata, "description", &manifest.description);
+    put_list(&mut metadata, "authors", &manifest.authors);
+    metadata.insert("origin".into(), json!(file_url(&manifest_path)));
+    let globals: Map<String, Value> = manifest
+        .trigger_global_configs
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
+        .collect();
+    let mut single = globals
+        .get("http")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    single.insert("type".into(), json!("http"));
+    metadata.insert("trigger".into(), Value::Object(single));
+    metadata.insert("triggers".into(), Value::Object(globals));
+
+    let variables = manifest
+        .variables
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                LockedVariable {
+                    description: v.description.clone(),
+                    default: v.default.clone(),
+                    secret: v.secret,
+                },
+            )
+        })
+        .collect();
+
+    Ok(LockedApp {
+        spin_lock_version: 1,
+        must_understand: Vec::new(),
+        metadata,
+        host_requirements: Map::new(),
+        variables,
+        triggers,
+        components,
+    })
+}
+
+fn put_str(map: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.is_empty() {
+        map.insert(key.into(), json!(value));
+    }
+}
+
+fn put_list(map: &mut Map<String, Value>, key: &str, value: &[String]) {
+    if !value.is_empty() {
+        map.insert(key.into(), json!(value));
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `file://` URL of an absolute path.
+pub fn file_url(path: &Path) -> String {
+    url::Url::from_file_path(absolute(path))
+        .map(String::from)
+        .unwrap_or_else(|_| format!("file://{}", path.display()))
+}
+
+async fn resolve_source(
+    id: &str,
+    source: &ComponentSource,
+    root: &Path,
+    options: &LockOptions,
+) -> Result<PathBuf, LockError> {
+    match source {
+        ComponentSource::Local(path) => {
+            let full = root.join(path);
+            if !full.is_file() {
+                return Err(LockError::MissingSource {
+                    component: id.into(),
+                    path: full,
+                });
+            }
+            Ok(full)
+        }
+        ComponentSource::Remote { url, digest } => download(id, url, digest, options).await,
+        ComponentSource::Registry {
+            package, version, ..
+        } => Err(LockError::Unsupported {
+            component: id.into(),
+            message: format!(
+                "package sources ({package}@{version}) from Wasm package registries are not supported\n  help: download the component and set `source` to its path, or use `{{ url, digest }}`"
+            ),
+        }),
+    }
+}
+
+/// Download `url` into the cache unless a file with `digest` is already there; the digest
+/// is checked while streaming and the file appears only once complete (temp + rename).
+async fn download(
+    id: &str,
+    url: &str,
+    digest: &Digest,
+    options: &LockOptions,
+) -> Result<PathBuf, LockError> {
+    use futures::StreamExt;
+    use std::io::Write;
+    let err = |message: String| LockError::Download {
+        component: id.into(),
+        message,
+    };
+    let dest = options.download_cache.join(digest.hex());
+    if dest.is_file() && Digest::of_file(&dest).ok().as_ref() == Some(digest) {
+        return Ok(dest);
+    }
+    std::fs::create_dir_all(&options.download_cache).map_err(|e| {
+        err(format!(
+            "cannot create cache {}: {e}",
+            options.download_cache.display()
+        ))
+    })?;
+    let response = reqwest::get(url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| {
+            err(format!(
+                "downloading {url} failed: {e}\n  help: check the URL and your network"
+            ))
+        })?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&options.download_cache)
+        .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
+    let mut hasher = Digest::hasher();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| err(format!("downloading {url} failed: {e}")))?;
+        sha2::Digest::update(&mut hasher, &chunk);
+        tmp.write_all(&chunk)
+            .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
+    }
+    let actual = Digest::from_hasher(hasher);
+    if &actual != digest {
+        return Err(err(format!(
+            "{url} has digest {actual}, but spin.toml expects {digest}\n  help: if the new content is trusted, update `digest` in spin.toml"
+        )));
+    }
+    tmp.persist(&dest)
+        .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
+    Ok(dest)
+}
+
+/// Expand `files` into one content reference per file, keyed by guest path.
+fn expand_files(
+    id: &str,
+    mounts: &[FileMount],
+    exclude: &[String],
+    root: &Path,
+) -> Result<Vec<ContentPath>, LockError> {
+    let exclude: Vec<glob::Pattern> = exclude
+        .iter()
+        .filter_map(|p| glob::Pattern::new(p).ok())
+        .collect();
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut by_guest_path: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for mount in mounts {
+        let (host, guest_base, pattern) = match mount {
+            FileMount::Pattern(p) => (root.join(p), format!("/{p}"), p.clone()),
+            FileMount::Placement {
+                source,
+                destination,
+            } => (root.join(source), destination.clone(), source.clone()),
+        };
+        let mut found = Vec::new();
+        if host.is_dir() {
+            walk(&host, &mut found).map_err(|source| LockError::Io {
+                path: host.clone(),
+                source,
+            })?;
+            for f in &found {
+                let rel = f.strip_prefix(&host).unwrap_or(f);
+                let guest = format!("{}/{}", guest_base.trim_end_matches('/'), slash(rel));
+                by_guest_path.insert(guest, f.clone());
+            }
+        } else if host.is_file() {
+            by_guest_path.insert(guest_base.clone(), host.clone());
+            found.push(host.clone());
+        } else if let (FileMount::Pattern(p), Ok(paths)) =
+            (mount, glob::glob(&host.to_string_lossy()))
+        {
+            for f in paths.flatten().filter(|f| f.is_file()) {
+                let rel = f.strip_prefix(root).unwrap_or(&f).to_path_buf();
+                by_guest_path.insert(format!("/{}", slash(&rel)), f.clone());
+                found.push(f);
+            }
+            let _ = p;
+        }
+        if found.is_empty() {
+            return Err(LockError::MissingFiles {
+                component: id.into(),
+                pattern,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for (guest, host) in by_guest_path {
+        let canonical = host.canonicalize().map_err(|source| LockError::Io {
+            path: host.clone(),
+            source,
+        })?;
+        if !canonical.starts_with(&canonical_root) {
+            return Err(LockError::OutsideApp {
+                component: id.into(),
+                path: host,
+            });
+        }
+        let rel = canonical
+            .strip_prefix(&canonical_root)
+            .unwrap_or(&canonical);
+        if exclude.iter().any(|p| p.matches_path(rel)) {
+            continue;
+        }
+        let digest = Digest::of_file(&canonical).map_err(|source| LockError::Io {
+            path: canonical.clone(),
+            source,
+        })?;
+        out.push(ContentPath {
+            content: ContentRef {
+                source: Some(file_url(&canonical)),
+                inline: None,
+                digest: Some(digest.to_string()),
+            },
+            path: guest,
+        });
+    }
+    Ok(out)
+}
+
+fn slash(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A one-component app for `spin up -f app.wasm`: the component serves every path (`/...`).
+pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
+    let wasm = absolute(wasm);
+    let stem = wasm
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let mut id: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while id.contains("--") {
+        id = id.replace("--", "-");
+    }
+    let id = id.trim_matches('-').to_string();
+    let id = if crate::template::is_kebab_id(&id) {
+        id
+    } else {
+        "component".to_string()
+    };
+    let digest = Digest::of_file(&wasm).map_err(|source| LockError::Io {
+        path: wasm.clone(),
+        source,
+    })?;
+    Ok(LockedApp {
+        spin_lock_version: 1,
+        must_understand: Vec::new(),
+        metadata: Map::from_iter([
+            (NAME_KEY.to_string(), json!(id)),
+            ("origin".to_string(), json!(file_url(&wasm))),
+            ("trigger".to_string(), json!({ "type": "http" })),
+            ("triggers".to_string(), json!({})),
+        ]),
+        host_requirements: Map::new(),
+        variables: BTreeMap::new(),
+        triggers: vec![LockedTrigger {
+            id: format!("{id}-http-trigger"),
+            trigger_type: "http".into(),
+            trigger_config: json!({ "component": id, "route": "/..." }),
+        }],
+        components: vec![LockedComponent {
+            id,
+            metadata: Map::new(),
+            source: LockedComponentSource {
+                content_type: "application/wasm".into(),
+                content: ContentRef {
+                    source: Some(file_url(&wasm)),
+                    inline: None,
+                    digest: Some(digest.to_string()),
+                },
+            },
+            dependencies: Map::new(),
+            env: BTreeMap::new(),
+            files: Vec::new(),
+            config: BTreeMap::new(),
+            host_requirements: Map::new(),
+        }],
+    })
+}

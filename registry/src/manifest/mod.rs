@@ -1,0 +1,59 @@
+//! `spin.toml`: parsing (v1 and v2), validation with located errors, normalization to v2.
+
+mod error;
+mod model;
+mod normalize;
+mod raw;
+
+pub use error::{Location, ManifestError, SourceText};
+pub use model::*;
+
+use std::path::Path;
+
+/// Read, parse and validate a manifest file.
+pub fn load(path: &Path) -> Result<AppManifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parse and validate manifest text; `path` is used in error locations.
+pub fn parse(path: &Path, text: &str) -> Result<AppManifest, ManifestError> {
+    let src = SourceText::new(path, text);
+    let probe: raw::VersionProbe =
+        toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;
+    let Some(version) = probe.spin_manifest_version else {
+        return Err(src.error(
+            &(0..0),
+            "missing `spin_manifest_version`",
+            "add `spin_manifest_version = 2` as the first line",
+        ));
+    };
+    match version.get_ref() {
+        toml::Value::Integer(2) => {
+            let raw = toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;
+            normalize::v2(&src, raw)
+        }
+        toml::Value::String(s) if s == "1" => {
+            let raw = toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V1_REFERENCE))?;
+            normalize::v1(&src, raw)
+        }
+        toml::Value::String(s) if s == "2" => Err(src.error(
+            &version.span(),
+            "`spin_manifest_version = \"2\"` is a string",
+            "write the version 2 as a number: `spin_manifest_version = 2`",
+        )),
+        toml::Value::Integer(1) => Err(src.error(
+            &version.span(),
+            "`spin_manifest_version = 1` is a number",
+            "version 1 manifests use a string: `spin_manifest_version = \"1\"` (or migrate to version 2)",
+        )),
+        other => Err(src.error(
+            &version.span(),
+            format!("unsupported `spin_manifest_version` {other}"),
+            "use `spin_manifest_version = 2`",
+        )),
+    }
+}

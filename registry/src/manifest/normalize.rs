@@ -1,0 +1,671 @@
+//! Raw manifest (v1 or v2) → validated [`AppManifest`]. Every check here reports the file,
+//! line and column of the offending value and says how to fix it.
+
+use super::error::{ManifestError, SourceText};
+use super::model::*;
+use super::raw::{self, StrOr};
+use crate::allowed_hosts::AllowedHost;
+use crate::template::{Template, is_kebab_id, is_snake_id};
+use indexmap::IndexMap;
+use std::collections::HashSet;
+use toml::Spanned;
+
+pub(super) const V2_REFERENCE: &str = "https://spinframework.dev/v3/manifest-reference";
+pub(super) const V1_REFERENCE: &str = "https://spinframework.dev/v2/manifest-reference-v1";
+
+type Result<T> = std::result::Result<T, ManifestError>;
+
+/// Validate and normalize a v2 manifest.
+pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
+    let application = raw.application.into_inner();
+    let name = non_empty_name(src, application.name)?;
+    if let Some(target) = application.targets.first() {
+        tracing::debug!("ignoring deployment targets such as {target}");
+    }
+    let mut trigger_global_configs = IndexMap::new();
+    for (kind, table) in application.trigger {
+        check_trigger_type(src, &kind)?;
+        if let Some(key) = table.keys().find(|k| k.as_str() != "base") {
+            return Err(src.error(
+                &kind.span(),
+                format!("unknown field `{key}` in [application.trigger.http]"),
+                "the only application-level HTTP setting is `base`; remove the others",
+            ));
+        }
+        trigger_global_configs.insert(kind.into_inner(), table);
+    }
+
+    let variables = variables(src, raw.variables)?;
+
+    let mut components = IndexMap::new();
+    for (id, component) in raw.component {
+        check_component_id(src, &id)?;
+        let c = component_v2(src, component.into_inner(), &variables)?;
+        components.insert(id.into_inner(), c);
+    }
+
+    let triggers = raw.trigger.http;
+    // Trigger ids first (inline component ids are derived from them), as Spin does.
+    let mut taken: HashSet<String> = triggers
+        .iter()
+        .filter_map(|t| t.get_ref().id.clone())
+        .collect();
+    let mut counter = 1;
+    let mut http_triggers = Vec::new();
+    let mut inline_counter = 1;
+    for trigger in triggers {
+        let span = trigger.span();
+        let t = trigger.into_inner();
+        let Some(spec) = t.component else {
+            return Err(src.error(
+                &span,
+                "this [[trigger.http]] has no `component`",
+                "add `component = \"<component-id>\"` naming a [component.<id>] table",
+            ));
+        };
+        let id = match t.id.filter(|id| !id.is_empty()) {
+            Some(id) => id,
+            None => {
+                let natural = match spec.get_ref() {
+                    StrOr::Str(component) => Some(format!("{component}-http-trigger")),
+                    StrOr::Other(_) => None,
+                };
+                match natural.filter(|n| !taken.contains(n)) {
+                    Some(n) => n,
+                    None => loop {
+                        let candidate = format!("http-trigger{counter}");
+                        counter += 1;
+                        if !taken.contains(&candidate) {
+                            break candidate;
+                        }
+                    },
+                }
+            }
+        };
+        taken.insert(id.clone());
+        let spec_span = spec.span();
+        let component = match spec.into_inner() {
+            StrOr::Str(reference) => {
+                if !components.contains_key(&reference) {
+                    let known: Vec<_> = components.keys().map(String::as_str).collect();
+                    return Err(src.error(
+                        &spec_span,
+                        format!("trigger refers to component `{reference}`, which is not defined"),
+                        format!(
+                            "add a [component.{reference}] table, or use one of: {}",
+                            if known.is_empty() {
+                                "(no components defined)".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ));
+                }
+                reference
+            }
+            StrOr::Other(inline) => {
+                let natural = format!("{id}-component");
+                let inline_id = if is_kebab_id(&natural) && !components.contains_key(&natural) {
+                    natural
+                } else {
+                    loop {
+                        let candidate = format!("inline-component{inline_counter}");
+                        inline_counter += 1;
+                        if !components.contains_key(&candidate) {
+                            break candidate;
+                        }
+                    }
+                };
+                let c = component_v2(src, *inline, &variables)?;
+                components.insert(inline_id.clone(), c);
+                inline_id
+            }
+        };
+        if let Some(components) = &t.components {
+            return Err(src.error(
+                &components.span(),
+                "trigger `components` (middleware) is not supported by this runtime",
+                "remove `components` from this trigger",
+            ));
+        }
+        http_triggers.push(HttpTrigger {
+            id,
+            component,
+            route: route(src, t.route)?,
+            executor: executor(src, t.executor)?,
+        });
+    }
+
+    let manifest = AppManifest {
+        name,
+        version: application.version,
+        description: application.description,
+        authors: application.authors,
+        trigger_global_configs,
+        variables,
+        http_triggers,
+        components,
+    };
+    Ok(manifest)
+}
+
+/// Validate and convert a v1 manifest to the v2 model, as Spin does.
+pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
+    let name = non_empty_name(src, raw.name)?;
+    let trigger = raw.trigger.into_inner();
+    if trigger.kind.get_ref() != "http" {
+        return Err(src.error(
+            &trigger.kind.span(),
+            format!("trigger type `{}` is not supported", trigger.kind.get_ref()),
+            "this runtime runs HTTP apps only; use `trigger = { type = \"http\" }`",
+        ));
+    }
+    let mut http_config = toml::Table::new();
+    if let Some(base) = trigger.base {
+        http_config.insert("base".into(), base.into());
+    }
+    let trigger_global_configs = IndexMap::from([("http".to_string(), http_config)]);
+    let variables = variables(src, raw.variables)?;
+
+    let mut components = IndexMap::new();
+    let mut http_triggers = Vec::new();
+    for component in raw.component {
+        let c = component.into_inner();
+        let id = {
+            let given = c.id.get_ref();
+            let fixed = if is_kebab_id(given) {
+                given.clone()
+            } else {
+                given.replace('_', "-").to_lowercase()
+            };
+            if !is_kebab_id(&fixed) {
+                return Err(src.error(
+                    &c.id.span(),
+                    format!("component id `{given}` is not valid"),
+                    "use lowercase letters, digits and single hyphens, starting with a letter (e.g. `hello-world`)",
+                ));
+            }
+            fixed
+        };
+        if components.contains_key(&id) {
+            return Err(src.error(
+                &c.id.span(),
+                format!("component id `{id}` is used twice"),
+                "give each [[component]] a unique id",
+            ));
+        }
+        let mut allowed = match &c.allowed_outbound_hosts {
+            Some(hosts) => outbound_hosts(src, hosts, &variables)?,
+            None => Vec::new(),
+        };
+        allowed.extend(convert_allowed_http_hosts(
+            src,
+            &c.allowed_http_hosts,
+            c.allowed_outbound_hosts.is_none(),
+        )?);
+        let trigger = c.trigger.into_inner();
+        http_triggers.push(HttpTrigger {
+            id: format!("trigger-{id}"),
+            component: id.clone(),
+            route: route(src, trigger.route)?,
+            executor: executor(src, trigger.executor)?,
+        });
+        let component = Component {
+            source: source(src, c.source)?,
+            description: c.description,
+            variables: component_variables(src, c.config, &variables)?,
+            environment: c.environment,
+            files: files(src, c.files)?,
+            exclude_files: exclude_files(src, c.exclude_files)?,
+            allowed_outbound_hosts: allowed,
+            key_value_stores: labels(src, c.key_value_stores, "key_value_stores")?,
+            sqlite_databases: labels(src, c.sqlite_databases, "sqlite_databases")?,
+            ai_models: c.ai_models,
+            build: build(src, c.build)?,
+        };
+        components.insert(id, component);
+    }
+    Ok(AppManifest {
+        name,
+        version: raw.version,
+        description: raw.description,
+        authors: raw.authors,
+        trigger_global_configs,
+        variables,
+        http_triggers,
+        components,
+    })
+}
+
+fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<String> {
+    if name.get_ref().trim().is_empty() {
+        return Err(src.error(
+            &name.span(),
+            "the application name is empty",
+            "give the application a name, e.g. `name = \"my-app\"`",
+        ));
+    }
+    Ok(name.into_inner())
+}
+
+fn check_trigger_type(src: &SourceText, kind: &Spanned<String>) -> Result<()> {
+    if kind.get_ref() != "http" {
+        return Err(src.error(
+            &kind.span(),
+            format!("trigger type `{}` is not supported", kind.get_ref()),
+            "this runtime runs HTTP apps only; use [[trigger.http]]",
+        ));
+    }
+    Ok(())
+}
+
+fn check_component_id(src: &SourceText, id: &Spanned<String>) -> Result<()> {
+    if !is_kebab_id(id.get_ref()) {
+        let suggestion = id.get_ref().replace('_', "-").to_lowercase();
+        return Err(src.error(
+            &id.span(),
+            format!("component id `{}` is not kebab-case", id.get_ref()),
+            format!(
+                "use lowercase letters, digits and single hyphens, starting with a letter{}",
+                if is_kebab_id(&suggestion) {
+                    format!(" (e.g. `{suggestion}`)")
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn variables(
+    src: &SourceText,
+    raw: IndexMap<Spanned<String>, Spanned<raw::Variable>>,
+) -> Result<IndexMap<String, Variable>> {
+    let mut out = IndexMap::new();
+    for (name, var) in raw {
+        if !is_snake_id(name.get_ref()) {
+            return Err(src.error(
+                &name.span(),
+                format!("variable name `{}` is not lower_snake_case", name.get_ref()),
+                "use lowercase letters, digits and single underscores, starting with a letter (e.g. `api_key`)",
+            ));
+        }
+        let span = var.span();
+        let v = var.into_inner();
+        if v.required == v.default.is_some() {
+            let message = if v.required {
+                format!(
+                    "variable `{}` is `required` and also has a `default`",
+                    name.get_ref()
+                )
+            } else {
+                format!(
+                    "variable `{}` has neither a `default` nor `required = true`",
+                    name.get_ref()
+                )
+            };
+            return Err(src.error(
+                &span,
+                message,
+                "give exactly one of `default = \"...\"` or `required = true`",
+            ));
+        }
+        out.insert(
+            name.into_inner(),
+            Variable {
+                description: v.description,
+                default: v.default,
+                required: v.required,
+                secret: v.secret,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn component_v2(
+    src: &SourceText,
+    c: raw::Component,
+    vars: &IndexMap<String, Variable>,
+) -> Result<Component> {
+    if let Some(deps) = &c.dependencies {
+        return Err(src.error(
+            &deps.span(),
+            "component `dependencies` are not supported by this runtime",
+            "compose the component ahead of time (e.g. with `wac plug`) and remove `dependencies`",
+        ));
+    }
+    if let Some(profile) = &c.profile {
+        return Err(src.error(
+            &profile.span(),
+            "component `profile` tables are not supported by this runtime",
+            "remove the `profile` table and set `source` directly",
+        ));
+    }
+    let mut allowed = outbound_hosts(src, &c.allowed_outbound_hosts, vars)?;
+    allowed.extend(convert_allowed_http_hosts(
+        src,
+        &c.allowed_http_hosts,
+        false,
+    )?);
+    Ok(Component {
+        source: source(src, c.source)?,
+        description: c.description,
+        variables: component_variables(src, c.variables, vars)?,
+        environment: c.environment,
+        files: files(src, c.files)?,
+        exclude_files: exclude_files(src, c.exclude_files)?,
+        allowed_outbound_hosts: allowed,
+        key_value_stores: labels(src, c.key_value_stores, "key_value_stores")?,
+        sqlite_databases: labels(src, c.sqlite_databases, "sqlite_databases")?,
+        ai_models: c.ai_models,
+        build: build(src, c.build)?,
+    })
+}
+
+fn source(src: &SourceText, raw: Spanned<StrOr<raw::SourceTable>>) -> Result<ComponentSource> {
+    let span = raw.span();
+    match raw.into_inner() {
+        StrOr::Str(path) if path.trim().is_empty() => Err(src.error(
+            &span,
+            "`source` is empty",
+            "set `source` to the path of the component's .wasm file, relative to spin.toml",
+        )),
+        StrOr::Str(path) => Ok(ComponentSource::Local(path)),
+        StrOr::Other(t) => match t {
+            raw::SourceTable { url: Some(url), digest: Some(digest), registry: None, package: None, version: None } => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(src.error(&span, format!("source url `{url}` is not an http(s) URL"), "use an `https://` URL"));
+                }
+                let digest = digest.parse().map_err(|e| src.error(&span, format!("{e}"), "copy the digest from `sha256sum` output, prefixed with `sha256:`"))?;
+                Ok(ComponentSource::Remote { url, digest })
+            }
+            raw::SourceTable { url: Some(_), digest: None, .. } => Err(src.error(
+                &span,
+                "a `source` with a `url` must also have a `digest`",
+                "add `digest = \"sha256:<hex>\"` so the download can be verified",
+            )),
+            raw::SourceTable { url: None, digest: None, registry, package: Some(package), version: Some(version) } => {
+                Ok(ComponentSource::Registry { registry, package, version })
+            }
+            _ => Err(src.error(
+                &span,
+                "`source` table must be `{ url, digest }` or `{ package, version[, registry] }`",
+                "use a path string, `{ url = \"https://...\", digest = \"sha256:...\" }`, or `{ package = \"ns:name\", version = \"1.0.0\" }`",
+            )),
+        },
+    }
+}
+
+fn component_variables(
+    src: &SourceText,
+    raw: IndexMap<Spanned<String>, Spanned<String>>,
+    vars: &IndexMap<String, Variable>,
+) -> Result<IndexMap<String, String>> {
+    let mut out = IndexMap::new();
+    for (name, value) in raw {
+        if !is_snake_id(name.get_ref()) {
+            return Err(src.error(
+                &name.span(),
+                format!(
+                    "component variable name `{}` is not lower_snake_case",
+                    name.get_ref()
+                ),
+                "use lowercase letters, digits and single underscores, starting with a letter",
+            ));
+        }
+        check_template(src, &value, vars)?;
+        out.insert(name.into_inner(), value.into_inner());
+    }
+    Ok(out)
+}
+
+/// Parse a template and check that it refers only to declared application variables.
+fn check_template(
+    src: &SourceText,
+    value: &Spanned<String>,
+    vars: &IndexMap<String, Variable>,
+) -> Result<Template> {
+    let template = Template::parse(value.get_ref()).map_err(|e| {
+        src.error(
+            &value.span(),
+            format!("invalid template: {e}"),
+            "write variable references as `{{ variable_name }}`",
+        )
+    })?;
+    if let Some(var) = template.variables().find(|v| !vars.contains_key(*v)) {
+        return Err(src.error(
+            &value.span(),
+            format!("`{{{{ {var} }}}}` refers to an application variable that is not declared"),
+            format!("declare it under [variables], e.g. `{var} = {{ default = \"...\" }}` or `{var} = {{ required = true }}`"),
+        ));
+    }
+    Ok(template)
+}
+
+fn outbound_hosts(
+    src: &SourceText,
+    raw: &[Spanned<String>],
+    vars: &IndexMap<String, Variable>,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for host in raw {
+        let template = check_template(src, host, vars)?;
+        if template.is_literal() {
+            AllowedHost::parse(host.get_ref()).map_err(|e| {
+                src.error(
+                    &host.span(),
+                    format!("invalid `allowed_outbound_hosts` entry: {e}"),
+                    "see https://spinframework.dev/v3/http-outbound#granting-http-permissions-to-components",
+                )
+            })?;
+        }
+        out.push(host.get_ref().clone());
+    }
+    Ok(out)
+}
+
+/// Spin's conversion of the deprecated `allowed_http_hosts` list.
+fn convert_allowed_http_hosts(
+    src: &SourceText,
+    raw: &[Spanned<String>],
+    allow_database_access: bool,
+) -> Result<Vec<String>> {
+    let mut out: Vec<String> = if allow_database_access {
+        ["redis://*:*", "mysql://*:*", "postgres://*:*"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    if raw.iter().any(|h| h.get_ref() == "insecure:allow-all") {
+        out.extend(["http://*:*", "https://*:*", "http://self"].map(String::from));
+        return Ok(out);
+    }
+    for host in raw {
+        let text = host.get_ref().trim();
+        let as_url = if text.contains("//") {
+            text.to_string()
+        } else {
+            format!("http://{text}")
+        };
+        let parsed = url::Url::parse(&as_url).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some() && u.path().len() <= 1
+        });
+        let Some(url) = parsed else {
+            return Err(src.error(
+                &host.span(),
+                format!("invalid `allowed_http_hosts` entry {text:?}"),
+                "use `host[:port]` here, or better, move to `allowed_outbound_hosts = [\"https://host\"]`",
+            ));
+        };
+        let host = url.host_str().unwrap_or_default();
+        if host == "self" {
+            out.push("http://self".into());
+            continue;
+        }
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        out.push(format!("http://{host}{port}"));
+        out.push(format!("https://{host}{port}"));
+    }
+    Ok(out)
+}
+
+fn files(src: &SourceText, raw: Vec<Spanned<StrOr<raw::Placement>>>) -> Result<Vec<FileMount>> {
+    let mut out = Vec::new();
+    for f in raw {
+        let span = f.span();
+        out.push(match f.into_inner() {
+            StrOr::Str(pattern) => {
+                if pattern == ".." || pattern.ends_with("/..") || pattern == "." || pattern.ends_with("/.") {
+                    return Err(src.error(
+                        &span,
+                        format!("file pattern {pattern:?} cannot end in `.` or `..`"),
+                        "to include a directory use `{ source = \"dir\", destination = \"/dir\" }` or a glob like \"dir/**/*\"",
+                    ));
+                }
+                if pattern.starts_with('/') {
+                    return Err(src.error(
+                        &span,
+                        format!("file pattern {pattern:?} is absolute"),
+                        "patterns are relative to the directory of spin.toml; remove the leading `/`",
+                    ));
+                }
+                if let Err(e) = glob::Pattern::new(&pattern) {
+                    return Err(src.error(&span, format!("invalid glob {pattern:?}: {e}"), "fix the glob syntax"));
+                }
+                FileMount::Pattern(pattern)
+            }
+            StrOr::Other(raw::Placement { source, destination }) => {
+                if !destination.starts_with('/') {
+                    return Err(src.error(
+                        &span,
+                        format!("file destination {destination:?} is not an absolute path"),
+                        format!("start the destination with `/`, e.g. \"/{}\"", destination.trim_start_matches("./")),
+                    ));
+                }
+                FileMount::Placement { source, destination }
+            }
+        });
+    }
+    Ok(out)
+}
+
+fn exclude_files(src: &SourceText, raw: Vec<Spanned<String>>) -> Result<Vec<String>> {
+    raw.into_iter()
+        .map(|p| match glob::Pattern::new(p.get_ref()) {
+            Ok(_) => Ok(p.into_inner()),
+            Err(e) => Err(src.error(
+                &p.span(),
+                format!("invalid exclude_files glob {:?}: {e}", p.get_ref()),
+                "fix the glob syntax",
+            )),
+        })
+        .collect()
+}
+
+fn labels(src: &SourceText, raw: Vec<Spanned<String>>, field: &str) -> Result<Vec<String>> {
+    raw.into_iter()
+        .map(|l| {
+            if is_kebab_id(l.get_ref()) || is_snake_id(l.get_ref()) {
+                Ok(l.into_inner())
+            } else {
+                Err(src.error(
+                    &l.span(),
+                    format!("`{field}` label {:?} is not kebab-case or snake_case", l.get_ref()),
+                    "use lowercase letters, digits and `-` or `_`, starting with a letter (e.g. \"default\")",
+                ))
+            }
+        })
+        .collect()
+}
+
+fn build(src: &SourceText, raw: Option<Spanned<raw::Build>>) -> Result<Option<BuildConfig>> {
+    let Some(b) = raw else { return Ok(None) };
+    let b = b.into_inner();
+    let span = b.command.span();
+    let commands = match b.command.into_inner() {
+        StrOr::Str(c) => vec![c],
+        StrOr::Other(list) => list,
+    };
+    if commands.is_empty() || commands.iter().any(|c| c.trim().is_empty()) {
+        return Err(src.error(
+            &span,
+            "build `command` is empty",
+            "give the command that builds the component, e.g. `command = \"make\"`",
+        ));
+    }
+    Ok(Some(BuildConfig {
+        commands,
+        workdir: b.workdir,
+        watch: b.watch,
+    }))
+}
+
+fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<HttpRoute> {
+    let span = raw.span();
+    match raw.into_inner() {
+        StrOr::Other(raw::PrivateRoute { private: true }) => Ok(HttpRoute::Private),
+        StrOr::Other(raw::PrivateRoute { private: false }) => Err(src.error(
+            &span,
+            "`route = { private = false }` is not meaningful",
+            "write a route pattern such as \"/hello\", or `{ private = true }`",
+        )),
+        StrOr::Str(route) => {
+            let path = if route.starts_with('/') {
+                route.clone()
+            } else {
+                format!("/{route}")
+            };
+            let segments: Vec<&str> = path.split('/').skip(1).collect();
+            for (i, seg) in segments.iter().enumerate() {
+                let last = i + 1 == segments.len();
+                if (*seg == "..." || *seg == "*") && !last {
+                    return Err(src.error(
+                        &span,
+                        format!("route {route:?} has a wildcard `{seg}` before its end"),
+                        "a wildcard may only be the last segment, as in \"/api/...\"",
+                    ));
+                }
+                if seg.len() > 1 && seg.contains("...") {
+                    return Err(src.error(
+                        &span,
+                        format!("route {route:?} has a malformed wildcard segment `{seg}`"),
+                        "write the wildcard as its own final segment: \"/prefix/...\"",
+                    ));
+                }
+                if *seg == ":" {
+                    return Err(src.error(
+                        &span,
+                        format!("route {route:?} has a `:` segment without a name"),
+                        "name the parameter, as in \"/users/:id\"",
+                    ));
+                }
+            }
+            if path.contains('?') || path.contains('#') {
+                return Err(src.error(
+                    &span,
+                    format!("route {route:?} contains a query or fragment"),
+                    "routes match paths only; remove `?...` or `#...`",
+                ));
+            }
+            Ok(HttpRoute::Path(route))
+        }
+    }
+}
+
+fn executor(src: &SourceText, raw: Option<Spanned<raw::Executor>>) -> Result<Option<String>> {
+    let Some(e) = raw else { return Ok(None) };
+    let span = e.span();
+    let e = e.into_inner();
+    if e.kind != "spin" {
+        return Err(src.error(
+            &span,
+            format!("executor type `{}` is not supported", e.kind),
+            "this runtime runs WASI HTTP components; remove `executor` or use `{ type = \"spin\" }`",
+        ));
+    }
+    let _ = (e.argv, e.entrypoint);
+    Ok(Some(e.kind))
+}

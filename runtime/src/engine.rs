@@ -1,0 +1,123 @@
+//! The one wasmtime `Engine` (pooling allocator, epoch interruption) and the compiled
+//! component cache that makes warm starts skip Cranelift.
+
+use anyhow::Context;
+use spin_registry::Digest;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; the granularity of request timeouts.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Resource limits applied to every request. Spin has none of these.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock limit for one request, including streaming the response body.
+    pub request_timeout: Duration,
+    /// Total linear memory one instance may use, in bytes.
+    pub memory_bytes: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_request_body: u64,
+    /// Requests served at once (instance pool size).
+    pub max_concurrent_requests: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            memory_bytes: 512 << 20,
+            max_request_body: 100 << 20,
+            max_concurrent_requests: 256,
+        }
+    }
+}
+
+/// Build the engine and start the thread that advances its epoch.
+pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    let slots = limits.max_concurrent_requests.max(1);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 16)
+        .total_memories(slots * 4)
+        .total_tables(slots * 8)
+        .max_memories_per_component(8)
+        .max_tables_per_component(16)
+        .max_core_instances_per_component(64)
+        .max_component_instance_size(1 << 20)
+        .max_core_instance_size(4 << 20)
+        .table_elements(100_000)
+        .max_memory_size(limits.memory_bytes);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("configuring the wasmtime engine")?;
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("starting the epoch thread")?;
+    Ok(engine)
+}
+
+fn engine_key(engine: &Engine) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Compile a component, or load its machine code from `cache_dir` when a previous run
+/// compiled the same bytes with a compatible engine.
+pub fn load_component(
+    engine: &Engine,
+    wasm: &Path,
+    digest: &Digest,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Component> {
+    let cached: Option<PathBuf> = cache_dir.map(|d| {
+        d.join(engine_key(engine))
+            .join(format!("{}.cwasm", digest.hex()))
+    });
+    if let Some(path) = cached.as_ref().filter(|p| p.is_file()) {
+        // SAFETY: the cache holds only artifacts this program serialized itself, keyed by
+        // the engine's compatibility hash and the source digest.
+        match unsafe { Component::deserialize_file(engine, path) } {
+            Ok(c) => return Ok(c),
+            Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", path.display()),
+        }
+    }
+    let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let component = Component::new(engine, &bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("{} is not a valid Wasm component", wasm.display()))?;
+    if let Some(path) = cached {
+        if let Err(e) = store_compiled(&component, &path) {
+            tracing::warn!(
+                "could not cache compiled component at {}: {e}",
+                path.display()
+            );
+        }
+    }
+    Ok(component)
+}
+
+fn store_compiled(component: &Component, path: &Path) -> anyhow::Result<()> {
+    let dir = path.parent().context("cache path has no parent")?;
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &component.serialize()?)?;
+    tmp.persist(path)?;
+    Ok(())
+}

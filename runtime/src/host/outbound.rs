@@ -1,0 +1,95 @@
+//! `wasi:http/outgoing-handler` with `allowed_outbound_hosts` enforced before anything
+//! leaves the host. A denied request gets `HTTP-request-denied`, and the log names the
+//! destination and the rule that would allow it. Relative URLs (no authority) are
+//! requests to the app itself and need a `self` rule.
+
+use crate::state::RequestState;
+use spin_registry::allowed_hosts::OutboundTarget;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi_http::p2::HttpResult;
+use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
+use wasmtime_wasi_http::{RequestOptions, WasiHttpView};
+
+/// The `wasi:http` version whose outgoing handler wasmtime-wasi-http defines; components
+/// importing any other 0.2.x version are linked to it by semver.
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
+
+fn scheme_name(scheme: &Option<Scheme>) -> String {
+    match scheme {
+        Some(Scheme::Http) => "http".into(),
+        Some(Scheme::Https) | None => "https".into(),
+        Some(Scheme::Other(s)) => s.to_ascii_lowercase(),
+    }
+}
+
+/// Apply the component's rules to an outgoing request, then hand it to wasmtime-wasi-http.
+fn policed_handle(
+    state: &mut RequestState,
+    request: Resource<HostOutgoingRequest>,
+    options: Option<Resource<RequestOptions>>,
+) -> HttpResult<Resource<HostFutureIncomingResponse>> {
+    let component = state.component.clone();
+    let id = &component.id;
+    let req = state.table.get_mut(&request)?;
+    let scheme = scheme_name(&req.scheme);
+    let denied = match req.authority.as_deref() {
+        None | Some("") => {
+            if component.allowed_hosts.allows_relative(&scheme) {
+                req.authority = Some(component.self_authority.clone());
+                req.scheme = Some(Scheme::Http);
+                None
+            } else {
+                Some(format!(
+                    "outbound request to the app itself (relative URL) denied: add \"{scheme}://self\" to allowed_outbound_hosts of component `{id}`"
+                ))
+            }
+        }
+        Some(authority) => {
+            let parsed: http::uri::Authority = authority
+                .parse()
+                .map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+            let target = OutboundTarget {
+                scheme,
+                host: parsed.host().to_ascii_lowercase(),
+                port: parsed.port_u16(),
+            };
+            match component.allowed_hosts.rule_for(&target) {
+                Some(rule) => {
+                    tracing::debug!(component = %id, "outbound {target} allowed by {rule}");
+                    None
+                }
+                None => Some(format!(
+                    "outbound request to {target} denied: add \"{}\" to allowed_outbound_hosts of component `{id}`",
+                    target.suggested_rule()
+                )),
+            }
+        }
+    };
+    if let Some(message) = denied {
+        tracing::warn!(component = %id, "{message}");
+        state.table.delete(request)?;
+        return Err(ErrorCode::HttpRequestDenied.into());
+    }
+    outgoing_handler::Host::handle(&mut state.http(), request, options)
+}
+
+/// Define the policed `wasi:http/outgoing-handler#handle`.
+pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> {
+    linker.instance(OUTGOING_HANDLER)?.func_wrap(
+        "handle",
+        |mut store: StoreContextMut<'_, RequestState>,
+         (request, options): (
+            Resource<HostOutgoingRequest>,
+            Option<Resource<RequestOptions>>,
+        )| {
+            match policed_handle(store.data_mut(), request, options) {
+                Ok(response) => Ok((Ok(response),)),
+                Err(e) => Ok((Err(e.downcast()?),)),
+            }
+        },
+    )?;
+    Ok(())
+}

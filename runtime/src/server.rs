@@ -1,0 +1,507 @@
+//! The HTTP trigger: accept connections (hyper), route, add Spin's request headers, run a
+//! fresh instance per request under the limits, and shut down gracefully.
+
+use crate::app::{LoadedApp, LoadedComponent, RuntimeOptions};
+use crate::state::{MemoryLimiter, RequestState};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use spin_registry::locked::LockedApp;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
+
+const WELL_KNOWN: &str = "/.well-known/spin/";
+
+/// A bound, loaded app, ready to serve.
+pub struct Server {
+    app: Arc<LoadedApp>,
+    listener: TcpListener,
+    local: SocketAddr,
+}
+
+impl Server {
+    /// Bind the listener, then load the app (so self requests know the real port).
+    pub async fn start(locked: &LockedApp, mut opts: RuntimeOptions) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(opts.listen).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e}\n  help: choose another address with --listen",
+                opts.listen
+            )
+        })?;
+        let local = listener.local_addr()?;
+        opts.listen = local;
+        let app = crate::app::load(locked, &opts).await?;
+        Ok(Self {
+            app: Arc::new(app),
+            listener,
+            local,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// `Serving http://…` and the route list, as Spin prints them.
+    pub fn banner(&self) -> String {
+        let base = format!("http://{}", self.local);
+        let mut out = format!("Serving {base}\nAvailable Routes:\n");
+        for r in self.app.router.routes() {
+            let (path, suffix) = match r.based.strip_suffix("/...") {
+                Some(prefix) => (prefix.to_string(), " (wildcard)"),
+                None if r.based.is_empty() => ("/".to_string(), ""),
+                None => (r.based.clone(), ""),
+            };
+            out.push_str(&format!("  {}: {base}{path}{suffix}\n", r.component));
+        }
+        let mut labels: Vec<&String> = self
+            .app
+            .components
+            .values()
+            .flat_map(|c| c.ctx.key_value_stores.iter())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        for label in labels {
+            if let Some(summary) = self.app.stores.summary(label) {
+                out.push_str(&format!("Key/value store `{label}`: {summary}\n"));
+            }
+        }
+        out
+    }
+
+    /// Serve until `shutdown` resolves, then stop accepting and let in-flight requests
+    /// finish (bounded by the request timeout).
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (stream, client) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!("accept failed: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let app = self.app.clone();
+                    let local = self.local;
+                    let service = hyper::service::service_fn(move |req| {
+                        let app = app.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(app, req, client, local).await) }
+                    });
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!("connection from {client}: {e}");
+                        }
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        drop(self.listener);
+        let grace = self.app.limits.request_timeout + std::time::Duration::from_secs(1);
+        tokio::select! {
+            _ = graceful.shutdown() => {}
+            _ = tokio::time::sleep(grace) => {
+                tracing::warn!("in-flight requests did not finish within {grace:?}; stopping anyway");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<HyperOutgoingBody> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(
+            Full::new(body.into())
+                .map_err(|e| match e {})
+                .boxed_unsync(),
+        )
+        .expect("static response parts are valid")
+}
+
+fn well_known(app: &LoadedApp, rest: &str) -> Response<HyperOutgoingBody> {
+    match rest {
+        "health" => text(StatusCode::OK, "OK"),
+        "info" => {
+            let mut info = serde_json::Map::new();
+            info.insert("name".into(), app.name.clone().into());
+            if let Some(v) = &app.version {
+                info.insert("version".into(), v.clone().into());
+            }
+            if let Some(d) = &app.oci_digest {
+                info.insert("oci_image_digest".into(), d.clone().into());
+            }
+            let mut resp = text(
+                StatusCode::OK,
+                serde_json::to_vec(&info).unwrap_or_default(),
+            );
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        _ => text(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn handle(
+    app: Arc<LoadedApp>,
+    mut req: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<HyperOutgoingBody> {
+    let path = req.uri().path().to_string();
+    if let Some(rest) = path.strip_prefix(WELL_KNOWN) {
+        return well_known(&app, rest);
+    }
+    let Some(m) = app.router.route(&path) else {
+        return text(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let limit = app.limits.max_request_body;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        tracing::warn!(
+            "request body of {} bytes refused: the limit is {limit} (413)",
+            declared.unwrap_or_default()
+        );
+        return text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than {limit} bytes"),
+        );
+    }
+    let component = app.components[&m.route.component].clone();
+
+    // Spin's request headers; client-sent `spin-*` headers are dropped so none can be forged.
+    if !req.headers().contains_key(header::HOST) {
+        if let Ok(v) = HeaderValue::from_str(&local.to_string()) {
+            req.headers_mut().insert(header::HOST, v);
+        }
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    let headers = req.headers_mut();
+    let forged: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for k in forged {
+        headers.remove(k);
+    }
+    let mut set = |name: String, value: &str| {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            headers.insert(n, v);
+        }
+    };
+    set(
+        "spin-full-url".into(),
+        &format!("http://{host}{path_and_query}"),
+    );
+    set("spin-path-info".into(), &m.path_info);
+    set("spin-matched-route".into(), &m.route.based);
+    set("spin-base-path".into(), "/");
+    set("spin-raw-component-route".into(), &m.route.raw);
+    set("spin-component-route".into(), m.route.raw_prefix());
+    set("spin-client-addr".into(), &client.to_string());
+    for (name, value) in &m.params {
+        set(
+            format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        );
+    }
+
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| LimitedBody {
+        inner: body,
+        remaining: limit,
+        limit,
+        exceeded: exceeded.clone(),
+    });
+    run_component(&app, component, req, exceeded).await
+}
+
+/// The request body as the guest sees it: fails with `HTTP-request-body-size` past the limit.
+struct LimitedBody {
+    inner: Incoming,
+    remaining: u64,
+    limit: u64,
+    exceeded: Arc<AtomicBool>,
+}
+
+impl Body for LimitedBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if len > self.remaining {
+                    self.exceeded.store(true, Ordering::SeqCst);
+                    return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(
+                        Some(self.limit),
+                    ))));
+                }
+                self.remaining -= len;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            other => other.map(|_| None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn new_store(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    deadline: Instant,
+) -> anyhow::Result<Store<RequestState>> {
+    let ctx = &component.ctx;
+    let mut wasi = WasiCtx::builder();
+    wasi.envs(&ctx.env).inherit_stdout().inherit_stderr();
+    if let Some(dir) = &ctx.files_dir {
+        wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)?;
+    }
+    let state = RequestState {
+        table: ResourceTable::new(),
+        wasi: wasi.build(),
+        http: WasiHttpCtx::new(),
+        component: ctx.clone(),
+        stores: app.stores.clone(),
+        open_stores: 0,
+        limiter: MemoryLimiter::new(app.limits.memory_bytes),
+    };
+    let mut store = Store::new(&app.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    Ok(store)
+}
+
+/// Why a guest produced no response.
+struct GuestFailure {
+    memory_limit_hit: bool,
+    error: wasmtime::Error,
+}
+
+fn failure_response(
+    app: &LoadedApp,
+    id: &str,
+    failure: GuestFailure,
+) -> Response<HyperOutgoingBody> {
+    let GuestFailure {
+        memory_limit_hit,
+        error,
+    } = failure;
+    if error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        tracing::warn!("component `{id}`: too many concurrent requests ({error}); answering 503");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: too many concurrent requests",
+        );
+    }
+    if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return timeout_response(app, id);
+    }
+    if memory_limit_hit {
+        tracing::error!(
+            "component `{id}` exceeded the memory limit of {} MiB: {error:?}",
+            app.limits.memory_bytes >> 20
+        );
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error: memory limit exceeded",
+        );
+    }
+    tracing::error!("component `{id}` trapped: {error:?}");
+    text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+fn timeout_response(app: &LoadedApp, id: &str) -> Response<HyperOutgoingBody> {
+    tracing::error!(
+        "component `{id}` exceeded the request timeout of {:?} and was stopped",
+        app.limits.request_timeout
+    );
+    text(
+        StatusCode::GATEWAY_TIMEOUT,
+        "Gateway Timeout: the component took too long",
+    )
+}
+
+fn body_too_large(app: &LoadedApp, id: &str) -> Response<HyperOutgoingBody> {
+    let limit = app.limits.max_request_body;
+    tracing::warn!("component `{id}`: request body exceeded {limit} bytes (413)");
+    text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body larger than {limit} bytes"),
+    )
+}
+
+async fn run_component(
+    app: &LoadedApp,
+    component: Arc<LoadedComponent>,
+    req: Request<LimitedBody>,
+    exceeded: Arc<AtomicBool>,
+) -> Response<HyperOutgoingBody> {
+    let id = component.ctx.id.clone();
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let mut store = match new_store(app, &component, deadline) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("component `{id}`: cannot prepare the request: {e:?}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        }
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let resources = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .and_then(|r| Ok((r, store.data_mut().http().new_response_outparam(tx)?)));
+    let (request, outparam) = match resources {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!("component `{id}`: bad request: {e}");
+            return text(StatusCode::BAD_REQUEST, "Bad Request");
+        }
+    };
+    let pre = component.pre.clone();
+    let mut task = tokio::spawn(async move {
+        let result = async {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, outparam)
+                .await
+        }
+        .await;
+        result.map_err(|error| GuestFailure {
+            memory_limit_hit: store.data().limiter.hit,
+            error,
+        })
+    });
+
+    match tokio::time::timeout_at(deadline.into(), rx).await {
+        Err(_elapsed) => {
+            task.abort();
+            timeout_response(app, &id)
+        }
+        Ok(Ok(Ok(response))) => {
+            if exceeded.load(Ordering::SeqCst) {
+                task.abort();
+                return body_too_large(app, &id);
+            }
+            // The guest may keep writing the body; watch the rest of its run.
+            let limits = app.limits.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout_at(deadline.into(), &mut task).await {
+                    Err(_) => {
+                        task.abort();
+                        tracing::error!(
+                            "component `{id}` exceeded the request timeout of {:?} while streaming its response; stopped",
+                            limits.request_timeout
+                        );
+                    }
+                    Ok(Ok(Err(f))) => {
+                        tracing::error!("component `{id}` failed after responding: {:?}", f.error)
+                    }
+                    Ok(Err(join)) if join.is_panic() => {
+                        tracing::error!("component `{id}` task panicked")
+                    }
+                    _ => {}
+                }
+            });
+            response.map(|b| b.boxed_unsync())
+        }
+        Ok(Ok(Err(code))) => {
+            if exceeded.load(Ordering::SeqCst) {
+                return body_too_large(app, &id);
+            }
+            tracing::error!("component `{id}` answered with error {code:?}");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+        Ok(Err(_no_response)) => {
+            let outcome = tokio::time::timeout_at(deadline.into(), &mut task).await;
+            if exceeded.load(Ordering::SeqCst) {
+                task.abort();
+                return body_too_large(app, &id);
+            }
+            match outcome {
+                Err(_) => {
+                    task.abort();
+                    timeout_response(app, &id)
+                }
+                Ok(Ok(Err(failure))) => failure_response(app, &id, failure),
+                Ok(Ok(Ok(()))) => {
+                    tracing::error!("component `{id}` returned without setting a response");
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                }
+                Ok(Err(join)) => {
+                    tracing::error!("component `{id}` task failed: {join}");
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                }
+            }
+        }
+    }
+}
