@@ -628,7 +628,7 @@ fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<Htt
                         "a wildcard may only be the last segment, as in \"/api/...\"",
                     ));
                 }
-                if seg.len() > 1 && seg.contains("...") {
+                if *seg != "..." && seg.contains("...") {
                     return Err(src.error(
                         &span,
                         format!("route {route:?} has a malformed wildcard segment `{seg}`"),
