@@ -37,13 +37,15 @@ fn policed_handle(
     let scheme = scheme_name(&req.scheme);
     let denied = match req.authority.as_deref() {
         None | Some("") => {
-            if component.allowed_hosts.allows_relative(&scheme) {
+            // A relative URL reaches the app itself over plain HTTP, whatever scheme it names.
+            let hosts = &component.allowed_hosts;
+            if hosts.allows_relative("http") || hosts.allows_relative("https") {
                 req.authority = Some(component.self_authority.clone());
                 req.scheme = Some(Scheme::Http);
                 None
             } else {
                 Some(format!(
-                    "outbound request to the app itself (relative URL) denied: add \"{scheme}://self\" to allowed_outbound_hosts of component `{id}`"
+                    "outbound request to the app itself (relative URL) denied: add \"http://self\" to allowed_outbound_hosts of component `{id}`"
                 ))
             }
         }

@@ -7,11 +7,12 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /keys               the default store's keys, sorted, one per line
   /store/<label>      open a store by label: "ok" or the error name
   /var/<name>         a component variable
+  /redis              call an interface the runtime does not provide (must trap)
 """
 
 import re
 
-from spin_sdk import http, key_value, variables
+from spin_sdk import http, key_value, redis, variables
 from spin_sdk.http import Request, Response
 from spin_sdk.wit.types import Err
 
@@ -35,6 +36,9 @@ class IncomingHandler(http.IncomingHandler):
         try:
             if command == "hello":
                 return text(200, "Hello from Python!\n")
+            if command == "redis":
+                redis.open("redis://127.0.0.1:1")
+                return text(200, "unreachable: redis is not provided")
             if command == "var":
                 return text(200, variables.get(arg))
             if command == "store":

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Rebuild the committed test components (WAT and C) in tests/guests/components/.
+# Needs: wasm-tools 1.240.0 and wit-bindgen-cli 0.46.0 (cargo install --locked ...),
+# Debian's clang, lld, wasi-libc and libclang-rt-dev-wasm32, and the reactor adapter
+# from the crates.io crate wasi-preview1-component-adapter-provider 48.0.8.
+# The Python and JavaScript guests are not committed; tests/setup.sh builds them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+out=components
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+adapter=${WASI_ADAPTER:-$(ls ~/.cargo/registry/src/*/wasi-preview1-component-adapter-provider-48.0.8/artefacts/wasi_snapshot_preview1.reactor.wasm 2>/dev/null | head -n1)}
+if [ -z "$adapter" ]; then
+  echo "fetching wasi-preview1-component-adapter-provider 48.0.8 for the reactor adapter" >&2
+  mkdir -p "$tmp/fetch/src" && echo 'fn main(){}' > "$tmp/fetch/src/main.rs"
+  printf '[package]\nname="f"\nversion="0.0.0"\nedition="2021"\n[dependencies]\nwasi-preview1-component-adapter-provider="=48.0.8"\n' > "$tmp/fetch/Cargo.toml"
+  (cd "$tmp/fetch" && cargo fetch -q)
+  adapter=$(ls ~/.cargo/registry/src/*/wasi-preview1-component-adapter-provider-48.0.8/artefacts/wasi_snapshot_preview1.reactor.wasm | head -n1)
+fi
+
+for w in wat/*.wat; do
+  name=$(basename "$w" .wat)
+  wasm-tools component embed wit --world hello "$w" -o "$tmp/$name.core.wasm"
+  wasm-tools component new "$tmp/$name.core.wasm" -o "$out/$name.wasm"
+  echo "built $out/$name.wasm"
+done
+
+wit-bindgen c wit --world testbed --out-dir "$tmp/gen" >/dev/null
+clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen" \
+  c/testbed.c "$tmp/gen/testbed.c" "$tmp/gen/testbed_component_type.o" -o "$tmp/testbed.core.wasm"
+wasm-tools component new "$tmp/testbed.core.wasm" --adapt wasi_snapshot_preview1="$adapter" -o "$out/testbed.wasm"
+echo "built $out/testbed.wasm"
