@@ -12,13 +12,19 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `spin` binary of the same build profile as this test.
 pub fn spin_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
     let bin = profile_dir.join("spin");
     assert!(
         bin.is_file(),
@@ -35,14 +41,18 @@ pub fn test_cache() -> PathBuf {
 
 /// A committed test component (`tests/guests/components/<name>.wasm`).
 pub fn component(name: &str) -> PathBuf {
-    let p = repo_root().join("tests/guests/components").join(format!("{name}.wasm"));
+    let p = repo_root()
+        .join("tests/guests/components")
+        .join(format!("{name}.wasm"));
     assert!(p.is_file(), "missing committed component {}", p.display());
     p
 }
 
 /// A component built by `tests/setup.sh` (`tests/guests/build/<name>.wasm`).
 pub fn built_component(name: &str) -> PathBuf {
-    let p = repo_root().join("tests/guests/build").join(format!("{name}.wasm"));
+    let p = repo_root()
+        .join("tests/guests/build")
+        .join(format!("{name}.wasm"));
     assert!(
         p.is_file(),
         "{} is missing: run tests/setup.sh to build the Python and JavaScript guests",
@@ -116,8 +126,14 @@ pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> R
         })
         .collect();
     let mut body = Vec::new();
-    resp.into_reader().read_to_end(&mut body).expect("read body");
-    Resp { status, headers, body }
+    resp.into_reader()
+        .read_to_end(&mut body)
+        .expect("read body");
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// A running `spin up`.
@@ -164,7 +180,9 @@ impl Spin {
                     if n == 0 {
                         break;
                     }
-                    sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
                 }
             });
         }
@@ -200,7 +218,12 @@ impl Spin {
         // The banner is written in one go; let the reader drain the rest of it.
         std::thread::sleep(Duration::from_millis(50));
         let banner = stdout.lock().unwrap().clone();
-        Ok(Self { child, base, stderr, banner })
+        Ok(Self {
+            child,
+            base,
+            stderr,
+            banner,
+        })
     }
 
     /// `base + path`.
@@ -333,7 +356,16 @@ impl Redis {
             .unwrap()
             .port();
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -474,7 +474,11 @@ void exports_wasi_http_incoming_handler_handle(exports_wasi_http_incoming_handle
   } else if (strcmp(route, "status") == 0) {
     respond_text(out, (uint16_t)atoi(arg), "");
   } else {
-    respond_text(out, 404, "no such test route");
+    // Name the component (its WHO variable) so routing tests can tell who answered.
+    char text[512];
+    const char *who = getenv("WHO");
+    snprintf(text, sizeof text, "no such test route /%s (WHO=%s)", route, who ? who : "");
+    respond_text(out, 404, text);
   }
   free(path);
   free(full);
