@@ -346,9 +346,10 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
         let allowed_hosts = AllowedHosts::parse(&hosts).map_err(|e| {
             anyhow::anyhow!("component `{id}`: invalid allowed_outbound_hosts: {e}")
         })?;
-        let mut env: Vec<(String, String)> =
-            c.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        // `-e` beats the manifest's `environment`.
+        let mut env = c.env.clone();
         env.extend(opts.env.iter().cloned());
+        let env: Vec<(String, String)> = env.into_iter().collect();
         let files_dir = match &files_root {
             Some(root) if !c.files.is_empty() => {
                 let dir = root.path().join(id);

@@ -16,9 +16,16 @@ fn err(e: redis::RedisError) -> KvError {
 
 impl RedisStore {
     /// Connect to `url` (`redis://host:port[/db]`).
+    /// Fails within seconds when the server cannot be reached at start-up; later
+    /// disconnects are retried by the connection manager.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_max_delay(500)
+            .set_connection_timeout(std::time::Duration::from_secs(3))
+            .set_response_timeout(std::time::Duration::from_secs(10));
+        let conn = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self { conn })
     }
 

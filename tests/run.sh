@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: prerequisites, build, then every test (unit and end to end).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/tests/setup.sh"
+cargo build --workspace --all-targets
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+  cargo test --workspace --doc
+else
+  cargo test --workspace --no-fail-fast
+fi

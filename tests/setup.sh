@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Prepare what the test suite needs on a fresh machine; idempotent and cached.
+#  - Debian packages the tests run for real: redis-server.
+#  - The Python guest (spin-sdk 3.4.1 + componentize-py 0.17.2, pinned in
+#    tests/guests/python/requirements.txt) and the JavaScript guest
+#    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
+#    built into tests/guests/build/ and rebuilt only when their sources or pins change.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+guests="$root/tests/guests"
+cache="${SPIN_TEST_CACHE:-$HOME/.cache/spin-tests}"
+mkdir -p "$cache" "$guests/build"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Hash of the given files plus an extra string; used as the build stamp.
+stamp_of() {
+  local extra=$1; shift
+  { printf '%s\n' "$extra"; cat "$@"; } | sha256sum | cut -d' ' -f1
+}
+
+build_python() {
+  local dir="$guests/python" out="$guests/build/python.wasm"
+  local stamp
+  stamp=$(stamp_of "python-guest-v1" "$dir/app.py" "$dir/requirements.txt")
+  if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  local venv="$cache/py-$(stamp_of venv "$dir/requirements.txt" | cut -c1-16)"
+  if [ ! -x "$venv/bin/componentize-py" ]; then
+    log "creating the Python guest toolchain in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$dir/requirements.txt"
+  fi
+  log "building the Python guest"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
+    componentize-py -w spin-http componentize app -o "$tmp/python.wasm" >/dev/null)
+  mv "$tmp/python.wasm" "$out"
+  rmdir "$tmp"
+  echo "$stamp" > "$out.stamp"
+}
+
+build_js() {
+  local dir="$guests/js" out="$guests/build/js.wasm"
+  local stamp
+  stamp=$(stamp_of "js-guest-v1" "$dir/package.json" "$dir/package-lock.json" "$dir/build.mjs" "$dir/src/index.js" "$dir/wit/spin.wit")
+  if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  log "building the JavaScript guest"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs \
+    && npx --no-install j2w -i build/bundle.js -o "$out.tmp" >/dev/null)
+  mv "$out.tmp" "$out"
+  echo "$stamp" > "$out.stamp"
+}
+
+apt_install redis-server
+build_python
+build_js
+log "test prerequisites ready"
