@@ -102,13 +102,13 @@ pub fn load_component(
     let component = Component::new(engine, &bytes)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("{} is not a valid Wasm component", wasm.display()))?;
-    if let Some(path) = cached {
-        if let Err(e) = store_compiled(&component, &path) {
-            tracing::warn!(
-                "could not cache compiled component at {}: {e}",
-                path.display()
-            );
-        }
+    if let Some(path) = cached
+        && let Err(e) = store_compiled(&component, &path)
+    {
+        tracing::warn!(
+            "could not cache compiled component at {}: {e}",
+            path.display()
+        );
     }
     Ok(component)
 }

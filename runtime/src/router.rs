@@ -130,7 +130,7 @@ impl Router {
     pub fn route(&self, path: &str) -> Option<RouteMatch<'_>> {
         let trailing_slash = path.len() > 1 && path.ends_with('/');
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let mut best: Option<(&Route, Vec<(String, String)>, usize)> = None;
+        let mut best: Option<RouteMatch<'_>> = None;
         for route in &self.routes {
             let n = route.segments.len();
             if parts.len() < n || (!route.wildcard && parts.len() != n) {
@@ -153,13 +153,18 @@ impl Router {
             }
             let better = match &best {
                 None => true,
-                Some((b, _, _)) => rank_key(route).cmp(&rank_key(b)) == Ordering::Greater,
+                Some(b) => rank_key(route).cmp(&rank_key(b.route)) == Ordering::Greater,
             };
             if better {
-                best = Some((route, params, n));
+                best = Some(RouteMatch {
+                    route,
+                    params,
+                    path_info: String::new(),
+                });
             }
         }
-        let (route, params, n) = best?;
+        let RouteMatch { route, params, .. } = best?;
+        let n = route.segments.len();
         let path_info = if route.wildcard {
             let rest = parts[n..].join("/");
             match (rest.is_empty(), trailing_slash) {

@@ -204,10 +204,10 @@ async fn handle(
     let component = app.components[&m.route.component].clone();
 
     // Spin's request headers; client-sent `spin-*` headers are dropped so none can be forged.
-    if !req.headers().contains_key(header::HOST) {
-        if let Ok(v) = HeaderValue::from_str(&local.to_string()) {
-            req.headers_mut().insert(header::HOST, v);
-        }
+    if !req.headers().contains_key(header::HOST)
+        && let Ok(v) = HeaderValue::from_str(&local.to_string())
+    {
+        req.headers_mut().insert(header::HOST, v);
     }
     let host = req
         .headers()

@@ -32,3 +32,7 @@ clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen" \
   c/testbed.c "$tmp/gen/testbed.c" "$tmp/gen/testbed_component_type.o" -o "$tmp/testbed.core.wasm"
 wasm-tools component new "$tmp/testbed.core.wasm" --adapt wasi_snapshot_preview1="$adapter" -o "$out/testbed.wasm"
 echo "built $out/testbed.wasm"
+
+# The hello component in the component text format, for `spin up -f file.wat`.
+wasm-tools print "$out/hello.wasm" > "$out/hello.component.wat"
+echo "built $out/hello.component.wat"

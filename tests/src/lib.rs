@@ -202,10 +202,10 @@ impl Spin {
         let deadline = Instant::now() + Duration::from_secs(180);
         let base = loop {
             let out = stdout.lock().unwrap().clone();
-            if let Some(line) = out.lines().find(|l| l.starts_with("Serving ")) {
-                if out.contains("Available Routes") {
-                    break line.trim_start_matches("Serving ").trim().to_string();
-                }
+            if let Some(line) = out.lines().find(|l| l.starts_with("Serving "))
+                && out.contains("Available Routes")
+            {
+                break line.trim_start_matches("Serving ").trim().to_string();
             }
             if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
                 let _ = child.kill();
@@ -316,10 +316,10 @@ fn serve_one(stream: TcpStream, hits: &AtomicUsize) {
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                content_length = v.trim().parse().unwrap_or(0);
-            }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            content_length = v.trim().parse().unwrap_or(0);
         }
     }
     let mut body = vec![0u8; content_length];
