@@ -7,6 +7,10 @@ mod commands;
 mod paths;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc: glibc malloc's arena locks showed up as futex contention under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 #[derive(Parser)]

@@ -85,10 +85,6 @@ pub async fn lock(
     let mut components = Vec::new();
     for (id, c) in &manifest.components {
         let wasm = resolve_source(id, &c.source, &root, options).await?;
-        let digest = Digest::of_file(&wasm).map_err(|source| LockError::Io {
-            path: wasm.clone(),
-            source,
-        })?;
         let mut metadata = Map::new();
         put_str(&mut metadata, "description", &c.description);
         put_list(
@@ -116,14 +112,7 @@ pub async fn lock(
         components.push(LockedComponent {
             id: id.clone(),
             metadata,
-            source: LockedComponentSource {
-                content_type: "application/wasm".into(),
-                content: ContentRef {
-                    source: Some(file_url(&wasm)),
-                    inline: None,
-                    digest: Some(digest.to_string()),
-                },
-            },
+            source: wasm_source(&wasm)?,
             dependencies: Map::new(),
             env: c
                 .environment
@@ -206,6 +195,22 @@ pub async fn lock(
         variables,
         triggers,
         components,
+    })
+}
+
+/// A local Wasm file as a locked component source, with its digest.
+fn wasm_source(wasm: &Path) -> Result<LockedComponentSource, LockError> {
+    let digest = Digest::of_file(wasm).map_err(|source| LockError::Io {
+        path: wasm.to_path_buf(),
+        source,
+    })?;
+    Ok(LockedComponentSource {
+        content_type: "application/wasm".into(),
+        content: ContentRef {
+            source: Some(file_url(wasm)),
+            inline: None,
+            digest: Some(digest.to_string()),
+        },
     })
 }
 
@@ -439,10 +444,6 @@ pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
     } else {
         "component".to_string()
     };
-    let digest = Digest::of_file(&wasm).map_err(|source| LockError::Io {
-        path: wasm.clone(),
-        source,
-    })?;
     Ok(LockedApp {
         spin_lock_version: 1,
         must_understand: Vec::new(),
@@ -462,14 +463,7 @@ pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
         components: vec![LockedComponent {
             id,
             metadata: Map::new(),
-            source: LockedComponentSource {
-                content_type: "application/wasm".into(),
-                content: ContentRef {
-                    source: Some(file_url(&wasm)),
-                    inline: None,
-                    digest: Some(digest.to_string()),
-                },
-            },
+            source: wasm_source(&wasm)?,
             dependencies: Map::new(),
             env: BTreeMap::new(),
             files: Vec::new(),

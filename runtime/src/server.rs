@@ -26,6 +26,14 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 const WELL_KNOWN: &str = "/.well-known/spin/";
 
+const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+
 /// A bound, loaded app, ready to serve.
 pub struct Server {
     app: Arc<LoadedApp>,
@@ -229,26 +237,23 @@ async fn handle(
     for k in forged {
         headers.remove(k);
     }
-    let mut set = |name: String, value: &str| {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
-            headers.insert(n, v);
+    let mut set = |name: HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
         }
     };
-    set(
-        "spin-full-url".into(),
-        &format!("http://{host}{path_and_query}"),
-    );
-    set("spin-path-info".into(), &m.path_info);
-    set("spin-matched-route".into(), &m.route.based);
-    set("spin-base-path".into(), "/");
-    set("spin-raw-component-route".into(), &m.route.raw);
-    set("spin-component-route".into(), m.route.raw_prefix());
-    set("spin-client-addr".into(), &client.to_string());
+    set(FULL_URL, &format!("http://{host}{path_and_query}"));
+    set(PATH_INFO, &m.path_info);
+    set(MATCHED_ROUTE, &m.route.based);
+    set(BASE_PATH, "/");
+    set(RAW_COMPONENT_ROUTE, &m.route.raw);
+    set(COMPONENT_ROUTE, m.route.raw_prefix());
+    set(CLIENT_ADDR, &client.to_string());
     for (name, value) in &m.params {
-        set(
-            format!("spin-path-match-{}", name.to_ascii_lowercase()),
-            value,
-        );
+        let name = format!("spin-path-match-{}", name.to_ascii_lowercase());
+        if let Ok(name) = HeaderName::try_from(name) {
+            set(name, value);
+        }
     }
 
     let exceeded = Arc::new(AtomicBool::new(false));
@@ -335,6 +340,41 @@ fn new_store(
     });
     Ok(store)
 }
+
+/// A response whose guest has already finished has its whole body buffered in the outgoing
+/// body channel: send it with a `content-length` in one write instead of chunked.
+async fn buffered(response: Response<HyperOutgoingBody>) -> Response<HyperOutgoingBody> {
+    let (mut parts, body) = response.into_parts();
+    if parts.headers.contains_key(header::CONTENT_LENGTH) {
+        return Response::from_parts(parts, body);
+    }
+    match body.collect().await {
+        Ok(collected) => {
+            let trailers = collected.trailers().cloned();
+            let bytes = collected.to_bytes();
+            if trailers.is_none() {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+                return Response::from_parts(
+                    parts,
+                    Full::new(bytes).map_err(|e| match e {}).boxed_unsync(),
+                );
+            }
+            let mut frames = vec![Ok(Frame::data(bytes))];
+            frames.extend(trailers.map(|t| Ok(Frame::trailers(t))));
+            let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+            Response::from_parts(parts, body.boxed_unsync())
+        }
+        Err(e) => {
+            tracing::error!("reading a finished component's response body failed: {e}");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+    }
+}
+
+/// One guest run: instantiate and call the handler.
+type GuestRun = Pin<Box<dyn Future<Output = Result<(), GuestFailure>> + Send>>;
 
 /// Why a guest produced no response.
 struct GuestFailure {
@@ -427,7 +467,7 @@ async fn run_component(
         }
     };
     let pre = component.pre.clone();
-    let mut task = tokio::spawn(async move {
+    let mut guest: GuestRun = Box::pin(async move {
         let result = async {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
@@ -442,63 +482,75 @@ async fn run_component(
         })
     });
 
-    match tokio::time::timeout_at(deadline.into(), rx).await {
-        Err(_elapsed) => {
-            task.abort();
-            timeout_response(app, &id)
-        }
-        Ok(Ok(Ok(response))) => {
-            if exceeded.load(Ordering::SeqCst) {
-                task.abort();
-                return body_too_large(app, &id);
+    // Drive the guest on this task until it answers. Most guests finish within their first
+    // poll (then no timer is even armed); only a guest still streaming its body after
+    // answering gets a task of its own.
+    let mut rx = rx;
+    let (answer, finished) = match futures::poll!(&mut guest) {
+        std::task::Poll::Ready(done) => (rx.try_recv().ok(), Some(done)),
+        std::task::Poll::Pending => {
+            let timeout = tokio::time::sleep_until(deadline.into());
+            tokio::pin!(timeout);
+            tokio::select! {
+                biased;
+                done = &mut guest => (rx.try_recv().ok(), Some(done)),
+                answer = &mut rx => (answer.ok(), None),
+                _ = &mut timeout => return timeout_response(app, &id),
             }
-            // The guest may keep writing the body; watch the rest of its run.
-            let limits = app.limits.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout_at(deadline.into(), &mut task).await {
-                    Err(_) => {
-                        task.abort();
-                        tracing::error!(
-                            "component `{id}` exceeded the request timeout of {:?} while streaming its response; stopped",
-                            limits.request_timeout
-                        );
-                    }
-                    Ok(Ok(Err(f))) => {
-                        tracing::error!("component `{id}` failed after responding: {:?}", f.error)
-                    }
-                    Ok(Err(join)) if join.is_panic() => {
-                        tracing::error!("component `{id}` task panicked")
-                    }
-                    _ => {}
+        }
+    };
+    if exceeded.load(Ordering::SeqCst) {
+        return body_too_large(app, &id);
+    }
+    match (answer, finished) {
+        (Some(Ok(response)), finished) => {
+            match &finished {
+                Some(Err(f)) => {
+                    tracing::error!("component `{id}` failed after responding: {:?}", f.error)
                 }
-            });
+                Some(Ok(())) => {}
+                None => {
+                    let limits = app.limits.clone();
+                    tokio::spawn(async move {
+                        match tokio::time::timeout_at(deadline.into(), guest).await {
+                            Err(_) => tracing::error!(
+                                "component `{id}` exceeded the request timeout of {:?} while streaming its response; stopped",
+                                limits.request_timeout
+                            ),
+                            Ok(Err(f)) => tracing::error!(
+                                "component `{id}` failed after responding: {:?}",
+                                f.error
+                            ),
+                            Ok(Ok(())) => {}
+                        }
+                    });
+                }
+            }
+            if matches!(finished, Some(Ok(()))) {
+                return buffered(response).await;
+            }
             response.map(|b| b.boxed_unsync())
         }
-        Ok(Ok(Err(code))) => {
-            if exceeded.load(Ordering::SeqCst) {
-                return body_too_large(app, &id);
-            }
+        (Some(Err(code)), _) => {
             tracing::error!("component `{id}` answered with error {code:?}");
             text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
         }
-        Ok(Err(_no_response)) => {
-            let outcome = tokio::time::timeout_at(deadline.into(), &mut task).await;
+        (None, finished) => {
+            // No response: the outcome of the run says why.
+            let done = match finished {
+                Some(done) => done,
+                None => match tokio::time::timeout_at(deadline.into(), guest).await {
+                    Ok(done) => done,
+                    Err(_) => return timeout_response(app, &id),
+                },
+            };
             if exceeded.load(Ordering::SeqCst) {
-                task.abort();
                 return body_too_large(app, &id);
             }
-            match outcome {
-                Err(_) => {
-                    task.abort();
-                    timeout_response(app, &id)
-                }
-                Ok(Ok(Err(failure))) => failure_response(app, &id, failure),
-                Ok(Ok(Ok(()))) => {
+            match done {
+                Err(failure) => failure_response(app, &id, failure),
+                Ok(()) => {
                     tracing::error!("component `{id}` returned without setting a response");
-                    text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-                }
-                Ok(Err(join)) => {
-                    tracing::error!("component `{id}` task failed: {join}");
                     text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
                 }
             }

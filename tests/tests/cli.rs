@@ -9,7 +9,11 @@ fn single_component_files_are_served_on_every_path() {
         let spin = Spin::up(&path, &[]);
         assert_eq!(spin.get("/").text(), "Hello from WAT!\n", "{file}");
         assert_eq!(spin.get("/any/path").text(), "Hello from WAT!\n", "{file}");
-        assert!(spin.banner.contains(": http://127.0.0.1:"), "{}", spin.banner);
+        assert!(
+            spin.banner.contains(": http://127.0.0.1:"),
+            "{}",
+            spin.banner
+        );
         assert!(spin.banner.contains(" (wildcard)"), "{}", spin.banner);
     }
 }

@@ -38,9 +38,9 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
     let variables = variables(src, raw.variables)?;
 
     let mut components = IndexMap::new();
-    for (id, component) in raw.component {
+    for (id, raw_component) in raw.component {
         check_component_id(src, &id)?;
-        let c = component_v2(src, component.into_inner(), &variables)?;
+        let c = component(src, raw_component.into_inner(), &variables, false)?;
         components.insert(id.into_inner(), c);
     }
 
@@ -116,7 +116,7 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
                         }
                     }
                 };
-                let c = component_v2(src, *inline, &variables)?;
+                let c = component(src, *inline, &variables, false)?;
                 components.insert(inline_id.clone(), c);
                 inline_id
             }
@@ -169,8 +169,8 @@ pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
 
     let mut components = IndexMap::new();
     let mut http_triggers = Vec::new();
-    for component in raw.component {
-        let c = component.into_inner();
+    for raw_component in raw.component {
+        let c = raw_component.into_inner();
         let id = {
             let given = c.id.get_ref();
             let fixed = if is_kebab_id(given) {
@@ -194,15 +194,6 @@ pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
                 "give each [[component]] a unique id",
             ));
         }
-        let mut allowed = match &c.allowed_outbound_hosts {
-            Some(hosts) => outbound_hosts(src, hosts, &variables)?,
-            None => Vec::new(),
-        };
-        allowed.extend(convert_allowed_http_hosts(
-            src,
-            &c.allowed_http_hosts,
-            c.allowed_outbound_hosts.is_none(),
-        )?);
         let trigger = c.trigger.into_inner();
         http_triggers.push(HttpTrigger {
             id: format!("trigger-{id}"),
@@ -210,20 +201,31 @@ pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
             route: route(src, trigger.route)?,
             executor: executor(src, trigger.executor)?,
         });
-        let component = Component {
-            source: source(src, c.source)?,
+        // Before `allowed_outbound_hosts` existed, components could reach any database.
+        let legacy_database_access = c.allowed_outbound_hosts.is_none();
+        let as_v2 = raw::Component {
+            source: c.source,
             description: c.description,
-            variables: component_variables(src, c.config, &variables)?,
+            variables: c.config,
             environment: c.environment,
-            files: files(src, c.files)?,
-            exclude_files: exclude_files(src, c.exclude_files)?,
-            allowed_outbound_hosts: allowed,
-            key_value_stores: labels(src, c.key_value_stores, "key_value_stores")?,
-            sqlite_databases: labels(src, c.sqlite_databases, "sqlite_databases")?,
+            files: c.files,
+            exclude_files: c.exclude_files,
+            allowed_http_hosts: c.allowed_http_hosts,
+            allowed_outbound_hosts: c.allowed_outbound_hosts.unwrap_or_default(),
+            key_value_stores: c.key_value_stores,
+            sqlite_databases: c.sqlite_databases,
             ai_models: c.ai_models,
-            build: build(src, c.build)?,
+            build: c.build,
+            tool: IndexMap::new(),
+            dependencies_inherit_configuration: false,
+            dependencies: None,
+            profile: None,
+            targets: None,
         };
-        components.insert(id, component);
+        components.insert(
+            id,
+            component(src, as_v2, &variables, legacy_database_access)?,
+        );
     }
     Ok(AppManifest {
         name,
@@ -324,10 +326,12 @@ fn variables(
     Ok(out)
 }
 
-fn component_v2(
+/// Validate one component (v1 components are first rewritten into the v2 shape).
+fn component(
     src: &SourceText,
     c: raw::Component,
     vars: &IndexMap<String, Variable>,
+    legacy_database_access: bool,
 ) -> Result<Component> {
     if let Some(deps) = &c.dependencies {
         return Err(src.error(
@@ -347,7 +351,7 @@ fn component_v2(
     allowed.extend(convert_allowed_http_hosts(
         src,
         &c.allowed_http_hosts,
-        false,
+        legacy_database_access,
     )?);
     Ok(Component {
         source: source(src, c.source)?,

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# HTTP throughput benchmark: the committed WAT hello component served by `spin up`, by
+# `wasmtime serve` (wasmtime-cli 48.0.8, installed once into a cache folder) and a native
+# hyper server (the ceiling), each measured with wrk on loopback in the same run.
+# Usage: bench/http-hello.sh [seconds-per-run] [connections]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+duration=${1:-10}
+conns=${2:-64}
+cache="${SPIN_BENCH_CACHE:-$HOME/.cache/spin-bench}"
+wasm="$root/tests/guests/components/hello.wasm"
+
+command -v wrk >/dev/null || { echo "installing wrk" >&2; sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+wasmtime="$cache/wasmtime-48.0.8/bin/wasmtime"
+if [ ! -x "$wasmtime" ]; then
+  echo "installing wasmtime-cli 48.0.8 into $cache (once; takes a while)" >&2
+  cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$cache/wasmtime-48.0.8"
+fi
+cargo build --release --quiet -p spin-cli -p spin-bench
+spin="$root/target/release/spin"
+native="$root/target/release/native-hello"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; return 1; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# run NAME PORT: wrk against a started server, prints "rps p99_ms"
+measure() {
+  local port=$1
+  wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/" >/dev/null   # warm-up
+  local out
+  out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$port/")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  # wrk prints latency with a unit (us, ms, s); normalize to ms.
+  p99=$(python3 -c "
+v='$p99'
+for unit, f in (('us',0.001),('ms',1.0),('s',1000.0)):
+    if v.endswith(unit): print(round(float(v[:-len(unit)])*f, 3)); break")
+  echo "$rps $p99"
+}
+
+p=$(free_port); "$spin" up -f "$wasm" --listen "127.0.0.1:$p" --cache-dir "$cache/spin-cache" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+read -r spin_rps spin_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+p=$(free_port); "$wasmtime" serve --addr "127.0.0.1:$p" "$wasm" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+read -r wt_rps wt_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+p=$(free_port); "$native" "127.0.0.1:$p" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+read -r nat_rps nat_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" <<'PY'
+import sys
+s_rps, s_p99, w_rps, w_p99, n_rps, n_p99 = map(float, sys.argv[1:7])
+print(f"wrk -t2 -c{sys.argv[8]} -d{sys.argv[7]}s on 127.0.0.1, WAT hello component ({__import__('os').cpu_count()} cores)")
+print(f"{'server':<26}{'requests/s':>12}{'p99 ms':>10}")
+for name, rps, p99 in (("spin up (this tool)", s_rps, s_p99), ("wasmtime serve 48.0.8", w_rps, w_p99), ("native hyper (ceiling)", n_rps, n_p99)):
+    print(f"{name:<26}{rps:>12.0f}{p99:>10.2f}")
+print(f"spin up vs wasmtime serve: {s_rps / w_rps:.2f}x requests/s (target >= 3x)")
+print(f"spin up vs native ceiling: {100 * s_rps / n_rps:.1f}% of requests/s")
+PY
