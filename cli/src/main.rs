@@ -5,6 +5,7 @@
 
 mod commands;
 mod paths;
+mod progress;
 
 use clap::{Parser, Subcommand};
 
@@ -26,8 +27,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run an app: a spin.toml, a directory holding one, or a single .wasm/.wat component
+    /// Run an app: a spin.toml, a directory holding one, a single .wasm/.wat component, an
+    /// OCI layout directory, or a registry reference
     Up(commands::up::UpArgs),
+    /// Push, pull, inspect and copy apps in OCI registries; manage registry logins
+    #[command(subcommand)]
+    Registry(commands::registry::RegistryCommand),
 }
 
 fn init_logging() {
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Up(args) => commands::up::run(args).await,
+            Command::Registry(command) => commands::registry::run(command).await,
         }
     });
     match result {

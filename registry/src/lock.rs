@@ -431,7 +431,27 @@ pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let mut id: String = stem
+    let source = wasm_source(&wasm)?;
+    Ok(single_component_app(&kebab(&stem), source, &wasm))
+}
+
+/// A one-component app for a component blob already verified to have `digest`.
+pub fn lock_component_at(wasm: &Path, name: &str, digest: &Digest) -> LockedApp {
+    let source = LockedComponentSource {
+        content_type: "application/wasm".into(),
+        content: ContentRef {
+            source: Some(file_url(wasm)),
+            inline: None,
+            digest: Some(digest.to_string()),
+        },
+    };
+    single_component_app(&kebab(name), source, wasm)
+}
+
+/// `name` as a component id (`component` if nothing usable is left).
+fn kebab(name: &str) -> String {
+    let mut id: String = name
+        .to_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
@@ -439,17 +459,21 @@ pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
         id = id.replace("--", "-");
     }
     let id = id.trim_matches('-').to_string();
-    let id = if crate::template::is_kebab_id(&id) {
+    if crate::template::is_kebab_id(&id) {
         id
     } else {
         "component".to_string()
-    };
-    Ok(LockedApp {
+    }
+}
+
+fn single_component_app(id: &str, source: LockedComponentSource, origin: &Path) -> LockedApp {
+    let id = id.to_string();
+    LockedApp {
         spin_lock_version: 1,
         must_understand: Vec::new(),
         metadata: Map::from_iter([
             (NAME_KEY.to_string(), json!(id)),
-            ("origin".to_string(), json!(file_url(&wasm))),
+            ("origin".to_string(), json!(file_url(origin))),
             ("trigger".to_string(), json!({ "type": "http" })),
             ("triggers".to_string(), json!({})),
         ]),
@@ -463,12 +487,12 @@ pub fn lock_single_component(wasm: &Path) -> Result<LockedApp, LockError> {
         components: vec![LockedComponent {
             id,
             metadata: Map::new(),
-            source: wasm_source(&wasm)?,
+            source,
             dependencies: Map::new(),
             env: BTreeMap::new(),
             files: Vec::new(),
             config: BTreeMap::new(),
             host_requirements: Map::new(),
         }],
-    })
+    }
 }

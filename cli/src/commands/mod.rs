@@ -1,3 +1,39 @@
 //! One module per command; each is a screen long: parse, call the library, render.
 
+pub mod registry;
 pub mod up;
+
+use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+/// `KEY=VALUE` arguments.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+/// The manifest that `-f` names: a spin.toml, a directory holding one, or ./spin.toml.
+pub fn manifest_path(from: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let path = from.unwrap_or(Path::new("spin.toml"));
+    if path.is_dir() {
+        let manifest = path.join("spin.toml");
+        if !manifest.is_file() {
+            bail!(
+                "{} contains no spin.toml\n  help: pass -f <path/to/spin.toml>, or run `spin new` to create an app",
+                path.display()
+            );
+        }
+        return Ok(manifest);
+    }
+    if !path.exists() {
+        if from.is_none() {
+            bail!(
+                "no spin.toml in the current directory\n  help: run `spin up -f <path/to/spin.toml>`, or `spin new` to create an app"
+            );
+        }
+        bail!("{} does not exist", path.display());
+    }
+    Ok(path.to_path_buf())
+}

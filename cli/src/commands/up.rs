@@ -1,5 +1,6 @@
 //! `spin up`: lock the app and serve it.
 
+use super::registry::Connection;
 use crate::paths;
 use anyhow::{Context, bail};
 use clap::Args;
@@ -10,9 +11,19 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// spin.toml, a directory containing one, or a .wasm/.wat component [default: ./spin.toml]
+    /// spin.toml, a directory containing one, a .wasm/.wat component, an OCI layout
+    /// directory, or a registry reference [default: ./spin.toml]
     #[arg(short = 'f', long = "from", alias = "file", value_name = "APP")]
-    from: Option<PathBuf>,
+    from: Option<String>,
+    /// Run a registry app without verifying its signature (temporary, until policies land)
+    #[arg(long = "insecure-skip-verify")]
+    insecure_skip_verify: bool,
+    /// Use plain HTTP for the app's registry
+    #[arg(long)]
+    insecure: bool,
+    /// Trust this CA certificate (PEM) for the app's registry
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -48,12 +59,7 @@ pub struct UpArgs {
     cache_dir: Option<PathBuf>,
 }
 
-fn key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
-    }
-}
+use super::key_value;
 
 fn duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s.trim().split_at(
@@ -98,40 +104,43 @@ fn size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
-/// What `-f` named, resolved on disk.
+/// What `-f` named.
 enum Source {
     Manifest(PathBuf),
     Component(PathBuf),
+    Layout(PathBuf),
+    Registry(spin_registry::Reference),
 }
 
-fn resolve(from: Option<&Path>) -> anyhow::Result<Source> {
-    let path = from.unwrap_or(Path::new("spin.toml"));
-    if path.is_dir() {
-        let manifest = path.join("spin.toml");
-        if !manifest.is_file() {
-            bail!(
-                "{} contains no spin.toml\n  help: run `spin up -f <path/to/spin.toml>` or `spin new` to create an app",
-                path.display()
-            );
-        }
-        return Ok(Source::Manifest(manifest));
+fn resolve(from: Option<&str>) -> anyhow::Result<Source> {
+    let Some(from) = from else {
+        return Ok(Source::Manifest(super::manifest_path(None)?));
+    };
+    let path = Path::new(from);
+    if spin_registry::oci::layout::is_layout(path) {
+        return Ok(Source::Layout(path.to_path_buf()));
     }
-    if !path.exists() {
-        if from.is_none() {
-            bail!(
-                "no spin.toml in the current directory\n  help: run `spin up -f <path/to/spin.toml>`, or `spin new` to create an app"
-            );
-        }
-        bail!("{} does not exist", path.display());
+    if path.exists() {
+        return Ok(match path.extension().and_then(|e| e.to_str()) {
+            Some("wasm") | Some("wat") => Source::Component(path.to_path_buf()),
+            _ => Source::Manifest(super::manifest_path(Some(path))?),
+        });
     }
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("wasm") | Some("wat") => Ok(Source::Component(path.to_path_buf())),
-        _ => Ok(Source::Manifest(path.to_path_buf())),
+    match from.parse::<spin_registry::Reference>() {
+        Ok(r) if from.contains('/') || from.contains(':') => Ok(Source::Registry(r)),
+        _ => bail!(
+            "{from} does not exist and is not a registry reference\n  help: give a path to spin.toml, a directory, a .wasm file, or a reference like ghcr.io/acme/app:v1"
+        ),
     }
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let cache = args.cache_dir.clone().unwrap_or_else(paths::cache_dir);
+    let connection = Connection {
+        insecure: args.insecure,
+        ca_file: args.ca_file.clone(),
+        cache_dir: Some(cache.clone()),
+    };
     let (locked, app_dir) = match resolve(args.from.as_deref())? {
         Source::Manifest(path) => {
             let manifest = spin_registry::manifest::load(&path)?;
@@ -150,6 +159,25 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             spin_registry::lock::lock_single_component(&path)?,
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
         ),
+        Source::Layout(dir) => {
+            let pulled = super::registry::fetch(&dir.to_string_lossy(), &connection).await?;
+            let locked = spin_registry::oci::app::locked_app(&connection.store()?, &pulled)?;
+            (locked, dir.clone())
+        }
+        Source::Registry(reference) => {
+            if !args.insecure_skip_verify {
+                bail!(
+                    "{reference} is a registry app, and registry apps run only after their signature is verified\n  help: verification policies are not implemented yet; to run it unverified anyway, pass --insecure-skip-verify"
+                );
+            }
+            eprintln!(
+                "warning: running {reference} WITHOUT signature verification (--insecure-skip-verify)"
+            );
+            let pulled = super::registry::fetch(&reference.to_string(), &connection).await?;
+            eprintln!("Running {}", pulled.reference);
+            let locked = spin_registry::oci::app::locked_app(&connection.store()?, &pulled)?;
+            (locked, std::env::current_dir()?)
+        }
     };
     let options = RuntimeOptions {
         listen: args.listen,

@@ -1,0 +1,308 @@
+//! Push and pull: parallel, skipping what is already there, mounting from sibling
+//! repositories, verifying everything received, resuming interrupted downloads.
+
+use super::client::{ProgressFn, RegistryClient, RegistryError};
+use super::package::{Artifact, Descriptor, ImageManifest};
+use super::store::{Store, StoreError};
+use super::*;
+use crate::digest::Digest;
+use crate::reference::Reference;
+use futures::{StreamExt, TryStreamExt};
+use std::io::Write;
+use std::sync::Arc;
+
+/// Blobs transferred at once.
+const PARALLEL: usize = 4;
+
+/// What happened to one blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent to the registry.
+    Uploaded,
+    /// The registry already had it.
+    Present,
+    /// Mounted from another repository of the same registry.
+    Mounted,
+    /// Received and verified.
+    Downloaded,
+    /// Already in the local store.
+    Cached,
+}
+
+/// Reports transfer progress (a progress bar per blob on a terminal, lines otherwise).
+pub trait Progress: Send + Sync {
+    /// A blob transfer starts.
+    fn begin(&self, digest: &Digest, label: &str, size: u64);
+    /// Bytes of that blob done so far.
+    fn position(&self, digest: &Digest, bytes: u64);
+    /// The blob is done.
+    fn end(&self, digest: &Digest, outcome: Outcome);
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: &Digest, _: &str, _: u64) {}
+    fn position(&self, _: &Digest, _: u64) {}
+    fn end(&self, _: &Digest, _: Outcome) {}
+}
+
+/// Counts of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushReport {
+    /// The manifest digest.
+    pub digest: Digest,
+    /// Blobs sent.
+    pub uploaded: usize,
+    /// Blobs the registry already had.
+    pub present: usize,
+    /// Blobs mounted from another repository.
+    pub mounted: usize,
+}
+
+/// Why a pull failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The registry part failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Content failed verification or could not be stored.
+    #[error("{context}: {source}")]
+    Store {
+        /// What was being done.
+        context: String,
+        /// Cause.
+        source: StoreError,
+    },
+    /// The artifact is not something this tool runs.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+fn label(d: &Descriptor) -> &'static str {
+    match d.media_type.as_str() {
+        WASM_LAYER_MEDIA_TYPE | WASM_COMPONENT_MEDIA_TYPE => "component",
+        DATA_LAYER_MEDIA_TYPE => "file",
+        ARCHIVE_LAYER_MEDIA_TYPE => "files archive",
+        LOCKED_APP_MEDIA_TYPE => "locked app",
+        IMAGE_CONFIG_MEDIA_TYPE | WASM_CONFIG_MEDIA_TYPE => "config",
+        _ => "blob",
+    }
+}
+
+/// Which repositories of a registry are known to hold a blob (learned from earlier pushes
+/// and pulls), for cross-repository mounts. One line per fact, appended.
+pub struct Locations {
+    path: std::path::PathBuf,
+}
+
+impl Locations {
+    /// The index kept next to `store`.
+    pub fn beside(store_root: &std::path::Path) -> Self {
+        Self {
+            path: store_root.join("locations"),
+        }
+    }
+
+    fn record(&self, registry: &str, repository: &str, digest: &Digest) {
+        let line = format!("{registry} {repository} {digest}\n");
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+        {
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+
+    fn repositories(&self, registry: &str, digest: &Digest) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+        let digest = digest.to_string();
+        let mut repos: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.split(' ');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(r), Some(repo), Some(d)) if r == registry && d == digest => {
+                        Some(repo.to_string())
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        repos.dedup();
+        repos
+    }
+}
+
+/// Push `artifact` to `reference` (its tag, or `latest`).
+pub async fn push(
+    client: &RegistryClient,
+    locations: &Locations,
+    artifact: &Artifact,
+    reference: &Reference,
+    progress: Arc<dyn Progress>,
+) -> Result<PushReport, RegistryError> {
+    client.prepare_push(reference).await?;
+    let outcomes: Vec<Outcome> = futures::stream::iter(artifact.blobs())
+        .map(|blob| {
+            let progress = progress.clone();
+            async move {
+                let d = &blob.descriptor;
+                progress.begin(&d.digest, label(d), d.size);
+                let outcome = if client.blob_exists(reference, &d.digest).await? {
+                    Outcome::Present
+                } else {
+                    let mut mounted = false;
+                    for repo in locations.repositories(reference.registry(), &d.digest) {
+                        if repo != reference.repository()
+                            && client.mount(reference, &repo, &d.digest).await
+                        {
+                            mounted = true;
+                            break;
+                        }
+                    }
+                    if mounted {
+                        Outcome::Mounted
+                    } else {
+                        let (p, digest) = (progress.clone(), d.digest.clone());
+                        let report: ProgressFn = Arc::new(move |n| p.position(&digest, n));
+                        client.push_blob(reference, blob, report).await?;
+                        Outcome::Uploaded
+                    }
+                };
+                locations.record(reference.registry(), reference.repository(), &d.digest);
+                progress.end(&d.digest, outcome);
+                Ok::<_, RegistryError>(outcome)
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect()
+        .await?;
+    let target = match (reference.tag(), reference.digest()) {
+        (Some(tag), _) => tag.to_string(),
+        (None, Some(_)) => artifact.digest.to_string(),
+        (None, None) => "latest".to_string(),
+    };
+    client
+        .push_manifest(reference, &target, &artifact.manifest, MANIFEST_MEDIA_TYPE)
+        .await?;
+    let count = |o: Outcome| outcomes.iter().filter(|x| **x == o).count();
+    Ok(PushReport {
+        digest: artifact.digest.clone(),
+        uploaded: count(Outcome::Uploaded),
+        present: count(Outcome::Present),
+        mounted: count(Outcome::Mounted),
+    })
+}
+
+/// A pulled artifact: everything it references is in the store, verified.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// The reference, pinned to the digest.
+    pub reference: Reference,
+    /// The manifest digest.
+    pub digest: Digest,
+    /// The manifest.
+    pub manifest: ImageManifest,
+}
+
+fn known_media_type(mt: &str) -> bool {
+    [
+        IMAGE_CONFIG_MEDIA_TYPE,
+        WASM_CONFIG_MEDIA_TYPE,
+        WASM_LAYER_MEDIA_TYPE,
+        WASM_COMPONENT_MEDIA_TYPE,
+        DATA_LAYER_MEDIA_TYPE,
+        ARCHIVE_LAYER_MEDIA_TYPE,
+        LOCKED_APP_MEDIA_TYPE,
+    ]
+    .contains(&mt)
+}
+
+/// Parse a manifest and check that it is something this tool can run.
+pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest, PullError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| PullError::Unsupported(format!("{what}: the manifest is not JSON ({e})")))?;
+    if value.get("manifests").is_some() {
+        return Err(PullError::Unsupported(format!(
+            "{what} is an image index (a multi-platform image), not a Spin app or Wasm component artifact"
+        )));
+    }
+    let manifest: ImageManifest = serde_json::from_value(value)
+        .map_err(|e| PullError::Unsupported(format!("{what}: not an OCI image manifest ({e})")))?;
+    for d in std::iter::once(&manifest.config).chain(&manifest.layers) {
+        if !known_media_type(&d.media_type) {
+            return Err(PullError::Unsupported(format!(
+                "{what}: media type `{}` is not known; this tool runs Spin apps and CNCF Wasm component artifacts (is this a container image?)",
+                d.media_type
+            )));
+        }
+    }
+    Ok(manifest)
+}
+
+/// Pull `reference` into `store`: one tag resolution, then everything by digest.
+pub async fn pull(
+    client: &RegistryClient,
+    store: &Store,
+    locations: &Locations,
+    reference: &Reference,
+    progress: Arc<dyn Progress>,
+) -> Result<Pulled, PullError> {
+    client.prepare_pull(reference).await?;
+    let digest = client.resolve(reference).await?;
+    let pinned = reference.with_digest(digest.clone());
+    let bytes = if store.has(&digest) {
+        store.read(&digest).map_err(|source| PullError::Store {
+            context: format!("reading {digest}"),
+            source,
+        })?
+    } else {
+        let bytes = client.fetch_manifest(&pinned, &digest).await?;
+        store
+            .put(&digest, &bytes)
+            .map_err(|source| PullError::Store {
+                context: format!("storing manifest {digest}"),
+                source,
+            })?;
+        bytes
+    };
+    let manifest = parse_manifest(&bytes, &pinned.to_string())?;
+    let registry = reference.registry().to_string();
+    futures::stream::iter(std::iter::once(&manifest.config).chain(&manifest.layers))
+        .map(|d| {
+            let (progress, pinned, registry) = (progress.clone(), pinned.clone(), registry.clone());
+            async move {
+                progress.begin(&d.digest, label(d), d.size);
+                if store.has(&d.digest) {
+                    progress.end(&d.digest, Outcome::Cached);
+                    return Ok(());
+                }
+                let context = || format!("blob {} from {registry}", d.digest);
+                let mut writer = store.writer(&d.digest).map_err(|source| PullError::Store {
+                    context: context(),
+                    source,
+                })?;
+                let (p, digest) = (progress.clone(), d.digest.clone());
+                let report: ProgressFn = Arc::new(move |n| p.position(&digest, n));
+                client.pull_blob(&pinned, d, &mut writer, report).await?;
+                writer.commit().map_err(|source| PullError::Store {
+                    context: format!("{} failed verification", context()),
+                    source,
+                })?;
+                locations.record(&registry, pinned.repository(), &d.digest);
+                progress.end(&d.digest, Outcome::Downloaded);
+                Ok::<_, PullError>(())
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(Pulled {
+        reference: pinned,
+        digest,
+        manifest,
+    })
+}
