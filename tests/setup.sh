@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepare what the test suite needs on a fresh machine; idempotent and cached.
-#  - Debian packages the tests run for real: redis-server.
+#  - Debian packages the tests run for real: redis-server, docker-registry (distribution
+#    2.8), skopeo, apache2-utils (htpasswd) and openssl.
+#  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt).
 #  - The Python guest (spin-sdk 3.4.1 + componentize-py 0.17.2, pinned in
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
@@ -66,7 +68,20 @@ build_js() {
   echo "$stamp" > "$out.stamp"
 }
 
-apt_install redis-server
+setup_oras() {
+  local req="$root/tests/interop/requirements.txt"
+  local venv="$cache/oras-$(stamp_of oras "$req" | cut -c1-16)"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import oras' 2>/dev/null; then
+    log "creating the oras client venv in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$req"
+  fi
+  ln -sfn "$venv" "$cache/oras"
+}
+
+apt_install redis-server docker-registry skopeo apache2-utils openssl
+setup_oras
 build_python
 build_js
 log "test prerequisites ready"

@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: find the built `spin` binary, run `spin up` on a free
 //! loopback port and talk HTTP to it, and start real local peers (an HTTP upstream, a
-//! `redis-server`). Only 127.0.0.1 is ever used.
+//! `redis-server`, the distribution registry). Only 127.0.0.1 is ever used.
+
+pub mod registry;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -412,4 +414,51 @@ pub fn app_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
         std::fs::write(p, content).unwrap();
     }
     dir
+}
+
+/// A TCP proxy on 127.0.0.1 that forwards to `target_port` at a limited rate in each
+/// direction, so a transfer takes long enough to be interrupted on purpose.
+pub struct SlowProxy {
+    /// Port it listens on.
+    pub port: u16,
+}
+
+impl SlowProxy {
+    /// Forward to `127.0.0.1:target_port` at about `bytes_per_sec` each way.
+    pub fn start(target_port: u16, bytes_per_sec: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let pairs = [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream, client),
+                ];
+                for (mut from, mut to) in pairs {
+                    std::thread::spawn(move || {
+                        let chunk = 16 * 1024;
+                        let pause = Duration::from_secs_f64(chunk as f64 / bytes_per_sec as f64);
+                        let mut buf = vec![0u8; chunk];
+                        loop {
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    if to.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                    std::thread::sleep(pause);
+                                }
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port }
+    }
 }

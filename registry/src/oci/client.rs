@@ -157,6 +157,18 @@ fn explain(registry: &str, what: &str, err: OciDistributionError) -> RegistryErr
             format!("{what}: not found on {registry} ({m}); check the repository name and tag"),
             false,
         ),
+        E::RequestError(e) if e.status().is_some() => {
+            let code = e.status().map(|s| s.as_u16()).unwrap_or_default();
+            explain(
+                registry,
+                what,
+                E::ServerError {
+                    code,
+                    url: String::new(),
+                    message: String::new(),
+                },
+            )
+        }
         E::RequestError(e) => {
             let text = error_chain(&e);
             if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
@@ -335,33 +347,119 @@ impl RegistryClient {
             RegistryOperation::Push => format!("push to {}", r.repository_url()),
             RegistryOperation::Pull => format!("pull from {}", r.repository_url()),
         };
-        client
-            .auth(&oci_ref(r, &r.target()), &auth, op)
-            .await
-            .map_err(|e| explain(r.registry(), &what, e))?;
+        self.retry(&what, || async {
+            client
+                .auth(&oci_ref(r, &r.target()), &auth, op)
+                .await
+                .map_err(|e| explain(r.registry(), &what, e))
+        })
+        .await?;
         Ok(auth)
     }
 
-    /// Check credentials against a registry (login).
+    /// Check credentials against a registry the way `docker login` does: `GET /v2/` with
+    /// basic auth, and for a bearer challenge, a token request to its realm.
     pub async fn check_login(
         &self,
         registry: &str,
         username: &str,
         password: &str,
     ) -> Result<(), RegistryError> {
-        let r: Reference = format!("{registry}/spin-login-check")
-            .parse()
-            .map_err(|e| RegistryError::new(format!("{e}"), false))?;
-        let auth = RegistryAuth::Basic(username.into(), password.into());
         let what = format!("log in to {registry}");
-        self.retry(&what, || async {
-            self.chunked
-                .auth(&oci_ref(&r, "latest"), &auth, RegistryOperation::Pull)
-                .await
-                .map(drop)
-                .map_err(|e| explain(registry, &what, e))
-        })
-        .await
+        let scheme = if self.options.insecure.iter().any(|r| r == registry) {
+            "http"
+        } else {
+            "https"
+        };
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10));
+        for path in &self.options.ca_files {
+            let pem = std::fs::read(path).map_err(|e| {
+                RegistryError::new(
+                    format!("cannot read CA file {}: {e}", path.display()),
+                    false,
+                )
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                RegistryError::new(
+                    format!("{} is not a PEM certificate: {e}", path.display()),
+                    false,
+                )
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| RegistryError::new(format!("{what}: {e}"), false))?;
+        let refused = || {
+            RegistryError::new(
+                format!(
+                    "{what}: the registry refused the credentials for `{username}`; check the user name and password or token"
+                ),
+                false,
+            )
+        };
+        let response = self
+            .retry(&what, || async {
+                http.get(format!("{scheme}://{registry}/v2/"))
+                    .basic_auth(username, Some(password))
+                    .send()
+                    .await
+                    .map_err(|e| explain(registry, &what, OciDistributionError::RequestError(e)))
+            })
+            .await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Err(explain(
+                registry,
+                &what,
+                OciDistributionError::ServerError {
+                    code: response.status().as_u16(),
+                    url: String::new(),
+                    message: String::new(),
+                },
+            ));
+        }
+        let challenge = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let Some(params) = challenge
+            .strip_prefix("Bearer ")
+            .or_else(|| challenge.strip_prefix("bearer "))
+        else {
+            return Err(refused());
+        };
+        let param = |name: &str| {
+            params.split(',').find_map(|p| {
+                let (k, v) = p.trim().split_once('=')?;
+                (k == name).then(|| v.trim_matches('"').to_string())
+            })
+        };
+        let realm = param("realm").ok_or_else(|| {
+            RegistryError::new(
+                format!("{what}: the registry's bearer challenge has no realm"),
+                false,
+            )
+        })?;
+        let mut request = http.get(&realm).basic_auth(username, Some(password));
+        if let Some(service) = param("service") {
+            request = request.query(&[("service", service)]);
+        }
+        let token = request
+            .send()
+            .await
+            .map_err(|e| explain(registry, &what, OciDistributionError::RequestError(e)))?;
+        if token.status().is_success() {
+            Ok(())
+        } else {
+            Err(refused())
+        }
     }
 
     /// The digest a tag points at now (one HEAD/GET), or the reference's own digest.

@@ -232,13 +232,22 @@ pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest, PullErr
     }
     let manifest: ImageManifest = serde_json::from_value(value)
         .map_err(|e| PullError::Unsupported(format!("{what}: not an OCI image manifest ({e})")))?;
-    for d in std::iter::once(&manifest.config).chain(&manifest.layers) {
-        if !known_media_type(&d.media_type) {
-            return Err(PullError::Unsupported(format!(
-                "{what}: media type `{}` is not known; this tool runs Spin apps and CNCF Wasm component artifacts (is this a container image?)",
-                d.media_type
-            )));
-        }
+    let mut unknown: Vec<&str> = std::iter::once(&manifest.config)
+        .chain(&manifest.layers)
+        .map(|d| d.media_type.as_str())
+        .filter(|mt| !known_media_type(mt))
+        .collect();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        let (noun, verb) = if unknown.len() > 1 {
+            ("media types", "are")
+        } else {
+            ("media type", "is")
+        };
+        return Err(PullError::Unsupported(format!(
+            "{what}: {noun} `{}` {verb} not known; this tool runs Spin apps and CNCF Wasm component artifacts (is this a container image?)",
+            unknown.join("`, `")
+        )));
     }
     Ok(manifest)
 }

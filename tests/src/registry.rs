@@ -1,0 +1,270 @@
+//! A real distribution registry (Debian's `docker-registry`, distribution 2.8) on
+//! 127.0.0.1 with its own storage: plain HTTP, or TLS (a CA made here) with htpasswd basic
+//! auth. It can be killed and restarted on the same port and storage, and its access log
+//! read back.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// TLS and auth material of a secure registry.
+pub struct Secure {
+    /// CA certificate (PEM) that signed the server certificate.
+    pub ca: PathBuf,
+    /// User name accepted.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// A running registry.
+pub struct Registry {
+    child: Option<Child>,
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+    /// Set for TLS + basic auth registries.
+    pub secure: Option<Secure>,
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Registry {
+    /// A plain-HTTP registry.
+    pub fn start() -> Self {
+        Self::new(None)
+    }
+
+    /// A TLS registry with htpasswd basic auth for `username`/`password`.
+    pub fn start_secure(username: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(Command::new("openssl").current_dir(d).args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=spin test CA",
+        ]));
+        run(Command::new("openssl").current_dir(d).args([
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]));
+        std::fs::write(
+            d.join("ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        run(Command::new("openssl").current_dir(d).args([
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]));
+        let htpasswd = Command::new("htpasswd")
+            .args(["-Bbn", username, password])
+            .output()
+            .expect("htpasswd (Debian apache2-utils) is needed; tests/setup.sh installs it");
+        std::fs::write(d.join("htpasswd"), &htpasswd.stdout).unwrap();
+        let secure = Secure {
+            ca: d.join("ca.pem"),
+            username: username.into(),
+            password: password.into(),
+        };
+        Self::with_dir(dir, Some(secure))
+    }
+
+    fn new(secure: Option<Secure>) -> Self {
+        Self::with_dir(tempfile::tempdir().unwrap(), secure)
+    }
+
+    fn with_dir(dir: tempfile::TempDir, secure: Option<Secure>) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if secure.is_some() {
+            let d = dir.path();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\nauth:\n  htpasswd:\n    realm: spin-test\n    path: {}\n",
+                d.join("server.pem").display(),
+                d.join("server.key").display(),
+                d.join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let mut registry = Self {
+            child: None,
+            port,
+            dir,
+            log: Arc::new(Mutex::new(String::new())),
+            secure,
+        };
+        registry.restart();
+        registry
+    }
+
+    /// Start (again) on the same port and storage.
+    pub fn restart(&mut self) {
+        self.kill();
+        let mut child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(self.dir.path().join("config.yml"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("docker-registry (Debian package) is needed; tests/setup.sh installs it");
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let sink = self.log.clone();
+            std::thread::spawn(move || {
+                let mut pipe = pipe;
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+    }
+
+    /// Stop it abruptly.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Everything it logged so far (including the access log).
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Requests that started or continued a blob upload, in the access log.
+    pub fn upload_requests(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| {
+                l.contains("/blobs/uploads/")
+                    && (l.contains("\"POST ") || l.contains("\"PATCH ") || l.contains("\"PUT "))
+            })
+            .count()
+    }
+
+    /// Where the registry keeps a blob's bytes on disk.
+    pub fn blob_data(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// The storage directory.
+    pub fn storage(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The `oras` Python client from tests/setup.sh: run a command of tests/interop/oras_client.py.
+pub fn oras(args: &[&str]) -> std::process::Output {
+    let cache = std::env::var_os("SPIN_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/spin-tests")
+        });
+    let python = cache.join("oras/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run tests/setup.sh",
+        python.display()
+    );
+    let script = crate::repo_root().join("tests/interop/oras_client.py");
+    Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run oras client")
+}
