@@ -41,6 +41,7 @@ fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
     let entries = archive
         .entries()
         .map_err(|e| unsupported(format!("archive {digest} is not a gzipped tar: {e}")))?;
+    let mut files = Vec::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
         if !entry.header().entry_type().is_file() {
@@ -50,14 +51,12 @@ fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
         entry
             .read_to_end(&mut bytes)
             .map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
-        let file_digest = Digest::of_bytes(&bytes);
-        store
-            .put(&file_digest, &bytes)
-            .map_err(|source| PullError::Store {
-                context: format!("unpacking {digest}"),
-                source,
-            })?;
+        files.push((Digest::of_bytes(&bytes), bytes));
     }
+    store.put_all(&files).map_err(|source| PullError::Store {
+        context: format!("unpacking {digest}"),
+        source,
+    })?;
     Ok(())
 }
 

@@ -660,7 +660,8 @@ impl RegistryClient {
         }
         let response = self
             .chunked
-            .pull_blob_stream_partial(image, layer, offset, None)
+            // An explicit range keeps oci-client from hashing the stream a second time.
+            .pull_blob_stream_partial(image, layer, offset, Some(descriptor.size - offset))
             .await
             .map_err(|e| explain(r.registry(), what, e))?;
         let mut stream = match response {
@@ -725,6 +726,9 @@ impl RegistryClient {
     }
 }
 
+/// Upload chunk size: few enough requests per blob, small enough to show progress.
+const CHUNK: usize = 8 << 20;
+
 /// Called with the number of bytes of a blob transferred so far.
 pub type ProgressFn = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
@@ -740,15 +744,15 @@ fn blob_stream(
             let b = bytes::Bytes::from(b.clone());
             let n = b.len();
             Box::new(
-                (0..n.div_ceil(1 << 20).max(1))
-                    .map(move |i| Ok(b.slice(i << 20..((i + 1) << 20).min(n)))),
+                (0..n.div_ceil(CHUNK).max(1))
+                    .map(move |i| Ok(b.slice(i * CHUNK..((i + 1) * CHUNK).min(n)))),
             )
         }
         BlobData::File(p) => {
             use std::io::Read;
             let mut file = std::fs::File::open(p)?;
             Box::new(std::iter::from_fn(move || {
-                let mut buf = vec![0u8; 1 << 20];
+                let mut buf = vec![0u8; CHUNK];
                 match file.read(&mut buf) {
                     Ok(0) => None,
                     Ok(n) => {

@@ -159,9 +159,14 @@ struct FileFact {
     size: u64,
 }
 
-fn fact(path: &Path) -> Result<FileFact, PackageError> {
+/// Size and digest of a file; a digest the locked app already recorded is reused (the
+/// registry checks every upload against its digest, so a stale one cannot slip through).
+fn fact(path: &Path, known: Option<&str>) -> Result<FileFact, PackageError> {
     let size = std::fs::metadata(path).map_err(io(path))?.len();
-    let digest = Digest::of_file(path).map_err(io(path))?;
+    let digest = match known.and_then(|d| d.parse::<Digest>().ok()) {
+        Some(d) => d,
+        None => Digest::of_file(path).map_err(io(path))?,
+    };
     Ok(FileFact {
         path: path.to_path_buf(),
         digest,
@@ -214,7 +219,7 @@ fn expand(file: &ContentPath, what: &str) -> Result<Vec<(String, FileFact)>, Pac
     let base = file.path.trim_start_matches('/').to_string();
     let path = local_path(&file.content, what)?;
     if !path.is_dir() {
-        return Ok(vec![(base, fact(&path)?)]);
+        return Ok(vec![(base, fact(&path, file.content.digest.as_deref())?)]);
     }
     let mut out = Vec::new();
     let mut stack = vec![path.clone()];
@@ -235,7 +240,7 @@ fn expand(file: &ContentPath, what: &str) -> Result<Vec<(String, FileFact)>, Pac
                 } else {
                     format!("{base}/{rel}")
                 };
-                out.push((guest, fact(&p)?));
+                out.push((guest, fact(&p, None)?));
             }
         }
     }
@@ -338,7 +343,10 @@ pub fn package_app(locked: &LockedApp, options: &PackageOptions) -> Result<Artif
     let mut component_files: Vec<Vec<(String, FileFact)>> = Vec::new();
     for c in &mut app.components {
         let what = format!("component `{}`", c.id);
-        let wasm = fact(&local_path(&c.source.content, &what)?)?;
+        let wasm = fact(
+            &local_path(&c.source.content, &what)?,
+            c.source.content.digest.as_deref(),
+        )?;
         c.source.content = content_ref(&wasm)?;
         wasm_layers.push(layer(&wasm, WASM_LAYER_MEDIA_TYPE));
         let mut files = Vec::new();
@@ -400,7 +408,7 @@ pub fn package_app(locked: &LockedApp, options: &PackageOptions) -> Result<Artif
 
 /// Package one component in the CNCF Wasm artifact layout.
 pub fn package_component(wasm: &Path, options: &PackageOptions) -> Result<Artifact, PackageError> {
-    let f = fact(wasm)?;
+    let f = fact(wasm, None)?;
     let bytes = std::fs::read(wasm).map_err(io(wasm))?;
     let (imports, exports) = component_world(&bytes).map_err(|e| {
         PackageError::Source(format!("{} is not a Wasm component: {e}", wasm.display()))

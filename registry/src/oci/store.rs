@@ -91,6 +91,40 @@ impl Store {
         Ok(())
     }
 
+    /// Add many small blobs (e.g. files unpacked from a verified archive) with one
+    /// filesystem sync for all of them: each is checked, written to a temporary file, the
+    /// filesystem is synced once, and only then are they renamed into place.
+    pub fn put_all(&self, blobs: &[(Digest, Vec<u8>)]) -> Result<(), StoreError> {
+        let dir = self.root.join("partial");
+        let mut staged = Vec::new();
+        for (digest, bytes) in blobs {
+            let actual = Digest::of_bytes(bytes);
+            if &actual != digest {
+                return Err(StoreError::DigestMismatch {
+                    expected: digest.clone(),
+                    actual,
+                });
+            }
+            if self.has(digest) || staged.iter().any(|(d, _)| d == digest) {
+                continue;
+            }
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
+            tmp.write_all(bytes).map_err(io(&dir))?;
+            // Keep only the path: thousands of open files would exhaust descriptors.
+            staged.push((digest.clone(), tmp.into_temp_path()));
+        }
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let fd = File::open(&dir).map_err(io(&dir))?;
+        rustix::fs::syncfs(&fd).map_err(|e| io(&dir)(e.into()))?;
+        for (digest, tmp) in staged {
+            let dest = self.blob_path(&digest);
+            tmp.persist(&dest).map_err(|e| io(&dest)(e.error))?;
+        }
+        Ok(())
+    }
+
     /// Add a local file, checking it against `digest` while copying.
     pub fn import_file(&self, digest: &Digest, path: &Path) -> Result<(), StoreError> {
         if self.has(digest) {
@@ -138,7 +172,7 @@ impl Store {
             store: self.clone(),
             digest: digest.clone(),
             partial,
-            file,
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
             hasher,
             len,
             _lock: lock,
@@ -151,7 +185,7 @@ pub struct BlobWriter {
     store: Store,
     digest: Digest,
     partial: PathBuf,
-    file: File,
+    file: std::io::BufWriter<File>,
     hasher: sha2::Sha256,
     len: u64,
     _lock: File,
@@ -165,7 +199,8 @@ impl BlobWriter {
 
     /// Throw away what is on disk and start from zero.
     pub fn restart(&mut self) -> Result<(), StoreError> {
-        self.file.set_len(0).map_err(io(&self.partial))?;
+        self.file.flush().map_err(io(&self.partial))?;
+        self.file.get_ref().set_len(0).map_err(io(&self.partial))?;
         self.hasher = Digest::hasher();
         self.len = 0;
         Ok(())
@@ -189,7 +224,11 @@ impl BlobWriter {
                 actual,
             });
         }
-        self.file.sync_all().map_err(io(&self.partial))?;
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| io(&self.partial)(e.into_error()))?;
+        file.sync_all().map_err(io(&self.partial))?;
         let dest = self.store.blob_path(&self.digest);
         std::fs::rename(&self.partial, &dest).map_err(io(&dest))?;
         Ok(())

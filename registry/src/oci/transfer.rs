@@ -12,7 +12,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 /// Blobs transferred at once.
-const PARALLEL: usize = 4;
+const PARALLEL: usize = 8;
 
 /// What happened to one blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,10 +297,14 @@ pub async fn pull(
                 let (p, digest) = (progress.clone(), d.digest.clone());
                 let report: ProgressFn = Arc::new(move |n| p.position(&digest, n));
                 client.pull_blob(&pinned, d, &mut writer, report).await?;
-                writer.commit().map_err(|source| PullError::Store {
-                    context: format!("{} failed verification", context()),
-                    source,
-                })?;
+                // Verify, fsync and rename off the async workers.
+                tokio::task::spawn_blocking(move || writer.commit())
+                    .await
+                    .map_err(|e| PullError::Unsupported(format!("{}: {e}", context())))?
+                    .map_err(|source| PullError::Store {
+                        context: format!("{} failed verification", context()),
+                        source,
+                    })?;
                 locations.record(&registry, pinned.repository(), &d.digest);
                 progress.end(&d.digest, Outcome::Downloaded);
                 Ok::<_, PullError>(())
