@@ -20,6 +20,31 @@ pub struct Secure {
     pub password: String,
 }
 
+/// The token server in front of a bearer-auth registry.
+pub struct TokenServer {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl TokenServer {
+    /// How many tokens it has issued.
+    pub fn issued(&self) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("issued"))
+            .count()
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running registry.
 pub struct Registry {
     child: Option<Child>,
@@ -29,6 +54,8 @@ pub struct Registry {
     log: Arc<Mutex<String>>,
     /// Set for TLS + basic auth registries.
     pub secure: Option<Secure>,
+    /// Set for bearer-token registries.
+    pub token: Option<TokenServer>,
 }
 
 fn run(cmd: &mut Command) {
@@ -109,14 +136,119 @@ impl Registry {
             username: username.into(),
             password: password.into(),
         };
-        Self::with_dir(dir, Some(secure))
+        Self::with_dir(dir, Some(secure), None)
     }
 
     fn new(secure: Option<Secure>) -> Self {
-        Self::with_dir(tempfile::tempdir().unwrap(), secure)
+        Self::with_dir(tempfile::tempdir().unwrap(), secure, None)
     }
 
-    fn with_dir(dir: tempfile::TempDir, secure: Option<Secure>) -> Self {
+    /// A plain-HTTP registry using the bearer token flow: its token server accepts
+    /// `username`/`password` (basic auth or password grant) and the OAuth2 refresh token
+    /// `refresh_token`, and issues tokens valid for `expires_in` seconds.
+    pub fn start_with_token_server(
+        username: &str,
+        password: &str,
+        refresh_token: &str,
+        expires_in: u32,
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        run(Command::new("openssl").current_dir(d).args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "token.key",
+        ]));
+        run(Command::new("openssl").current_dir(d).args([
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "token.key",
+            "-out",
+            "token.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=spin test token issuer",
+        ]));
+        let token_port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let python = crate::registry::test_cache().join("oras/bin/python");
+        let mut child = Command::new(&python)
+            .arg(crate::repo_root().join("tests/interop/token_server.py"))
+            .args([
+                token_port.to_string(),
+                d.join("token.key").display().to_string(),
+                d.join("token.pem").display().to_string(),
+                "spin-test-issuer".into(),
+                "spin-test-registry".into(),
+                format!("{username}:{password}"),
+                refresh_token.into(),
+                expires_in.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}; run tests/setup.sh", python.display()));
+        let log = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let sink = log.clone();
+            std::thread::spawn(move || {
+                let mut pipe = pipe;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", token_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "token server did not start: {}",
+                log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let token = TokenServer { child, log };
+        let auth = format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: spin-test-registry\n    issuer: spin-test-issuer\n    rootcertbundle: {}\n",
+            d.join("token.pem").display()
+        );
+        std::fs::write(d.join("extra.yml"), auth).unwrap();
+        Self::with_dir(dir, None, Some(token))
+    }
+
+    fn with_dir(
+        dir: tempfile::TempDir,
+        secure: Option<Secure>,
+        token: Option<TokenServer>,
+    ) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -135,6 +267,9 @@ impl Registry {
                 d.join("htpasswd").display()
             ));
         }
+        if let Ok(extra) = std::fs::read_to_string(dir.path().join("extra.yml")) {
+            config.push_str(&extra);
+        }
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let mut registry = Self {
             child: None,
@@ -142,6 +277,7 @@ impl Registry {
             dir,
             log: Arc::new(Mutex::new(String::new())),
             secure,
+            token,
         };
         registry.restart();
         registry
@@ -248,14 +384,18 @@ impl Drop for Registry {
     }
 }
 
-/// The `oras` Python client from tests/setup.sh: run a command of tests/interop/oras_client.py.
-pub fn oras(args: &[&str]) -> std::process::Output {
-    let cache = std::env::var_os("SPIN_TEST_CACHE")
+/// Where tests/setup.sh keeps its toolchains (`SPIN_TEST_CACHE`, or ~/.cache/spin-tests).
+pub fn test_cache() -> PathBuf {
+    std::env::var_os("SPIN_TEST_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/spin-tests")
-        });
-    let python = cache.join("oras/bin/python");
+        })
+}
+
+/// The `oras` Python client from tests/setup.sh: run a command of tests/interop/oras_client.py.
+pub fn oras(args: &[&str]) -> std::process::Output {
+    let python = test_cache().join("oras/bin/python");
     assert!(
         python.is_file(),
         "{} is missing: run tests/setup.sh",

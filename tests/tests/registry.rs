@@ -1000,11 +1000,7 @@ fn an_unknown_layer_media_type_is_refused() {
         registry.host(),
         layer.display()
     );
-    let py = std::path::PathBuf::from(std::env::var("HOME").unwrap())
-        .join(".cache/spin-tests/oras/bin/python");
-    let py = std::env::var_os("SPIN_TEST_CACHE")
-        .map(|c| PathBuf::from(c).join("oras/bin/python"))
-        .unwrap_or(py);
+    let py = spin_tests::registry::test_cache().join("oras/bin/python");
     let out = Command::new(py).arg("-c").arg(script).output().unwrap();
     assert!(
         out.status.success(),
@@ -1129,4 +1125,341 @@ fn registry_killed_mid_push_and_mid_pull_then_restarted() {
         partials.is_empty(),
         "partial blobs left behind: {partials:?}"
     );
+}
+
+#[test]
+fn bearer_token_flow_with_refresh_and_identity_tokens() {
+    // Tokens last 2 seconds; the push below takes about 4.
+    let registry = Registry::start_with_token_server("carol", "pa55word", "refresh-me", 2);
+    let proxy = spin_tests::SlowProxy::start(registry.port, 4 << 20);
+    let user = User::new();
+    let cache = user.cache().display().to_string();
+    let host = format!("127.0.0.1:{}", proxy.port);
+    let big: Vec<u8> = (0..16u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"tok\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\n[component.c]\nsource = \"c.wasm\"\n";
+    let app = app_dir(&[("spin.toml", manifest.as_bytes()), ("c.wasm", &big)]);
+    let reference = format!("{host}/carol/app:v1");
+
+    let err = user.fails(
+        &[
+            "registry",
+            "push",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    );
+    assert!(err.contains("401") || err.contains("refused"), "{err}");
+    let out = user.spin_with_stdin(
+        &[
+            "registry",
+            "login",
+            &host,
+            "-u",
+            "carol",
+            "--password-stdin",
+            "--insecure",
+        ],
+        app.path(),
+        Some("nope"),
+    );
+    assert!(!out.status.success(), "a wrong password must be refused");
+    let out = user.spin_with_stdin(
+        &[
+            "registry",
+            "login",
+            &host,
+            "-u",
+            "carol",
+            "--password-stdin",
+            "--insecure",
+        ],
+        app.path(),
+        Some("pa55word"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let token = registry.token.as_ref().unwrap();
+    let before = token.issued();
+    let pushed = user.ok(
+        &[
+            "registry",
+            "push",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    );
+    let digest = digest_of(&pushed);
+    assert!(
+        token.issued() >= before + 2,
+        "a push outlasting its token must fetch a fresh one ({} tokens)",
+        token.issued() - before
+    );
+
+    // Docker's identity token (an OAuth2 refresh token) is exchanged for access.
+    let other = User::new();
+    std::fs::write(
+        other.home.path().join("docker/config.json"),
+        format!(r#"{{"auths": {{"{host}": {{"identitytoken": "refresh-me"}}}}}}"#),
+    )
+    .unwrap();
+    let pulled = other.ok(
+        &[
+            "registry",
+            "pull",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &other.cache().display().to_string(),
+        ],
+        app.path(),
+    );
+    assert!(pulled.contains(&digest), "{pulled}");
+    std::fs::write(
+        other.home.path().join("docker/config.json"),
+        format!(r#"{{"auths": {{"{host}": {{"identitytoken": "revoked"}}}}}}"#),
+    )
+    .unwrap();
+    let err = other.fails(
+        &[
+            "registry",
+            "pull",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &other.cache().display().to_string(),
+        ],
+        app.path(),
+    );
+    assert!(err.contains("the token service refused it"), "{err}");
+}
+
+#[test]
+fn many_files_go_into_an_archive_layer_and_still_run() {
+    let registry = Registry::start();
+    let user = User::new();
+    let cache = user.cache().display().to_string();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"many\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"tb\"\n[component.tb]\nsource = {:?}\nfiles = [{{ source = \"files\", destination = \"/files\" }}]\n",
+        component("testbed")
+    );
+    let contents: Vec<(String, Vec<u8>)> = (0..600)
+        .map(|i| {
+            (
+                format!("files/f{i:03}.txt"),
+                format!("{i:0>200}").into_bytes(),
+            )
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = vec![("spin.toml", manifest.as_bytes())];
+    files.extend(contents.iter().map(|(p, c)| (p.as_str(), c.as_slice())));
+    let app = app_dir(&files);
+    let reference = format!("{}/acme/many:v1", registry.host());
+    user.ok(
+        &[
+            "registry",
+            "push",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    );
+    let json: serde_json::Value = serde_json::from_str(&user.ok(
+        &[
+            "registry",
+            "inspect",
+            &reference,
+            "--insecure",
+            "--json",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    ))
+    .unwrap();
+    let types: Vec<&str> = json["manifest"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "application/vnd.wasm.content.layer.v1+wasm",
+            "application/vnd.wasm.content.bundle.v1.tar+gzip",
+            "application/vnd.fermyon.spin.application.v1+config",
+        ],
+        "above 499 layers the files travel as one archive"
+    );
+    let other = User::new();
+    let spin = other.up(&reference, &["--insecure", "--insecure-skip-verify"]);
+    assert_eq!(
+        spin.get("/file/files/f123.txt").text(),
+        format!("{:0>200}", 123)
+    );
+    assert_eq!(
+        spin.get("/file/files/f599.txt").text(),
+        format!("{:0>200}", 599)
+    );
+}
+
+#[test]
+fn blobs_known_in_a_sibling_repository_are_mounted_not_uploaded() {
+    let registry = Registry::start();
+    let app = two_component_app();
+    let user = User::new();
+    let cache = user.cache().display().to_string();
+    user.ok(
+        &[
+            "registry",
+            "push",
+            &format!("{}/team-a/app:v1", registry.host()),
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    );
+    let uploads = registry.upload_requests();
+    let out = user.spin(
+        &[
+            "registry",
+            "push",
+            &format!("{}/team-b/app:v1", registry.host()),
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+    );
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 blobs uploaded, 0 already there, 6 mounted"),
+        "{stderr}"
+    );
+    let log = registry.log();
+    let mounts = log
+        .lines()
+        .filter(|l| {
+            l.contains("\"POST /v2/team-b/app/blobs/uploads/?")
+                && l.contains("mount=")
+                && l.contains("from=team-a")
+        })
+        .count();
+    assert_eq!(mounts, 6, "{log}");
+    // Mount requests are the only upload-endpoint traffic.
+    assert_eq!(registry.upload_requests(), uploads + 6);
+}
+
+/// A fake registry on 127.0.0.1 answering every manifest request with `manifest`.
+fn serve_manifest(manifest: Vec<u8>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let digest = spin_registry::Digest::of_bytes(&manifest).to_string();
+    std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let mut stream = stream;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.oci.image.manifest.v1+json\r\ndocker-content-digest: {digest}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                if request.contains("/manifests/") {
+                    manifest.len()
+                } else {
+                    2
+                }
+            );
+            let _ = stream.write_all(head.as_bytes());
+            if request.starts_with("GET") {
+                let _ = stream.write_all(if request.contains("/manifests/") {
+                    &manifest
+                } else {
+                    b"{}"
+                });
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn an_oversized_manifest_is_refused() {
+    // distribution itself refuses manifests over 4 MiB, so a fake registry serves one.
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": spin_registry::Digest::of_bytes(b"{}").to_string(), "size": 2},
+        "layers": [],
+        "annotations": {"padding": "x".repeat(5 << 20)},
+    });
+    let port = serve_manifest(serde_json::to_vec(&manifest).unwrap());
+    let user = User::new();
+    let cache = user.cache().display().to_string();
+    let err = user.fails(
+        &[
+            "registry",
+            "pull",
+            &format!("127.0.0.1:{port}/acme/big:v1"),
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        Path::new("."),
+    );
+    assert!(err.contains("over the 4 MiB limit"), "{err}");
+}
+
+#[test]
+fn server_errors_are_retried_then_explained() {
+    // A "registry" that always answers 503.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy");
+        }
+    });
+    let user = User::new();
+    let cache = user.cache().display().to_string();
+    let err = user.fails(
+        &[
+            "registry",
+            "pull",
+            &format!("127.0.0.1:{port}/acme/app:v1"),
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        Path::new("."),
+    );
+    assert!(err.contains("503"), "{err}");
+    assert!(err.contains("retrying"), "{err}");
+    assert!(err.contains("try again later"), "{err}");
 }

@@ -249,22 +249,23 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pull (or import from a layout) into the store.
+/// Pull (or import from a layout) into the store, showing progress.
 pub async fn fetch(source: &str, connection: &Connection) -> anyhow::Result<Pulled> {
+    fetch_with(source, connection, Arc::new(Reporter::new())).await
+}
+
+async fn fetch_with(
+    source: &str,
+    connection: &Connection,
+    progress: Arc<dyn transfer::Progress>,
+) -> anyhow::Result<Pulled> {
     let store = connection.store()?;
     if let Some((dir, tag)) = layout_arg(source) {
         return Ok(layout::import(&dir, tag.as_deref(), &store)?);
     }
     let r = reference(source)?;
     let client = connection.client(&[r.registry()])?;
-    Ok(transfer::pull(
-        &client,
-        &store,
-        &connection.locations(),
-        &r,
-        Arc::new(Reporter::new()),
-    )
-    .await?)
+    Ok(transfer::pull(&client, &store, &connection.locations(), &r, progress).await?)
 }
 
 /// `oci:DIR[:TAG]` (or an existing layout directory) → (dir, tag).
@@ -350,7 +351,12 @@ fn logout(args: LogoutArgs) -> anyhow::Result<()> {
 }
 
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    let pulled = fetch(&args.reference, &args.connection).await?;
+    let pulled = fetch_with(
+        &args.reference,
+        &args.connection,
+        Arc::new(transfer::Silent),
+    )
+    .await?;
     let store = args.connection.store()?;
     let locked = app::locked_app(&store, &pulled)?;
     let m = &pulled.manifest;

@@ -317,19 +317,18 @@ impl RegistryClient {
         }
     }
 
-    fn registry_auth(&self, r: &Reference) -> Result<RegistryAuth, RegistryError> {
+    async fn registry_auth(
+        &self,
+        r: &Reference,
+        op: RegistryOperation,
+    ) -> Result<RegistryAuth, RegistryError> {
         match self.options.credentials.lookup(r.registry()) {
             Ok(Credential::Anonymous) => Ok(RegistryAuth::Anonymous),
             Ok(Credential::Basic { username, password }) => {
                 Ok(RegistryAuth::Basic(username, password))
             }
-            Ok(Credential::IdentityToken(_)) => Err(RegistryError::new(
-                format!(
-                    "the Docker login for {} is an identity token, which this tool cannot exchange yet; run `spin registry login {}` with a username and password or access token",
-                    r.registry(),
-                    r.registry()
-                ),
-                false,
+            Ok(Credential::IdentityToken(token)) => Ok(RegistryAuth::Bearer(
+                self.exchange_identity_token(r, &token, op).await?,
             )),
             Err(e) => Err(RegistryError::new(e.to_string(), false)),
         }
@@ -342,7 +341,7 @@ impl RegistryClient {
         r: &Reference,
         op: RegistryOperation,
     ) -> Result<RegistryAuth, RegistryError> {
-        let auth = self.registry_auth(r)?;
+        let auth = self.registry_auth(r, op).await?;
         let what = match op {
             RegistryOperation::Push => format!("push to {}", r.repository_url()),
             RegistryOperation::Pull => format!("pull from {}", r.repository_url()),
@@ -357,20 +356,16 @@ impl RegistryClient {
         Ok(auth)
     }
 
-    /// Check credentials against a registry the way `docker login` does: `GET /v2/` with
-    /// basic auth, and for a bearer challenge, a token request to its realm.
-    pub async fn check_login(
-        &self,
-        registry: &str,
-        username: &str,
-        password: &str,
-    ) -> Result<(), RegistryError> {
-        let what = format!("log in to {registry}");
-        let scheme = if self.options.insecure.iter().any(|r| r == registry) {
+    fn scheme(&self, registry: &str) -> &'static str {
+        if self.options.insecure.iter().any(|r| r == registry) {
             "http"
         } else {
             "https"
-        };
+        }
+    }
+
+    /// A plain HTTP client with the same trust settings, for the auth endpoints.
+    fn http_client(&self, what: &str) -> Result<reqwest::Client, RegistryError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10));
@@ -389,51 +384,58 @@ impl RegistryClient {
             })?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder
+        builder
             .build()
-            .map_err(|e| RegistryError::new(format!("{what}: {e}"), false))?;
-        let refused = || {
-            RegistryError::new(
-                format!(
-                    "{what}: the registry refused the credentials for `{username}`; check the user name and password or token"
-                ),
-                false,
-            )
-        };
+            .map_err(|e| RegistryError::new(format!("{what}: {e}"), false))
+    }
+
+    /// `GET /v2/` (with basic auth when given): `None` when it answers 2xx, else the
+    /// bearer challenge's realm and service.
+    async fn challenge(
+        &self,
+        http: &reqwest::Client,
+        registry: &str,
+        basic: Option<(&str, &str)>,
+        what: &str,
+    ) -> Result<Option<(String, Option<String>)>, RegistryError> {
+        let url = format!("{}://{registry}/v2/", self.scheme(registry));
         let response = self
-            .retry(&what, || async {
-                http.get(format!("{scheme}://{registry}/v2/"))
-                    .basic_auth(username, Some(password))
+            .retry(what, || async {
+                let mut request = http.get(&url);
+                if let Some((u, p)) = basic {
+                    request = request.basic_auth(u, Some(p));
+                }
+                request
                     .send()
                     .await
-                    .map_err(|e| explain(registry, &what, OciDistributionError::RequestError(e)))
+                    .map_err(|e| explain(registry, what, OciDistributionError::RequestError(e)))
             })
             .await?;
         if response.status().is_success() {
-            return Ok(());
+            return Ok(None);
         }
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Err(explain(
                 registry,
-                &what,
+                what,
                 OciDistributionError::ServerError {
                     code: response.status().as_u16(),
-                    url: String::new(),
+                    url,
                     message: String::new(),
                 },
             ));
         }
-        let challenge = response
+        let header = response
             .headers()
             .get(reqwest::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let Some(params) = challenge
+        let Some(params) = header
             .strip_prefix("Bearer ")
-            .or_else(|| challenge.strip_prefix("bearer "))
+            .or_else(|| header.strip_prefix("bearer "))
         else {
-            return Err(refused());
+            return Ok(Some((String::new(), None)));
         };
         let param = |name: &str| {
             params.split(',').find_map(|p| {
@@ -447,8 +449,37 @@ impl RegistryClient {
                 false,
             )
         })?;
+        Ok(Some((realm, param("service"))))
+    }
+
+    /// Check credentials against a registry the way `docker login` does: `GET /v2/` with
+    /// basic auth, and for a bearer challenge, a token request to its realm.
+    pub async fn check_login(
+        &self,
+        registry: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), RegistryError> {
+        let what = format!("log in to {registry}");
+        let http = self.http_client(&what)?;
+        let refused = || {
+            RegistryError::new(
+                format!(
+                    "{what}: the registry refused the credentials for `{username}`; check the user name and password or token"
+                ),
+                false,
+            )
+        };
+        let (realm, service) = match self
+            .challenge(&http, registry, Some((username, password)), &what)
+            .await?
+        {
+            None => return Ok(()),
+            Some((realm, _)) if realm.is_empty() => return Err(refused()),
+            Some(challenge) => challenge,
+        };
         let mut request = http.get(&realm).basic_auth(username, Some(password));
-        if let Some(service) = param("service") {
+        if let Some(service) = service {
             request = request.query(&[("service", service)]);
         }
         let token = request
@@ -460,6 +491,75 @@ impl RegistryClient {
         } else {
             Err(refused())
         }
+    }
+
+    /// Exchange an OAuth2 refresh token (Docker's `identitytoken`) for an access token
+    /// scoped to `r`'s repository.
+    async fn exchange_identity_token(
+        &self,
+        r: &Reference,
+        refresh_token: &str,
+        op: RegistryOperation,
+    ) -> Result<String, RegistryError> {
+        let what = format!("exchange the identity token for {}", r.registry());
+        let http = self.http_client(&what)?;
+        let Some((realm, service)) = self
+            .challenge(&http, r.registry(), None, &what)
+            .await?
+            .filter(|(realm, _)| !realm.is_empty())
+        else {
+            return Err(RegistryError::new(
+                format!(
+                    "{what}: the registry does not use bearer tokens, so an identity token cannot be used; log in with a password"
+                ),
+                false,
+            ));
+        };
+        let actions = match op {
+            RegistryOperation::Push => "pull,push",
+            RegistryOperation::Pull => "pull",
+        };
+        let scope = format!("repository:{}:{actions}", r.repository());
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("refresh_token", refresh_token.to_string()),
+            ("client_id", "spin".to_string()),
+            ("scope", scope),
+        ];
+        if let Some(service) = service {
+            form.push(("service", service));
+        }
+        let response = http
+            .post(&realm)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| explain(r.registry(), &what, OciDistributionError::RequestError(e)))?;
+        if !response.status().is_success() {
+            return Err(RegistryError::new(
+                format!(
+                    "{what}: the token service refused it (HTTP {}); run `docker login {}` again or `spin registry login {}`",
+                    response.status().as_u16(),
+                    r.registry(),
+                    r.registry()
+                ),
+                false,
+            ));
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            access_token: Option<String>,
+            token: Option<String>,
+        }
+        let body: TokenResponse = response.json().await.map_err(|e| {
+            RegistryError::new(format!("{what}: unreadable token response: {e}"), false)
+        })?;
+        body.access_token.or(body.token).ok_or_else(|| {
+            RegistryError::new(
+                format!("{what}: the token response has no access token"),
+                false,
+            )
+        })
     }
 
     /// The digest a tag points at now (one HEAD/GET), or the reference's own digest.

@@ -107,6 +107,9 @@ impl Locations {
 
     fn record(&self, registry: &str, repository: &str, digest: &Digest) {
         let line = format!("{registry} {repository} {digest}\n");
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
