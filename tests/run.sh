@@ -4,6 +4,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 "$root/tests/setup.sh"
+# wit-bindgen and wasm-tools for the http-c template tests, and the Python template's
+# toolchain venv (componentize-py) as `spin build` would find them on a developer's PATH.
+export PATH="${SPIN_TEST_CACHE:-$HOME/.cache/spin-tests}/tools/bin:$PATH"
 cargo build --workspace --all-targets
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast

@@ -7,6 +7,9 @@
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
 #    built into tests/guests/build/ and rebuilt only when their sources or pins change.
+#  - The C toolchain the http-c template needs: Debian's clang, lld, wasi-libc and
+#    libclang-rt-dev-wasm32, plus wit-bindgen-cli and wasm-tools from crates.io, installed
+#    once into $cache/tools/bin (tests/run.sh puts it on PATH).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 guests="$root/tests/guests"
@@ -34,20 +37,27 @@ stamp_of() {
   { printf '%s\n' "$extra"; cat "$@"; } | sha256sum | cut -d' ' -f1
 }
 
+# The Python toolchain venv (spin-sdk + componentize-py), linked as $cache/py for the
+# template tests, which put it on PATH the way a developer activates a venv.
+setup_python_venv() {
+  local req="$guests/python/requirements.txt"
+  local venv="$cache/py-$(stamp_of venv "$req" | cut -c1-16)"
+  if [ ! -x "$venv/bin/componentize-py" ]; then
+    log "creating the Python guest toolchain in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$req"
+  fi
+  ln -sfn "$venv" "$cache/py"
+}
+
 build_python() {
   local dir="$guests/python" out="$guests/build/python.wasm"
   local stamp
   stamp=$(stamp_of "python-guest-v1" "$dir/app.py" "$dir/requirements.txt")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
-  local venv="$cache/py-$(stamp_of venv "$dir/requirements.txt" | cut -c1-16)"
-  if [ ! -x "$venv/bin/componentize-py" ]; then
-    log "creating the Python guest toolchain in $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r "$dir/requirements.txt"
-  fi
   log "building the Python guest"
-  local tmp
+  local tmp venv="$cache/py"
   tmp=$(mktemp -d)
   (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
     componentize-py -w spin-http componentize app -o "$tmp/python.wasm" >/dev/null)
@@ -80,8 +90,24 @@ setup_oras() {
   ln -sfn "$venv" "$cache/oras"
 }
 
-apt_install redis-server docker-registry skopeo apache2-utils openssl
+# crates.io tools for the C template, pinned; `cargo install` skips what is already there.
+install_tools() {
+  local tools="$cache/tools"
+  local spec
+  for spec in wit-bindgen-cli@0.46.0:wit-bindgen wasm-tools@1.240.0:wasm-tools; do
+    local crate=${spec%%:*} bin=${spec##*:}
+    if ! "$tools/bin/$bin" --version 2>/dev/null | grep -q "${crate##*@}"; then
+      log "installing $crate into $tools (once; takes a few minutes)"
+      cargo install -q --locked --root "$tools" "$crate"
+    fi
+  done
+}
+
+apt_install redis-server docker-registry skopeo apache2-utils openssl \
+  make clang lld wasi-libc libclang-rt-dev-wasm32
+install_tools
 setup_oras
+setup_python_venv
 build_python
 build_js
 log "test prerequisites ready"

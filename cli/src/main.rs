@@ -1,7 +1,8 @@
 //! `spin`: build, distribute, sign, verify and run WebAssembly apps.
 //!
 //! This binary only parses arguments, calls one library function per command and renders
-//! the result; the work lives in `spin-registry`, `spin-runtime` (and later `spin-verify`).
+//! the result; the work lives in `spin-registry`, `spin-runtime`, `spin-devloop` (and later
+//! `spin-verify`).
 
 mod commands;
 mod paths;
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand};
 /// mimalloc: glibc malloc's arena locks showed up as futex contention under load.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -27,12 +29,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create an app from a template
+    New(commands::new::NewArgs),
+    /// Add a component from a template to an existing app
+    Add(commands::new::AddArgs),
+    /// List and install templates
+    #[command(subcommand)]
+    Templates(commands::new::TemplatesCommand),
+    /// Build the app's components with their [component.<id>.build] commands
+    Build(commands::build::BuildArgs),
     /// Run an app: a spin.toml, a directory holding one, a single .wasm/.wat component, an
     /// OCI layout directory, or a registry reference
     Up(commands::up::UpArgs),
     /// Push, pull, inspect and copy apps in OCI registries; manage registry logins
     #[command(subcommand)]
     Registry(commands::registry::RegistryCommand),
+    /// Build and run the app, rebuilding and reloading when its files change
+    Watch(commands::watch::WatchArgs),
+    /// Check an app for problems and say how to fix them
+    Doctor(commands::build::DoctorArgs),
+    /// List plugins (`spin <name>` runs the plugin `spin-<name>`)
+    #[command(subcommand)]
+    Plugins(commands::plugins::PluginsCommand),
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 fn init_logging() {
@@ -63,12 +83,21 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::New(args) => commands::new::new(args),
+            Command::Add(args) => commands::new::add(args),
+            Command::Templates(command) => commands::new::templates(command),
+            Command::Build(args) => commands::build::run(args).await,
             Command::Up(args) => commands::up::run(args).await,
             Command::Registry(command) => commands::registry::run(command).await,
+            Command::Watch(args) => commands::watch::run(args).await,
+            Command::Doctor(args) => commands::build::doctor(args),
+            Command::Plugins(command) => commands::plugins::run(command),
+            Command::External(argv) => return commands::plugins::external(argv),
         }
+        .map(|()| ExitCode::SUCCESS)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("Error: {e}");
             for cause in e.chain().skip(1) {

@@ -10,3 +10,22 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("spin")
 }
+
+/// `$XDG_DATA_HOME/spin`, else `~/.local/share/spin`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("spin")
+}
+
+/// Where `spin templates install` puts user templates.
+pub fn templates_dir() -> PathBuf {
+    data_dir().join("templates")
+}
+
+/// Where plugins live (besides `spin-*` executables on PATH).
+pub fn plugins_dir() -> PathBuf {
+    data_dir().join("plugins")
+}

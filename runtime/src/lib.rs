@@ -35,4 +35,4 @@ mod state;
 pub use app::RuntimeOptions;
 pub use engine::Limits;
 pub use router::{Route, RouteMatch, Router};
-pub use server::Server;
+pub use server::{Reloader, Server};

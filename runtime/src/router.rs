@@ -126,6 +126,29 @@ impl Router {
         &self.routes
     }
 
+    /// Routes that can never be chosen: each pair is (the route that wins, a later route of
+    /// the same shape, differing only in `:name` parameter names, that it hides).
+    pub fn shadowed(&self) -> Vec<(&Route, &Route)> {
+        fn shape(r: &Route) -> (Vec<Option<&str>>, bool) {
+            let segments: Vec<Option<&str>> = r
+                .segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Exact(e) => Some(e.as_str()),
+                    Segment::Param(_) => None,
+                })
+                .collect();
+            (segments, r.wildcard)
+        }
+        let mut out = Vec::new();
+        for (i, later) in self.routes.iter().enumerate() {
+            if let Some(winner) = self.routes[..i].iter().find(|r| shape(r) == shape(later)) {
+                out.push((winner, later));
+            }
+        }
+        out
+    }
+
     /// The best route for a request path (without query), if any.
     pub fn route(&self, path: &str) -> Option<RouteMatch<'_>> {
         let trailing_slash = path.len() > 1 && path.ends_with('/');
@@ -197,6 +220,23 @@ mod tests {
 
     fn router(routes: &[(&str, &str)]) -> Router {
         Router::build("/", routes.iter().copied()).0
+    }
+
+    #[test]
+    fn same_shape_routes_shadow_later_ones() {
+        let r = router(&[
+            ("a", "/users/:id"),
+            ("b", "/users/:name"),
+            ("c", "/users/:id/..."),
+            ("d", "/users/me"),
+        ]);
+        let pairs: Vec<(&str, &str)> = r
+            .shadowed()
+            .iter()
+            .map(|(w, l)| (w.component.as_str(), l.component.as_str()))
+            .collect();
+        assert_eq!(pairs, [("a", "b")]);
+        assert_eq!(r.route("/users/42").unwrap().route.component, "a");
     }
 
     fn target(r: &Router, path: &str) -> Option<String> {

@@ -34,11 +34,32 @@ const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-compon
 const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
 const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
 
+/// The app being served; replaced as a whole by [`Reloader::reload`].
+type Slot = Arc<std::sync::RwLock<Arc<LoadedApp>>>;
+
 /// A bound, loaded app, ready to serve.
 pub struct Server {
-    app: Arc<LoadedApp>,
+    app: Slot,
     listener: TcpListener,
     local: SocketAddr,
+    options: RuntimeOptions,
+}
+
+/// Replaces the app a running [`Server`] serves; requests already running finish on the
+/// old one.
+#[derive(Clone)]
+pub struct Reloader {
+    app: Slot,
+    options: RuntimeOptions,
+}
+
+impl Reloader {
+    /// Load `locked` and serve it from now on; on error the current app keeps serving.
+    pub async fn reload(&self, locked: &LockedApp) -> anyhow::Result<()> {
+        let app = crate::app::load(locked, &self.options).await?;
+        *self.app.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(app);
+        Ok(())
+    }
 }
 
 impl Server {
@@ -54,10 +75,23 @@ impl Server {
         opts.listen = local;
         let app = crate::app::load(locked, &opts).await?;
         Ok(Self {
-            app: Arc::new(app),
+            app: Arc::new(std::sync::RwLock::new(Arc::new(app))),
             listener,
             local,
+            options: opts,
         })
+    }
+
+    /// A handle for replacing the app while serving.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            app: self.app.clone(),
+            options: self.options.clone(),
+        }
+    }
+
+    fn current(&self) -> Arc<LoadedApp> {
+        self.app.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The address actually bound.
@@ -67,9 +101,10 @@ impl Server {
 
     /// `Serving http://…` and the route list, as Spin prints them.
     pub fn banner(&self) -> String {
+        let app = self.current();
         let base = format!("http://{}", self.local);
         let mut out = format!("Serving {base}\nAvailable Routes:\n");
-        for r in self.app.router.routes() {
+        for r in app.router.routes() {
             let (path, suffix) = match r.based.strip_suffix("/...") {
                 Some(prefix) => (prefix.to_string(), " (wildcard)"),
                 None if r.based.is_empty() => ("/".to_string(), ""),
@@ -77,8 +112,7 @@ impl Server {
             };
             out.push_str(&format!("  {}: {base}{path}{suffix}\n", r.component));
         }
-        let mut labels: Vec<&String> = self
-            .app
+        let mut labels: Vec<&String> = app
             .components
             .values()
             .flat_map(|c| c.ctx.key_value_stores.iter())
@@ -86,7 +120,7 @@ impl Server {
         labels.sort();
         labels.dedup();
         for label in labels {
-            if let Some(summary) = self.app.stores.summary(label) {
+            if let Some(summary) = app.stores.summary(label) {
                 out.push_str(&format!("Key/value store `{label}`: {summary}\n"));
             }
         }
@@ -113,7 +147,7 @@ impl Server {
                     let app = self.app.clone();
                     let local = self.local;
                     let service = hyper::service::service_fn(move |req| {
-                        let app = app.clone();
+                        let app = app.read().unwrap_or_else(|e| e.into_inner()).clone();
                         async move { Ok::<_, std::convert::Infallible>(handle(app, req, client, local).await) }
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
@@ -131,7 +165,7 @@ impl Server {
             }
         }
         drop(self.listener);
-        let grace = self.app.limits.request_timeout + std::time::Duration::from_secs(1);
+        let grace = self.options.limits.request_timeout + std::time::Duration::from_secs(1);
         tokio::select! {
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(grace) => {

@@ -65,12 +65,39 @@ pub fn built_component(name: &str) -> PathBuf {
 
 /// Run `spin` to completion.
 pub fn spin(args: &[&str], cwd: &Path) -> Output {
+    spin_env(args, cwd, &[])
+}
+
+/// Run `spin` to completion with extra environment variables.
+pub fn spin_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(spin_bin())
         .args(args)
         .current_dir(cwd)
         .env("XDG_CACHE_HOME", test_cache().join("xdg"))
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
         .output()
         .expect("run spin")
+}
+
+/// `PATH` with the guest toolchains `tests/setup.sh` prepared in front: the Python venv
+/// (componentize-py) and `wit-bindgen` / `wasm-tools`, as a developer would have them.
+pub fn toolchain_path() -> String {
+    let cache = std::env::var_os("SPIN_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/spin-tests"));
+    let venv = cache.join("py/bin");
+    assert!(
+        venv.join("componentize-py").is_file(),
+        "{} is missing: run tests/setup.sh",
+        venv.display()
+    );
+    format!(
+        "{}:{}:{}",
+        venv.display(),
+        cache.join("tools/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// An HTTP response.
@@ -144,6 +171,7 @@ pub struct Spin {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
     /// What `spin up` printed on stdout before and including the route list.
     pub banner: String,
 }
@@ -156,8 +184,19 @@ impl Spin {
 
     /// Like [`Spin::up`], with extra environment variables; an error carries stderr.
     pub fn start(app: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
+        Self::start_command("up", app, extra, env)
+    }
+
+    /// `spin <command> -f <app> <extra...>` for a command that serves (`up`, `watch`);
+    /// waits until it serves. An error carries stdout and stderr.
+    pub fn start_command(
+        command: &str,
+        app: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let mut cmd = Command::new(spin_bin());
-        cmd.arg("up")
+        cmd.arg(command)
             .arg("-f")
             .arg(app)
             .args(["--listen", "127.0.0.1:0"])
@@ -213,7 +252,11 @@ impl Spin {
                 let _ = child.kill();
                 let _ = child.wait();
                 std::thread::sleep(Duration::from_millis(100));
-                return Err(stderr.lock().unwrap().clone());
+                return Err(format!(
+                    "{}{}",
+                    stdout.lock().unwrap(),
+                    stderr.lock().unwrap()
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         };
@@ -224,6 +267,7 @@ impl Spin {
             child,
             base,
             stderr,
+            stdout,
             banner,
         })
     }
@@ -248,11 +292,25 @@ impl Spin {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Everything written to stdout so far (the banner included).
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
     /// Wait until stderr contains `needle`.
     pub fn wait_for_log(&self, needle: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        self.wait_until(Duration::from_secs(10), || self.stderr().contains(needle))
+    }
+
+    /// Wait until stdout contains `needle` `times` times.
+    pub fn wait_for_output(&self, needle: &str, times: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, || self.stdout().matches(needle).count() >= times)
+    }
+
+    fn wait_until(&self, timeout: Duration, done: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if self.stderr().contains(needle) {
+            if done() {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -1,7 +1,11 @@
 //! One module per command; each is a screen long: parse, call the library, render.
 
+pub mod build;
+pub mod new;
+pub mod plugins;
 pub mod registry;
 pub mod up;
+pub mod watch;
 
 use anyhow::bail;
 use std::path::{Path, PathBuf};

@@ -24,6 +24,16 @@ pub struct UpArgs {
     /// Trust this CA certificate (PEM) for the app's registry
     #[arg(long = "ca-file", value_name = "PEM")]
     ca_file: Option<PathBuf>,
+    /// Run `spin build` first
+    #[arg(long)]
+    build: bool,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// How to serve an app: shared by `spin up` and `spin watch`.
+#[derive(Args)]
+pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
@@ -57,6 +67,42 @@ pub struct UpArgs {
     /// Cache directory for compiled components and downloads [default: ~/.cache/spin]
     #[arg(long = "cache-dir", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The cache directory in use.
+    pub fn cache(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(paths::cache_dir)
+    }
+
+    /// Runtime options for an app whose files live in `app_dir`.
+    pub fn runtime_options(&self, app_dir: &Path) -> RuntimeOptions {
+        RuntimeOptions {
+            listen: self.listen,
+            state_dir: self
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| app_dir.join(".spin")),
+            runtime_config: self.runtime_config_file.clone(),
+            env: self.env.clone(),
+            key_values: self.key_values.clone(),
+            variables: self.variables.clone(),
+            limits: Limits {
+                request_timeout: self.request_timeout,
+                memory_bytes: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
+                max_request_body: self.max_request_body,
+                max_concurrent_requests: self.max_concurrent_requests,
+            },
+            compile_cache: Some(self.cache().join("compiled")),
+        }
+    }
+
+    /// How to lock manifests.
+    pub fn lock_options(&self) -> spin_registry::lock::LockOptions {
+        spin_registry::lock::LockOptions {
+            download_cache: self.cache().join("wasm"),
+        }
+    }
 }
 
 use super::key_value;
@@ -134,8 +180,27 @@ fn resolve(from: Option<&str>) -> anyhow::Result<Source> {
     }
 }
 
+/// `spin up -f MANIFEST EXTRA…`, for `spin build --up -- EXTRA…`.
+pub fn args_for(manifest: &Path, extra: &[String]) -> anyhow::Result<UpArgs> {
+    #[derive(clap::Parser)]
+    #[command(name = "spin up")]
+    struct Up {
+        #[command(flatten)]
+        up: UpArgs,
+    }
+    let argv = [
+        "spin up".into(),
+        "-f".into(),
+        manifest.display().to_string(),
+    ]
+    .into_iter()
+    .chain(extra.iter().cloned());
+    Ok(<Up as clap::Parser>::try_parse_from(argv)?.up)
+}
+
+/// Serve until Ctrl-C.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    let cache = args.cache_dir.clone().unwrap_or_else(paths::cache_dir);
+    let cache = args.serve.cache();
     let connection = Connection {
         insecure: args.insecure,
         ca_file: args.ca_file.clone(),
@@ -143,11 +208,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
     let (locked, app_dir) = match resolve(args.from.as_deref())? {
         Source::Manifest(path) => {
+            if args.build {
+                super::build::build(&path, &[])?;
+            }
             let manifest = spin_registry::manifest::load(&path)?;
-            let options = spin_registry::lock::LockOptions {
-                download_cache: cache.join("wasm"),
-            };
-            let locked = spin_registry::lock::lock(&manifest, &path, &options)
+            let locked = spin_registry::lock::lock(&manifest, &path, &args.serve.lock_options())
                 .await
                 .context("cannot prepare the app")?;
             (
@@ -155,6 +220,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 path.parent().map(Path::to_path_buf).unwrap_or_default(),
             )
         }
+        _ if args.build => bail!(
+            "--build works only with an app's spin.toml\n  help: run `spin build` in the app's folder, or drop --build"
+        ),
         Source::Component(path) => (
             spin_registry::lock::lock_single_component(&path)?,
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -179,21 +247,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             (locked, std::env::current_dir()?)
         }
     };
-    let options = RuntimeOptions {
-        listen: args.listen,
-        state_dir: args.state_dir.unwrap_or_else(|| app_dir.join(".spin")),
-        runtime_config: args.runtime_config_file,
-        env: args.env,
-        key_values: args.key_values,
-        variables: args.variables,
-        limits: Limits {
-            request_timeout: args.request_timeout,
-            memory_bytes: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
-            max_request_body: args.max_request_body,
-            max_concurrent_requests: args.max_concurrent_requests,
-        },
-        compile_cache: Some(cache.join("compiled")),
-    };
+    let options = args.serve.runtime_options(&app_dir);
     let server = Server::start(&locked, options).await?;
     print!("{}", server.banner());
     use std::io::Write;
@@ -203,7 +257,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

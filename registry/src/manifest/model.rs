@@ -133,4 +133,7 @@ pub struct BuildConfig {
     pub workdir: Option<String>,
     /// Globs (relative to the workdir) that `spin watch` watches.
     pub watch: Vec<String>,
+    /// Tools the build needs besides the commands' own programs, from
+    /// `[component.<id>.tool.spin-build] requires` (a table Spin ignores).
+    pub requires: Vec<String>,
 }

@@ -364,7 +364,7 @@ fn component(
         key_value_stores: labels(src, c.key_value_stores, "key_value_stores")?,
         sqlite_databases: labels(src, c.sqlite_databases, "sqlite_databases")?,
         ai_models: c.ai_models,
-        build: build(src, c.build)?,
+        build: build(src, c.build, &c.tool)?,
     })
 }
 
@@ -585,7 +585,11 @@ fn labels(src: &SourceText, raw: Vec<Spanned<String>>, field: &str) -> Result<Ve
         .collect()
 }
 
-fn build(src: &SourceText, raw: Option<Spanned<raw::Build>>) -> Result<Option<BuildConfig>> {
+fn build(
+    src: &SourceText,
+    raw: Option<Spanned<raw::Build>>,
+    tool: &IndexMap<String, toml::Table>,
+) -> Result<Option<BuildConfig>> {
     let Some(b) = raw else { return Ok(None) };
     let b = b.into_inner();
     let span = b.command.span();
@@ -600,10 +604,22 @@ fn build(src: &SourceText, raw: Option<Spanned<raw::Build>>) -> Result<Option<Bu
             "give the command that builds the component, e.g. `command = \"make\"`",
         ));
     }
+    let requires = tool
+        .get("spin-build")
+        .and_then(|t| t.get("requires"))
+        .and_then(|r| r.as_array())
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Some(BuildConfig {
         commands,
         workdir: b.workdir,
         watch: b.watch,
+        requires,
     }))
 }
 

@@ -157,7 +157,6 @@ pub struct Component {
     #[serde(default)]
     pub build: Option<Spanned<Build>>,
     #[serde(default)]
-    #[allow(dead_code)]
     pub tool: IndexMap<String, toml::Table>,
     #[serde(default)]
     #[allow(dead_code)]

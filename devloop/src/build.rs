@@ -1,0 +1,188 @@
+//! `spin build`: run each component's build commands in its workdir, streaming their output
+//! with the component id as prefix, stopping at the first failure. Before running anything,
+//! check that the tools the commands need are installed, and say how to install them.
+
+use anyhow::bail;
+use spin_registry::manifest::{AppManifest, BuildConfig};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How to install a tool, for the tools templates use.
+pub fn install_hint(tool: &str) -> Option<&'static str> {
+    Some(match tool {
+        "componentize-py" => {
+            "in a venv: pip install componentize-py==0.17.2 spin-sdk==3.4.1 (see requirements.txt), then activate it"
+        }
+        "npm" | "node" | "npx" => "install Node.js 20+ and npm (e.g. `apt-get install nodejs npm`)",
+        "clang" => "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
+        "wit-bindgen" => "cargo install --locked wit-bindgen-cli@0.46.0",
+        "wasm-tools" => "cargo install --locked wasm-tools@1.240.0",
+        "cargo" => "install Rust from https://rustup.rs, then `rustup target add wasm32-wasip1`",
+        "make" => "apt-get install make",
+        _ => return None,
+    })
+}
+
+/// Is `tool` an executable on PATH (or a path that exists)?
+pub fn on_path(tool: &str) -> bool {
+    if tool.contains('/') {
+        return Path::new(tool).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+/// The program a shell command line runs (skipping `VAR=value` assignments).
+pub fn program(command: &str) -> Option<&str> {
+    command.split_whitespace().find(|w| !w.contains('='))
+}
+
+/// Tools a component's build needs: each command's program, plus what the manifest records
+/// in `[component.x.tool.spin-build] requires` (templates write it).
+pub fn required_tools(build: &BuildConfig) -> Vec<String> {
+    let mut tools: Vec<String> = build
+        .commands
+        .iter()
+        .filter_map(|c| program(c))
+        .map(String::from)
+        .collect();
+    for t in &build.requires {
+        if !tools.contains(t) {
+            tools.push(t.clone());
+        }
+    }
+    tools
+}
+
+/// Missing tools of the components to build, as (component, tool) pairs.
+pub fn missing_tools(manifest: &AppManifest, only: &[String]) -> Vec<(String, String)> {
+    let mut missing = Vec::new();
+    for (id, c) in &manifest.components {
+        if !only.is_empty() && !only.contains(id) {
+            continue;
+        }
+        let Some(b) = &c.build else { continue };
+        for t in required_tools(b) {
+            if !on_path(&t) && !missing.iter().any(|(_, m)| m == &t) {
+                missing.push((id.clone(), t));
+            }
+        }
+    }
+    missing
+}
+
+/// Explain missing tools.
+pub fn missing_message(missing: &[(String, String)]) -> String {
+    let mut msg = String::from("cannot build: required tools are not installed");
+    for (component, tool) in missing {
+        msg.push_str(&format!("\n  component `{component}` needs `{tool}`"));
+        if let Some(hint) = install_hint(tool) {
+            msg.push_str(&format!(": {hint}"));
+        }
+    }
+    msg
+}
+
+/// Build the components of the manifest at `manifest_path` (all, or those in `only`).
+/// Output lines are passed to `line` prefixed with the component id.
+pub fn build(
+    manifest_path: &Path,
+    only: &[String],
+    line: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<usize> {
+    let manifest_path = &std::path::absolute(manifest_path)?;
+    let manifest = spin_registry::manifest::load(manifest_path)?;
+    if let Some(unknown) = only
+        .iter()
+        .find(|id| !manifest.components.contains_key(*id))
+    {
+        bail!(
+            "the app has no component `{unknown}`\n  help: its components are: {}",
+            manifest
+                .components
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let missing = missing_tools(&manifest, only);
+    if !missing.is_empty() {
+        bail!(missing_message(&missing));
+    }
+    let app_dir = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut built = 0;
+    for (id, c) in &manifest.components {
+        if !only.is_empty() && !only.contains(id) {
+            continue;
+        }
+        let Some(b) = &c.build else {
+            if !only.is_empty() {
+                line(&format!("[{id}] has no build command; nothing to do"));
+            }
+            continue;
+        };
+        let workdir = b
+            .workdir
+            .as_deref()
+            .map(|w| app_dir.join(w))
+            .unwrap_or_else(|| app_dir.clone());
+        for command in &b.commands {
+            line(&format!("[{id}] $ {command}"));
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .current_dir(&workdir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "component `{id}`: cannot run `{command}` in {}: {e}",
+                        workdir.display()
+                    )
+                })?;
+            let prefix = format!("[{id}] ");
+            std::thread::scope(|s| {
+                for pipe in [
+                    child
+                        .stdout
+                        .take()
+                        .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+                    child
+                        .stderr
+                        .take()
+                        .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let prefix = prefix.clone();
+                    s.spawn(move || {
+                        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+                            line(&format!("{prefix}{l}"));
+                        }
+                    });
+                }
+            });
+            let status = child.wait()?;
+            if !status.success() {
+                let code = status
+                    .code()
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "a signal".into());
+                bail!(
+                    "component `{id}`: build command `{command}` failed with exit code {code}\n  help: fix the error above, then run `spin build` again"
+                );
+            }
+        }
+        built += 1;
+    }
+    Ok(built)
+}

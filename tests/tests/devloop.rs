@@ -1,0 +1,411 @@
+//! The developer loop as a user runs it: `spin new` / `spin add` from the built-in
+//! templates, `spin build` with the real toolchains (componentize-py, the Spin JS build
+//! tools, wit-bindgen + clang + wasm-tools), `spin up`, `spin watch`, `spin doctor` and
+//! plugins. The toolchains come from `tests/setup.sh`; npm runs offline from its cache.
+
+use spin_tests::{Spin, component, spin_env, toolchain_path};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+/// Environment for every command here: the toolchains on PATH, npm offline, and private
+/// data/cache folders so user templates and plugins of the machine do not leak in.
+fn env(data: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("PATH", toolchain_path()),
+        ("npm_config_offline", "true".into()),
+        ("npm_config_update_notifier", "false".into()),
+        ("XDG_DATA_HOME", data.display().to_string()),
+    ]
+}
+
+fn run(args: &[&str], cwd: &Path, data: &Path) -> Output {
+    let env = env(data);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    spin_env(args, cwd, &env)
+}
+
+fn ok(args: &[&str], cwd: &Path, data: &Path) -> String {
+    let out = run(args, cwd, data);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "spin {args:?} failed:\n{text}");
+    text
+}
+
+fn serve(command: &str, app: &Path, data: &Path) -> Spin {
+    let env = env(data);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Spin::start_command(command, app, &[], &env)
+        .unwrap_or_else(|e| panic!("spin {command} failed:\n{e}"))
+}
+
+/// `spin new -t <template>` → `spin build` → `spin up` → the template's greeting.
+fn new_build_up(template: &str, greeting: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let name = format!("hello-{template}");
+    ok(
+        &["new", "-t", template, &name, "--accept-defaults"],
+        work.path(),
+        &data,
+    );
+    let app = work.path().join(&name);
+    for file in ["spin.toml", ".gitignore"] {
+        assert!(app.join(file).is_file(), "{template}: no {file}");
+    }
+    let built = ok(&["build"], &app, &data);
+    assert!(built.contains(&format!("[{name}] $ ")), "{built}");
+    assert!(built.contains("Finished building 1 component."), "{built}");
+    let spin = serve("up", &app, &data);
+    let resp = spin.get("/any/path");
+    assert_eq!(resp.status, 200, "{template}: {}", resp.text());
+    assert_eq!(resp.text(), greeting, "{template}");
+}
+
+#[test]
+fn http_py_new_build_up() {
+    new_build_up("http-py", "Hello from Python!");
+}
+
+#[test]
+fn http_js_new_build_up() {
+    new_build_up("http-js", "Hello from JavaScript!");
+}
+
+#[test]
+fn http_c_new_build_up() {
+    new_build_up("http-c", "Hello from C!");
+}
+
+#[test]
+fn templates_list_names_every_built_in_template() {
+    let work = tempfile::tempdir().unwrap();
+    let list = ok(&["templates", "list"], work.path(), work.path());
+    for id in [
+        "http-c",
+        "http-empty",
+        "http-js",
+        "http-py",
+        "http-rust",
+        "http-ts",
+        "static-fileserver",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "{id} missing:\n{list}"
+        );
+    }
+}
+
+#[test]
+fn add_keeps_the_manifest_byte_for_byte_and_serves_both_components() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let app = work.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    let original = format!(
+        "# Hand-written; keep this comment.\nspin_manifest_version = 2\n\n[application]\nname    = \"mixed\"   # aligned\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n\n[component.hello]\nsource = {:?}  # the WAT guest\n",
+        component("hello")
+    );
+    std::fs::write(app.join("spin.toml"), &original).unwrap();
+    let added = ok(
+        &["add", "-t", "http-c", "Greeter C", "--accept-defaults"],
+        &app,
+        &data,
+    );
+    assert!(added.contains("Added component `greeter-c`"), "{added}");
+    let after = std::fs::read_to_string(app.join("spin.toml")).unwrap();
+    assert!(after.starts_with(&original), "{after}");
+    assert!(after.contains("route = \"/greeter-c/...\""), "{after}");
+    assert!(app.join("greeter-c/app.c").is_file());
+
+    ok(&["build", "-c", "greeter-c"], &app, &data);
+    let spin = serve("up", &app, &data);
+    assert_eq!(spin.get("/").text(), "Hello from WAT!\n");
+    assert_eq!(spin.get("/greeter-c/x").text(), "Hello from C!");
+
+    let again = run(&["add", "-t", "http-c", "greeter-c", "-a"], &app, &data);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has a component `greeter-c`"));
+    assert_eq!(
+        std::fs::read_to_string(app.join("spin.toml")).unwrap(),
+        after,
+        "a refused add leaves the manifest alone"
+    );
+}
+
+#[test]
+fn build_failure_names_the_component_and_the_tool_error() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    ok(&["new", "-t", "http-c", "broken", "-a"], work.path(), &data);
+    let app = work.path().join("broken");
+    std::fs::write(app.join("app.c"), "int main( { return 0; }\n").unwrap();
+    let out = run(&["build"], &app, &data);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("[broken] ") && l.contains("app.c") && l.contains("error:")),
+        "clang's error, prefixed with the component id:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("component `broken`: build command `make` failed with exit code 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_build_tools_are_named_with_how_to_install_them() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    ok(
+        &["new", "-t", "http-c", "needs-tools", "-a"],
+        work.path(),
+        &data,
+    );
+    let app = work.path().join("needs-tools");
+    let out = spin_env(
+        &["build"],
+        &app,
+        &[
+            ("PATH", "/usr/bin:/bin"),
+            ("XDG_DATA_HOME", &data.display().to_string()),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("component `needs-tools` needs `wit-bindgen`: cargo install --locked wit-bindgen-cli@0.46.0"), "{stderr}");
+    assert!(
+        stderr.contains("needs `wasm-tools`: cargo install --locked wasm-tools@1.240.0"),
+        "{stderr}"
+    );
+    assert!(!app.join("gen").exists(), "nothing ran");
+
+    let doctor = spin_env(&["doctor"], &app, &[("PATH", "/usr/bin:/bin")]);
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(!doctor.status.success());
+    assert!(
+        report.contains(
+            "error: component `needs-tools` builds with `wit-bindgen`, which is not installed"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("error: component `needs-tools`: its source app.wasm does not exist\n  fix: build it: `spin build -c needs-tools`"), "{report}");
+}
+
+#[test]
+fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    ok(&["new", "-t", "http-c", "live", "-a"], work.path(), &data);
+    let app = work.path().join("live");
+    let spin = serve("watch", &app, &data);
+    assert_eq!(spin.get("/").text(), "Hello from C!");
+
+    let source = std::fs::read_to_string(app.join("app.c")).unwrap();
+    assert!(source.contains("Hello from C!"));
+    std::fs::write(
+        app.join("app.c"),
+        source.replace("Hello from C!", "Hello again!"),
+    )
+    .unwrap();
+    assert!(
+        spin.wait_for_output(
+            "Reloaded: serving the new version.",
+            1,
+            Duration::from_secs(120)
+        ),
+        "{}",
+        spin.stdout()
+    );
+    assert_eq!(spin.get("/").text(), "Hello again!");
+
+    std::fs::write(app.join("app.c"), "this is not C\n").unwrap();
+    assert!(
+        spin.wait_for_output(
+            "The last good version keeps serving",
+            1,
+            Duration::from_secs(120)
+        ),
+        "{}",
+        spin.stdout()
+    );
+    let out = spin.stdout();
+    assert!(
+        out.contains("[live] ") && out.contains("error:"),
+        "the compiler error is shown:\n{out}"
+    );
+    assert!(
+        out.contains("Error: component `live`: build command `make` failed"),
+        "{out}"
+    );
+    assert_eq!(
+        spin.get("/").text(),
+        "Hello again!",
+        "the old version still answers"
+    );
+
+    std::fs::write(app.join("app.c"), source.replace("Hello from C!", "Fixed!")).unwrap();
+    assert!(
+        spin.wait_for_output(
+            "Reloaded: serving the new version.",
+            2,
+            Duration::from_secs(120)
+        ),
+        "{}",
+        spin.stdout()
+    );
+    assert_eq!(spin.get("/").text(), "Fixed!");
+    assert_eq!(
+        spin.stdout().matches("Building live").count(),
+        4,
+        "one initial build and one per save, none for the files the build writes:\n{}",
+        spin.stdout()
+    );
+}
+
+#[test]
+fn plugins_run_as_subcommands_with_their_arguments_and_exit_code() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let plugins = data.join("spin/plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let plugin = plugins.join("spin-greet");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho \"greet got: $*\"\necho \"spin is $SPIN_BIN_PATH\"\nexit 7\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let out = run(&["greet", "--loud", "world"], work.path(), &data);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(stdout.contains("greet got: --loud world"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("spin is {}", spin_tests::spin_bin().display())),
+        "{stdout}"
+    );
+
+    let list = ok(&["plugins", "list"], work.path(), &data);
+    assert!(
+        list.contains(&format!("greet  {}", plugin.display())),
+        "{list}"
+    );
+
+    let unknown = run(&["no-such-thing"], work.path(), &data);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains(
+            "`no-such-thing` is not a spin command, and there is no plugin `spin-no-such-thing`"
+        ),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}
+
+#[test]
+fn user_templates_install_and_take_values_from_flags_and_files() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let tpl = work.path().join("mine/static-note");
+    std::fs::create_dir_all(tpl.join("content")).unwrap();
+    std::fs::write(
+        tpl.join("template.toml"),
+        "description = \"A note\"\n[parameters.greeting]\nprompt = \"Greeting\"\n[parameters.audience]\nprompt = \"Who\"\ndefault = \"world\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tpl.join("content/note.txt"),
+        "{{greeting}}, {{audience}}! ({{project-name | snake_case}})\n",
+    )
+    .unwrap();
+    std::fs::write(tpl.join("content/.gitignore"), ".spin/\n").unwrap();
+    let installed = ok(
+        &[
+            "templates",
+            "install",
+            "--dir",
+            &work.path().join("mine").display().to_string(),
+        ],
+        work.path(),
+        &data,
+    );
+    assert!(
+        installed.contains("Installed template `static-note`"),
+        "{installed}"
+    );
+    let list = ok(&["templates", "list"], work.path(), &data);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("static-note "))
+        .unwrap_or_default();
+    assert!(
+        line.ends_with(&format!(
+            "A note (installed: {})",
+            data.join("spin/templates/static-note").display()
+        )),
+        "{list}"
+    );
+
+    let refused = run(
+        &["new", "-t", "static-note", "note-a", "-a"],
+        work.path(),
+        &data,
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("parameter `greeting` has no default\n  help: pass -v greeting=<value>")
+    );
+    assert!(!work.path().join("note-a").exists(), "nothing half-written");
+
+    std::fs::write(
+        work.path().join("values.toml"),
+        "greeting = \"Hi\"\naudience = \"file\"\n",
+    )
+    .unwrap();
+    ok(
+        &[
+            "new",
+            "-t",
+            "static-note",
+            "Note B",
+            "--values-file",
+            "values.toml",
+            "-v",
+            "audience=flag",
+            "-a",
+        ],
+        work.path(),
+        &data,
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("Note B/note.txt")).unwrap(),
+        "Hi, flag! (note_b)\n"
+    );
+    let manifest = std::fs::read_to_string(work.path().join("Note B/spin.toml")).unwrap();
+    assert!(manifest.contains("name = \"note-b\""), "{manifest}");
+
+    let exists = run(
+        &[
+            "new",
+            "-t",
+            "static-note",
+            "Note B",
+            "-v",
+            "greeting=x",
+            "-a",
+        ],
+        work.path(),
+        &data,
+    );
+    assert!(String::from_utf8_lossy(&exists.stderr).contains("already exists and is not empty"));
+}
