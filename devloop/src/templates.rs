@@ -487,6 +487,7 @@ pub fn add_component(
     write_files(template, &dir, values)?;
     let tmp = tempfile::NamedTempFile::new_in(app_dir)?;
     std::fs::write(tmp.path(), &updated)?;
+    std::fs::set_permissions(tmp.path(), std::fs::metadata(manifest_path)?.permissions())?;
     tmp.persist(manifest_path)?;
     Ok(name)
 }
@@ -534,6 +535,8 @@ mod tests {
         let original = "# My app, hand written.\nspin_manifest_version = 2\n\n[application]\nname = \"app\"   # aligned comment\n\n[[trigger.http]]\nroute = \"/a\"\ncomponent = \"a\"\n\n[component.a]\nsource = \"a.wasm\"  # keep me\n";
         let path = dir.path().join("spin.toml");
         std::fs::write(&path, original).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
         let t = built_in().into_iter().find(|t| t.id == "http-py").unwrap();
         let values = resolve_values(
             &t,
@@ -547,6 +550,11 @@ mod tests {
         add_component(&t, &values, &path).unwrap();
         let after = std::fs::read_to_string(&path).unwrap();
         assert!(after.starts_with(original), "{after}");
+        let mode = |p: &Path| {
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+                & 0o777
+        };
+        assert_eq!(mode(&path), 0o644, "the manifest keeps its permissions");
         let m = spin_registry::manifest::load(&path).unwrap();
         let c = &m.components["good-bye"];
         assert_eq!(

@@ -200,6 +200,13 @@ fn missing_build_tools_are_named_with_how_to_install_them() {
     assert!(report.contains("error: component `needs-tools`: its source app.wasm does not exist\n  fix: build it: `spin build -c needs-tools`"), "{report}");
 }
 
+/// Save as editors do: write a temporary file, then rename it over the original.
+fn save(path: &Path, content: impl AsRef<[u8]>) {
+    let tmp = path.with_extension("swp");
+    std::fs::write(&tmp, content).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 #[test]
 fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
     let work = tempfile::tempdir().unwrap();
@@ -211,11 +218,10 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
 
     let source = std::fs::read_to_string(app.join("app.c")).unwrap();
     assert!(source.contains("Hello from C!"));
-    std::fs::write(
-        app.join("app.c"),
+    save(
+        &app.join("app.c"),
         source.replace("Hello from C!", "Hello again!"),
-    )
-    .unwrap();
+    );
     assert!(
         spin.wait_for_output(
             "Reloaded: serving the new version.",
@@ -227,7 +233,7 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
     );
     assert_eq!(spin.get("/").text(), "Hello again!");
 
-    std::fs::write(app.join("app.c"), "this is not C\n").unwrap();
+    save(&app.join("app.c"), "this is not C\n");
     assert!(
         spin.wait_for_output(
             "The last good version keeps serving",
@@ -252,7 +258,10 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         "the old version still answers"
     );
 
-    std::fs::write(app.join("app.c"), source.replace("Hello from C!", "Fixed!")).unwrap();
+    save(
+        &app.join("app.c"),
+        source.replace("Hello from C!", "Fixed!"),
+    );
     assert!(
         spin.wait_for_output(
             "Reloaded: serving the new version.",
@@ -269,6 +278,82 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         "one initial build and one per save, none for the files the build writes:\n{}",
         spin.stdout()
     );
+
+    let manifest = std::fs::read_to_string(app.join("spin.toml")).unwrap();
+    save(
+        &app.join("spin.toml"),
+        manifest.replace("route = \"/...\"", "route = \"/v2/...\""),
+    );
+    assert!(
+        spin.wait_for_output(
+            "Reloaded: serving the new version.",
+            3,
+            Duration::from_secs(120)
+        ),
+        "{}",
+        spin.stdout()
+    );
+    assert!(
+        spin.stdout().contains("spin.toml changed"),
+        "{}",
+        spin.stdout()
+    );
+    assert_eq!(spin.get("/v2/x").text(), "Fixed!");
+    assert_eq!(spin.get("/").status, 404, "the old route is gone");
+}
+
+#[test]
+fn up_build_builds_first_and_refuses_to_serve_a_failed_build() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    ok(
+        &["new", "-t", "http-c", "built-by-up", "-a"],
+        work.path(),
+        &data,
+    );
+    let app = work.path().join("built-by-up");
+    let env = env(&data);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let spin = Spin::start_command("up", &app, &["--build"], &env).unwrap();
+    assert_eq!(spin.get("/").text(), "Hello from C!");
+    drop(spin);
+
+    std::fs::write(app.join("app.c"), "broken(\n").unwrap();
+    let err = Spin::start_command("up", &app, &["--build"], &env)
+        .err()
+        .expect("must not serve");
+    assert!(
+        err.contains("component `built-by-up`: build command `make` failed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn new_prompts_for_parameters_on_a_terminal() {
+    let work = tempfile::tempdir().unwrap();
+    let script = format!(
+        "printf 'A prompted app\\n/api/...\\n' | script -qec '{} new -t http-c prompted' /dev/null",
+        spin_tests::spin_bin().display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(work.path())
+        .env("XDG_DATA_HOME", work.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("Description (project-description) []: "),
+        "{text}"
+    );
+    assert!(text.contains("HTTP path (http-path) [/...]: "), "{text}");
+    let manifest = std::fs::read_to_string(work.path().join("prompted/spin.toml")).unwrap();
+    assert!(
+        manifest.contains("description = \"A prompted app\""),
+        "{manifest}"
+    );
+    assert!(manifest.contains("route = \"/api/...\""), "{manifest}");
 }
 
 #[test]
