@@ -34,9 +34,19 @@ pub fn on_path(tool: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The program a shell command line runs (skipping `VAR=value` assignments).
+/// Shell builtins and keywords a build command may start with; they are not on PATH.
+const SHELL_WORDS: &[&str] = &[
+    "cd", ".", "source", "export", "set", "unset", "exec", "eval", "test", "[", "true", "false",
+    "echo", "printf", "if", "for", "while", "until", "case", "{", "(", "!", ":", "command",
+];
+
+/// The program a shell command line runs (skipping `VAR=value` assignments), if it is one
+/// that must be found on PATH: not a shell builtin, not a relative path such as
+/// `./build.sh` (the shell reports those itself, relative to the workdir).
 pub fn program(command: &str) -> Option<&str> {
-    command.split_whitespace().find(|w| !w.contains('='))
+    let word = command.split_whitespace().find(|w| !w.contains('='))?;
+    let relative_path = word.contains('/') && !word.starts_with('/');
+    (!SHELL_WORDS.contains(&word) && !relative_path).then_some(word)
 }
 
 /// Tools a component's build needs: each command's program, plus what the manifest records
@@ -185,4 +195,18 @@ pub fn build(
         built += 1;
     }
     Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_are_found_past_assignments_but_not_for_builtins_or_relative_scripts() {
+        assert_eq!(program("CC=clang make -j2"), Some("make"));
+        assert_eq!(program("/usr/bin/make"), Some("/usr/bin/make"));
+        assert_eq!(program("cd src && make"), None);
+        assert_eq!(program("./build.sh"), None);
+        assert_eq!(program("scripts/build.sh --release"), None);
+    }
 }

@@ -77,6 +77,11 @@ fn http_js_new_build_up() {
 }
 
 #[test]
+fn http_ts_new_build_up() {
+    new_build_up("http-ts", "Hello from TypeScript!");
+}
+
+#[test]
 fn http_c_new_build_up() {
     new_build_up("http-c", "Hello from C!");
 }
