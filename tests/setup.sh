@@ -2,7 +2,8 @@
 # Prepare what the test suite needs on a fresh machine; idempotent and cached.
 #  - Debian packages the tests run for real: redis-server, docker-registry (distribution
 #    2.8), skopeo, apache2-utils (htpasswd) and openssl.
-#  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt).
+#  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt), and one
+#    with sigstore-python (tests/interop/sigstore-requirements.txt).
 #  - The Python guest (spin-sdk 3.4.1 + componentize-py 0.17.2, pinned in
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
@@ -103,10 +104,24 @@ install_tools() {
   done
 }
 
+# sigstore-python (the independent verifier) and the local Sigstore instance's Python deps.
+setup_sigstore() {
+  local req="$root/tests/interop/sigstore-requirements.txt"
+  local venv="$cache/sigstore-$(stamp_of sigstore "$req" | cut -c1-16)"
+  if [ ! -x "$venv/bin/sigstore" ]; then
+    log "creating the sigstore-python venv in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$req"
+  fi
+  ln -sfn "$venv" "$cache/sigstore"
+}
+
 apt_install redis-server docker-registry skopeo apache2-utils openssl \
   make clang lld wasi-libc libclang-rt-dev-wasm32
 install_tools
 setup_oras
+setup_sigstore
 setup_python_venv
 build_python
 build_js

@@ -1,8 +1,7 @@
 //! `spin`: build, distribute, sign, verify and run WebAssembly apps.
 //!
 //! This binary only parses arguments, calls one library function per command and renders
-//! the result; the work lives in `spin-registry`, `spin-runtime`, `spin-devloop` (and later
-//! `spin-verify`).
+//! the result; the work lives in `spin-registry`, `spin-runtime`, `spin-devloop` and `spin-verify`.
 
 mod commands;
 mod paths;
@@ -44,6 +43,10 @@ enum Command {
     /// Push, pull, inspect and copy apps in OCI registries; manage registry logins
     #[command(subcommand)]
     Registry(commands::registry::RegistryCommand),
+    /// Sign a file (or a sha256: digest) keylessly into a Sigstore bundle
+    SignBundle(commands::sign::SignBundleArgs),
+    /// Verify a Sigstore bundle for a file (or a sha256: digest)
+    VerifyBundle(commands::sign::VerifyBundleArgs),
     /// Build and run the app, rebuilding and reloading when its files change
     Watch(commands::watch::WatchArgs),
     /// Check an app for problems and say how to fix them
@@ -89,6 +92,8 @@ fn main() -> ExitCode {
             Command::Build(args) => commands::build::run(args).await,
             Command::Up(args) => commands::up::run(args).await,
             Command::Registry(command) => commands::registry::run(command).await,
+            Command::SignBundle(args) => commands::sign::sign_bundle(args).await,
+            Command::VerifyBundle(args) => commands::sign::verify_bundle(args),
             Command::Watch(args) => commands::watch::run(args).await,
             Command::Doctor(args) => commands::build::doctor(args),
             Command::Plugins(command) => commands::plugins::run(command),

@@ -3,6 +3,7 @@
 //! `redis-server`, the distribution registry). Only 127.0.0.1 is ever used.
 
 pub mod registry;
+pub mod sigstore;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -80,12 +81,19 @@ pub fn spin_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
         .expect("run spin")
 }
 
+/// Where tests/setup.sh keeps its toolchains (`SPIN_TEST_CACHE`, or ~/.cache/spin-tests).
+pub fn setup_cache() -> PathBuf {
+    std::env::var_os("SPIN_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/spin-tests")
+        })
+}
+
 /// `PATH` with the guest toolchains `tests/setup.sh` prepared in front: the Python venv
 /// (componentize-py) and `wit-bindgen` / `wasm-tools`, as a developer would have them.
 pub fn toolchain_path() -> String {
-    let cache = std::env::var_os("SPIN_TEST_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/spin-tests"));
+    let cache = setup_cache();
     let venv = cache.join("py/bin");
     assert!(
         venv.join("componentize-py").is_file(),

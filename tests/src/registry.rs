@@ -181,7 +181,7 @@ impl Registry {
             .local_addr()
             .unwrap()
             .port();
-        let python = crate::registry::test_cache().join("oras/bin/python");
+        let python = crate::setup_cache().join("oras/bin/python");
         let mut child = Command::new(&python)
             .arg(crate::repo_root().join("tests/interop/token_server.py"))
             .args([
@@ -384,18 +384,9 @@ impl Drop for Registry {
     }
 }
 
-/// Where tests/setup.sh keeps its toolchains (`SPIN_TEST_CACHE`, or ~/.cache/spin-tests).
-pub fn test_cache() -> PathBuf {
-    std::env::var_os("SPIN_TEST_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/spin-tests")
-        })
-}
-
 /// The `oras` Python client from tests/setup.sh: run a command of tests/interop/oras_client.py.
 pub fn oras(args: &[&str]) -> std::process::Output {
-    let python = test_cache().join("oras/bin/python");
+    let python = crate::setup_cache().join("oras/bin/python");
     assert!(
         python.is_file(),
         "{} is missing: run tests/setup.sh",

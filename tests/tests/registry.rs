@@ -1000,7 +1000,7 @@ fn an_unknown_layer_media_type_is_refused() {
         registry.host(),
         layer.display()
     );
-    let py = spin_tests::registry::test_cache().join("oras/bin/python");
+    let py = spin_tests::setup_cache().join("oras/bin/python");
     let out = Command::new(py).arg("-c").arg(script).output().unwrap();
     assert!(
         out.status.success(),

@@ -1,0 +1,117 @@
+//! `spin sign-bundle` and `spin verify-bundle`: Sigstore bundles for plain files, with the
+//! command-line shape of the sigstore-conformance client protocol.
+
+use clap::Args;
+use spin_verify::blob::{self, Expected, Input};
+use spin_verify::instance::{Instance, Source};
+use std::path::PathBuf;
+
+/// Which Sigstore instance.
+#[derive(Args)]
+pub struct InstanceArgs {
+    /// Use the public-good staging instance
+    #[arg(long)]
+    staging: bool,
+    /// The instance's trusted_root.json [default: the embedded public-good root]
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// The instance's signing_config.json (Fulcio, Rekor and TSA endpoints)
+    #[arg(long = "signing-config", value_name = "FILE")]
+    signing_config: Option<PathBuf>,
+}
+
+impl InstanceArgs {
+    fn load(&self) -> anyhow::Result<Instance> {
+        Ok(Instance::load(&Source {
+            trusted_root: self.trusted_root.as_deref(),
+            signing_config: self.signing_config.as_deref(),
+            staging: self.staging,
+        })?)
+    }
+}
+
+#[derive(Args)]
+pub struct SignBundleArgs {
+    /// OIDC identity token [default: SIGSTORE_ID_TOKEN, then the CI's ambient credentials]
+    #[arg(long = "identity-token", value_name = "TOKEN", hide_env_values = true)]
+    identity_token: Option<String>,
+    /// Where to write the Sigstore bundle [default: FILE.sigstore.json]
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// The file to sign, or sha256:<hex> to sign a digest
+    input: String,
+}
+
+pub async fn sign_bundle(args: SignBundleArgs) -> anyhow::Result<()> {
+    let input = Input::parse(&args.input)?;
+    let out = match (&args.bundle, &input) {
+        (Some(b), _) => b.clone(),
+        (None, Input::File(p)) => PathBuf::from(format!("{}.sigstore.json", p.display())),
+        (None, Input::Digest(_)) => {
+            anyhow::bail!("signing a digest needs --bundle FILE to say where the bundle goes")
+        }
+    };
+    let instance = args.instance.load()?;
+    let (token, origin) = spin_verify::identity::find(args.identity_token.as_deref()).await?;
+    eprintln!(
+        "Signing as {} (issuer {}, token from {origin})",
+        token.identity(),
+        token.issuer()
+    );
+    blob::sign(&instance, token, &input, &out).await?;
+    println!("Wrote {}", out.display());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct VerifyBundleArgs {
+    /// The Sigstore bundle [default: FILE.sigstore.json]
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// The identity the signing certificate must have (email or URI)
+    #[arg(
+        long = "certificate-identity",
+        value_name = "IDENTITY",
+        required_unless_present = "key"
+    )]
+    certificate_identity: Option<String>,
+    /// The OIDC issuer the signing certificate must name
+    #[arg(
+        long = "certificate-oidc-issuer",
+        value_name = "URL",
+        required_unless_present = "key"
+    )]
+    certificate_oidc_issuer: Option<String>,
+    /// Verify with this public key (PEM) instead of a certificate identity
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// The signed file, or sha256:<hex>
+    input: String,
+}
+
+pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
+    let input = Input::parse(&args.input)?;
+    let bundle_path = match (&args.bundle, &input) {
+        (Some(b), _) => b.clone(),
+        (None, Input::File(p)) => PathBuf::from(format!("{}.sigstore.json", p.display())),
+        (None, Input::Digest(_)) => anyhow::bail!("verifying a digest needs --bundle FILE"),
+    };
+    let expected = match (
+        args.key,
+        args.certificate_identity,
+        args.certificate_oidc_issuer,
+    ) {
+        (Some(key), _, _) => Expected::Key(key),
+        (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
+        _ => unreachable!("clap requires identity and issuer without --key"),
+    };
+    let instance = args.instance.load()?;
+    let bundle = blob::read_bundle(&bundle_path)?;
+    blob::verify(&instance, &bundle, &input, &expected)?;
+    println!("Verified OK: {}", args.input);
+    Ok(())
+}

@@ -1,0 +1,680 @@
+"""A local Sigstore instance for the test suite, on 127.0.0.1 only.
+
+No public Sigstore service can be reached from the tests, so this speaks the real HTTP APIs
+that clients use, backed by keys it makes at start-up:
+
+- an OIDC issuer: /.well-known/openid-configuration, /jwks, and POST /token (JSON
+  {"sub", "email", "aud", "expires_in"}) issuing ES256 ID tokens; GET /actions-token
+  mimics GitHub Actions' ambient token endpoint (bearer request token, ?audience=);
+- Fulcio: POST /api/v2/signingCert (CSR or public key + proof of possession) checks the
+  token (from the body or `Authorization: Bearer`; signature, issuer, audience
+  "sigstore", expiry) and issues a code-signing
+  certificate with Fulcio's OID extensions and an embedded SCT signed by a CT log key;
+- Rekor v1: POST /api/v1/log/entries (hashedrekord and dsse 0.0.1), GET
+  /api/v1/log/entries?logIndex=, GET /api/v1/log; every entry comes back with its signed
+  entry timestamp, an RFC 6962 inclusion proof and a signed checkpoint;
+- a timestamp authority: POST /api/v1/timestamp (RFC 3161 TimeStampReq → TimeStampResp,
+  ECDSA-signed CMS with the ESS signing-certificate-v2 attribute).
+
+It writes trusted_root.json, signing_config.json and trust_config.json (the Sigstore client
+formats) into --dir, then prints one JSON line with its base URL, and serves until killed.
+Fault injection for tests: POST /admin/fail-fulcio {"status": 503} makes the next Fulcio
+call fail with that status.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
+OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+START = "2020-01-01T00:00:00Z"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def spki(key) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_id(key) -> bytes:
+    return hashlib.sha256(spki(key)).digest()
+
+
+def canonical(obj) -> bytes:
+    """RFC 8785 for the values used here (strings, integers, objects, arrays)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def der_utf8(text: str) -> bytes:
+    raw = text.encode()
+    return b"\x0c" + der_length(len(raw)) + raw
+
+
+def der(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + der_length(len(content)) + content
+
+
+def der_seq(*items: bytes) -> bytes:
+    return der(0x30, b"".join(items))
+
+
+def der_set(*items: bytes) -> bytes:
+    return der(0x31, b"".join(sorted(items)))
+
+
+def der_int(n: int) -> bytes:
+    body = n.to_bytes(n.bit_length() // 8 + 1, "big", signed=False) if n else b"\x00"
+    return der(0x02, body)
+
+
+def der_oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        chunk = [p & 0x7F]
+        p >>= 7
+        while p:
+            chunk.append(0x80 | (p & 0x7F))
+            p >>= 7
+        body += bytes(reversed(chunk))
+    return der(0x06, body)
+
+
+def der_octets(data: bytes) -> bytes:
+    return der(0x04, data)
+
+
+def der_read(data: bytes, pos: int = 0):
+    """One TLV at `pos`: (tag, content, next position)."""
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        n = length & 0x7F
+        length = int.from_bytes(data[pos : pos + n], "big")
+        pos += n
+    return tag, data[pos : pos + length], pos + length
+
+
+def der_children(content: bytes) -> list:
+    out, pos = [], 0
+    while pos < len(content):
+        tag, body, nxt = der_read(content, pos)
+        out.append((tag, body, content[pos:nxt]))
+        pos = nxt
+    return out
+
+
+SHA256_ALG = der_seq(der_oid("2.16.840.1.101.3.4.2.1"))
+ECDSA_SHA256_ALG = der_seq(der_oid("1.2.840.10045.4.3.2"))
+OID_TST_INFO = "1.2.840.113549.1.9.16.1.4"
+
+
+class Error(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Merkle:
+    """An RFC 6962 Merkle tree over the log's leaves."""
+
+    def __init__(self):
+        self.leaves = []
+
+    @staticmethod
+    def leaf_hash(data: bytes) -> bytes:
+        return hashlib.sha256(b"\x00" + data).digest()
+
+    @staticmethod
+    def node(left: bytes, right: bytes) -> bytes:
+        return hashlib.sha256(b"\x01" + left + right).digest()
+
+    def root(self, leaves=None) -> bytes:
+        leaves = self.leaves if leaves is None else leaves
+        if len(leaves) == 1:
+            return leaves[0]
+        k = 1 << ((len(leaves) - 1).bit_length() - 1)
+        return self.node(self.root(leaves[:k]), self.root(leaves[k:]))
+
+    def path(self, index: int, leaves=None) -> list:
+        leaves = self.leaves if leaves is None else leaves
+        if len(leaves) == 1:
+            return []
+        k = 1 << ((len(leaves) - 1).bit_length() - 1)
+        if index < k:
+            return self.path(index, leaves[:k]) + [self.root(leaves[k:])]
+        return self.path(index - k, leaves[k:]) + [self.root(leaves[:k])]
+
+
+class Instance:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.lock = threading.Lock()
+        curve = ec.SECP256R1()
+        self.oidc_key = ec.generate_private_key(curve)
+        self.ca_key = ec.generate_private_key(curve)
+        self.ct_key = ec.generate_private_key(curve)
+        self.rekor_key = ec.generate_private_key(curve)
+        self.ca_cert = self._root_cert()
+        self.tsa_root_key = ec.generate_private_key(curve)
+        self.tsa_key = ec.generate_private_key(curve)
+        self.tsa_root, self.tsa_cert = self._tsa_certs()
+        self.tsa_serial = 0
+        self.tree = Merkle()
+        self.entries = []  # the Rekor response objects, by log index
+        self.fail_fulcio = None
+        self.actions_request_token = "local-actions-request-token"
+
+    # --- OIDC -------------------------------------------------------------------------------
+    def jwks(self):
+        numbers = self.oidc_key.public_key().public_numbers()
+        return {
+            "keys": [
+                {
+                    "kty": "EC",
+                    "crv": "P-256",
+                    "alg": "ES256",
+                    "use": "sig",
+                    "kid": "local",
+                    "x": b64url(numbers.x.to_bytes(32, "big")),
+                    "y": b64url(numbers.y.to_bytes(32, "big")),
+                }
+            ]
+        }
+
+    def issue_token(self, sub: str, email=None, aud="sigstore", expires_in=300, iat=None) -> str:
+        now = int(time.time()) if iat is None else int(iat)
+        claims = {"iss": self.base_url, "sub": sub, "aud": aud, "iat": now, "nbf": now, "exp": now + int(expires_in)}
+        if email:
+            claims["email"] = email
+            claims["email_verified"] = True
+        header = {"alg": "ES256", "typ": "JWT", "kid": "local"}
+        signing_input = f"{b64url(canonical(header))}.{b64url(canonical(claims))}".encode()
+        r, s = decode_dss_signature(self.oidc_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+    def check_token(self, token: str) -> dict:
+        try:
+            header_b64, claims_b64, sig_b64 = token.split(".")
+            sig = b64url_decode(sig_b64)
+            der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+            self.oidc_key.public_key().verify(der, f"{header_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))
+            claims = json.loads(b64url_decode(claims_b64))
+        except (ValueError, InvalidSignature) as e:
+            raise Error(401, f"There was an error processing the identity token: invalid token: {e}")
+        if claims.get("iss") != self.base_url:
+            raise Error(401, f"There was an error processing the identity token: unknown issuer {claims.get('iss')!r}")
+        aud = claims.get("aud")
+        if aud != "sigstore" and not (isinstance(aud, list) and "sigstore" in aud):
+            raise Error(401, "There was an error processing the identity token: audience must be \"sigstore\"")
+        if claims.get("exp", 0) < time.time():
+            raise Error(401, "There was an error processing the identity token: token has expired")
+        return claims
+
+    # --- Fulcio -----------------------------------------------------------------------------
+    def _root_cert(self):
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spin-tests"), x509.NameAttribute(NameOID.COMMON_NAME, "local-fulcio-root")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()), critical=False)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+
+    def signing_cert(self, request: dict, authorization: str) -> dict:
+        if self.fail_fulcio:
+            status, self.fail_fulcio = self.fail_fulcio, None
+            raise Error(status, "injected failure")
+        token = (request.get("credentials") or {}).get("oidcIdentityToken")
+        if not token and authorization.startswith("Bearer "):
+            token = authorization[len("Bearer "):]
+        if not token:
+            raise Error(401, "missing identity token (credentials.oidcIdentityToken or Authorization: Bearer)")
+        claims = self.check_token(token)
+        identity = claims.get("email") if claims.get("email_verified") else None
+        if "certificateSigningRequest" in request:
+            csr = x509.load_pem_x509_csr(base64.b64decode(request["certificateSigningRequest"]))
+            if not csr.is_signature_valid:
+                raise Error(400, "the CSR's signature is invalid")
+            public_key = csr.public_key()
+        else:
+            pkr = request.get("publicKeyRequest") or {}
+            public_key = serialization.load_pem_public_key(pkr["publicKey"]["content"].encode())
+            proof = base64.b64decode(pkr.get("proofOfPossession", ""))
+            try:
+                public_key.verify(proof, (identity or claims["sub"]).encode(), ec.ECDSA(hashes.SHA256()))
+            except InvalidSignature:
+                raise Error(400, "proof of possession does not verify")
+        san = x509.RFC822Name(identity) if identity else x509.UniformResourceIdentifier(claims["sub"])
+        issuer = claims["iss"]
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        serial = x509.random_serial_number()
+
+        def builder():
+            return (
+                x509.CertificateBuilder()
+                .subject_name(x509.Name([]))
+                .issuer_name(self.ca_cert.subject)
+                .public_key(public_key)
+                .serial_number(serial)
+                .not_valid_before(now)
+                .not_valid_after(now + datetime.timedelta(minutes=10))
+                .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
+                .add_extension(x509.SubjectAlternativeName([san]), critical=True)
+                .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V1, issuer.encode()), critical=False)
+                .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V2, der_utf8(issuer)), critical=False)
+            )
+
+        # The SCT signs the certificate as it is without the SCT extension (RFC 6962's
+        # precertificate entry), so build that first, then the final one carrying the SCT.
+        tbs = builder().sign(self.ca_key, hashes.SHA256()).tbs_certificate_bytes
+        timestamp = int(time.time() * 1000)
+        signed = struct.pack("!BBQH", 0, 0, timestamp, 1) + key_id(self.ca_key) + len(tbs).to_bytes(3, "big") + tbs + b"\x00\x00"
+        sig = self.ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        sct = b"\x00" + key_id(self.ct_key) + struct.pack("!Q", timestamp) + b"\x00\x00" + b"\x04\x03" + struct.pack("!H", len(sig)) + sig
+        sct_list = struct.pack("!H", len(sct) + 2) + struct.pack("!H", len(sct)) + sct
+        extension = b"\x04" + der_length(len(sct_list)) + sct_list
+        cert = builder().add_extension(x509.UnrecognizedExtension(OID_SCT_LIST, extension), critical=False).sign(self.ca_key, hashes.SHA256())
+        pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()
+        return {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(cert), pem(self.ca_cert)]}}}
+
+    # --- Rekor v1 ---------------------------------------------------------------------------
+    @staticmethod
+    def canonical_verifier(content_b64: str):
+        """(public key, base64 of the canonical PEM) for a base64 PEM certificate or public
+        key, re-encoded as Rekor does, so entries compare equal whoever wrote the PEM."""
+        raw = base64.b64decode(content_b64)
+        try:
+            cert = x509.load_pem_x509_certificate(raw)
+            return cert.public_key(), b64(cert.public_bytes(serialization.Encoding.PEM))
+        except ValueError:
+            key = serialization.load_pem_public_key(raw)
+            pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            return key, b64(pem)
+
+    def canonical_body(self, proposed: dict) -> dict:
+        kind, version = proposed.get("kind"), proposed.get("apiVersion")
+        spec = proposed.get("spec") or {}
+        if (kind, version) == ("hashedrekord", "0.0.1"):
+            signature = spec["signature"]
+            public_key, verifier = self.canonical_verifier(signature["publicKey"]["content"])
+            digest = bytes.fromhex(spec["data"]["hash"]["value"])
+            sig = base64.b64decode(signature["content"])
+            try:
+                public_key.verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+            except InvalidSignature:
+                raise Error(400, "the signature does not verify against the artifact hash")
+            return {
+                "apiVersion": "0.0.1",
+                "kind": "hashedrekord",
+                "spec": {
+                    "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                    "signature": {"content": b64(sig), "publicKey": {"content": verifier}},
+                },
+            }
+        if (kind, version) == ("dsse", "0.0.1"):
+            proposed_content = spec["proposedContent"]
+            envelope = json.loads(proposed_content["envelope"])
+            payload = base64.b64decode(envelope["payload"])
+            pae = b"DSSEv1 %d %s %d %s" % (len(envelope["payloadType"]), envelope["payloadType"].encode(), len(payload), payload)
+            signatures = []
+            for sig, verifier in zip(envelope["signatures"], proposed_content["verifiers"]):
+                public_key, verifier = self.canonical_verifier(verifier)
+                raw_sig = base64.b64decode(sig["sig"])
+                try:
+                    public_key.verify(raw_sig, pae, ec.ECDSA(hashes.SHA256()))
+                except InvalidSignature:
+                    raise Error(400, "a DSSE signature does not verify")
+                signatures.append({"signature": b64(raw_sig), "verifier": verifier})
+            return {
+                "apiVersion": "0.0.1",
+                "kind": "dsse",
+                "spec": {
+                    "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
+                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                    "signatures": signatures,
+                },
+            }
+        raise Error(400, f"unsupported entry kind {kind} {version}")
+
+    def checkpoint(self, size: int, root: bytes) -> str:
+        note = f"127.0.0.1 - local-rekor\n{size}\n{b64(root)}\n"
+        sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        return f"{note}\n\u2014 local-rekor {b64(key_id(self.rekor_key)[:4] + sig)}\n"
+
+    def with_proof(self, index: int) -> dict:
+        entry = json.loads(json.dumps(self.entries[index]))
+        ((uuid, value),) = entry.items()
+        size = len(self.tree.leaves)
+        root = self.tree.root()
+        value["verification"]["inclusionProof"] = {
+            "logIndex": index,
+            "rootHash": root.hex(),
+            "treeSize": size,
+            "hashes": [h.hex() for h in self.tree.path(index)],
+            "checkpoint": self.checkpoint(size, root),
+        }
+        return entry
+
+    def add_entry(self, proposed: dict) -> dict:
+        body = canonical(self.canonical_body(proposed))
+        body_b64 = b64(body)
+        with self.lock:
+            index = len(self.tree.leaves)
+            leaf = Merkle.leaf_hash(body)
+            self.tree.leaves.append(leaf)
+            integrated = int(time.time())
+            log_id = key_id(self.rekor_key).hex()
+            set_payload = canonical({"body": body_b64, "integratedTime": integrated, "logID": log_id, "logIndex": index})
+            entry = {
+                leaf.hex(): {
+                    "body": body_b64,
+                    "integratedTime": integrated,
+                    "logID": log_id,
+                    "logIndex": index,
+                    "verification": {"signedEntryTimestamp": b64(self.rekor_key.sign(set_payload, ec.ECDSA(hashes.SHA256())))},
+                }
+            }
+            self.entries.append(entry)
+            return self.with_proof(index)
+
+    def log_info(self) -> dict:
+        with self.lock:
+            size = len(self.tree.leaves)
+            root = self.tree.root() if size else hashlib.sha256(b"").digest()
+            return {"rootHash": root.hex(), "treeSize": size, "signedTreeHead": self.checkpoint(size, root), "treeID": "1"}
+
+    # --- Timestamp authority (RFC 3161) -------------------------------------------------------
+    def _tsa_certs(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        root_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spin-tests"), x509.NameAttribute(NameOID.COMMON_NAME, "local-tsa-root")])
+        root = (
+            x509.CertificateBuilder()
+            .subject_name(root_name)
+            .issuer_name(root_name)
+            .public_key(self.tsa_root_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.tsa_root_key.public_key()), critical=False)
+            .sign(self.tsa_root_key, hashes.SHA256())
+        )
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spin-tests"), x509.NameAttribute(NameOID.COMMON_NAME, "local-tsa")]))
+            .issuer_name(root_name)
+            .public_key(self.tsa_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.tsa_key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.tsa_root_key.public_key()), critical=False)
+            .sign(self.tsa_root_key, hashes.SHA256())
+        )
+        return root, leaf
+
+    def timestamp(self, request: bytes) -> bytes:
+        """A TimeStampResp (RFC 3161) for a DER TimeStampReq."""
+        try:
+            tag, req, _ = der_read(request)
+            fields = der_children(req)
+            imprint = fields[1][2]
+            hashed = der_children(fields[1][1])[1][1]
+            if der_children(fields[1][1])[0][2] != SHA256_ALG and der_children(der_children(fields[1][1])[0][1])[0][2] != der_oid("2.16.840.1.101.3.4.2.1"):
+                raise Error(400, "only SHA-256 message imprints are supported")
+            if len(hashed) != 32:
+                raise Error(400, "the message imprint is not a SHA-256 digest")
+            nonce = next((raw for t, _, raw in fields[2:] if t == 0x02), None)
+            cert_req = any(t == 0x01 and body == b"\xff" for t, body, _ in fields[2:])
+        except (IndexError, ValueError):
+            raise Error(400, "malformed TimeStampReq")
+        with self.lock:
+            self.tsa_serial += 1
+            serial = self.tsa_serial
+        gen_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ").encode()
+        tst_info = der_seq(
+            der_int(1),
+            der_oid("1.3.6.1.4.1.57264.2"),
+            imprint,
+            der_int(serial),
+            der(0x18, gen_time),
+            *([nonce] if nonce else []),
+        )
+        cert_der = self.tsa_cert.public_bytes(serialization.Encoding.DER)
+        signed_attrs = [
+            der_seq(der_oid("1.2.840.113549.1.9.3"), der_set(der_oid(OID_TST_INFO))),
+            der_seq(der_oid("1.2.840.113549.1.9.4"), der_set(der_octets(hashlib.sha256(tst_info).digest()))),
+            der_seq(
+                der_oid("1.2.840.113549.1.9.16.2.47"),
+                der_set(der_seq(der_seq(der_seq(der_octets(hashlib.sha256(cert_der).digest()))))),
+            ),
+        ]
+        signature = self.tsa_key.sign(der_set(*signed_attrs), ec.ECDSA(hashes.SHA256()))
+        issuer_der = self.tsa_cert.issuer.public_bytes()
+        signer_info = der_seq(
+            der_int(1),
+            der_seq(issuer_der, der_int(self.tsa_cert.serial_number)),
+            SHA256_ALG,
+            der(0xA0, b"".join(sorted(signed_attrs))),
+            ECDSA_SHA256_ALG,
+            der_octets(signature),
+        )
+        certificates = der(0xA0, cert_der) if cert_req else b""
+        signed_data = der_seq(
+            der_int(3),
+            der_set(SHA256_ALG),
+            der_seq(der_oid(OID_TST_INFO), der(0xA0, der_octets(tst_info))),
+            certificates,
+            der_set(signer_info),
+        )
+        token = der_seq(der_oid("1.2.840.113549.1.7.2"), der(0xA0, signed_data))
+        return der_seq(der_seq(der_int(0)), token)
+
+    # --- trust material ---------------------------------------------------------------------
+    def write_trust(self, directory: str):
+        def key(k):
+            return {"rawBytes": b64(spki(k)), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": START}}
+
+        trusted_root = {
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{"baseUrl": self.base_url, "hashAlgorithm": "SHA2_256", "publicKey": key(self.rekor_key), "logId": {"keyId": b64(key_id(self.rekor_key))}}],
+            "certificateAuthorities": [
+                {
+                    "subject": {"organization": "spin-tests", "commonName": "local-fulcio-root"},
+                    "uri": self.base_url,
+                    "certChain": {"certificates": [{"rawBytes": b64(self.ca_cert.public_bytes(serialization.Encoding.DER))}]},
+                    "validFor": {"start": START},
+                }
+            ],
+            "ctlogs": [{"baseUrl": self.base_url, "hashAlgorithm": "SHA2_256", "publicKey": key(self.ct_key), "logId": {"keyId": b64(key_id(self.ct_key))}}],
+            "timestampAuthorities": [
+                {
+                    "subject": {"organization": "spin-tests", "commonName": "local-tsa"},
+                    "uri": f"{self.base_url}/api/v1/timestamp",
+                    "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in (self.tsa_cert, self.tsa_root)]},
+                    "validFor": {"start": START},
+                }
+            ],
+        }
+
+        def service(version):
+            return {"url": self.base_url, "majorApiVersion": version, "validFor": {"start": START}, "operator": "spin-tests"}
+
+        signing_config = {
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [service(1)],
+            "oidcUrls": [service(1)],
+            "rekorTlogUrls": [service(1)],
+            "tsaUrls": [dict(service(1), url=f"{self.base_url}/api/v1/timestamp")],
+            "rekorTlogConfig": {"selector": "ANY"},
+            "tsaConfig": {"selector": "ANY"},
+        }
+        files = {
+            "trusted_root.json": trusted_root,
+            "signing_config.json": signing_config,
+            "trust_config.json": {
+                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": trusted_root,
+                "signingConfig": signing_config,
+            },
+        }
+        for name, content in files.items():
+            tmp = os.path.join(directory, f".{name}.tmp")
+            with open(tmp, "w") as f:
+                json.dump(content, f, indent=2)
+            os.replace(tmp, os.path.join(directory, name))
+
+
+def handler(instance: Instance):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            pass
+
+        def reply(self, status: int, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def raw_body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def body(self) -> dict:
+            raw = self.raw_body() or b"{}"
+            try:
+                return json.loads(raw)
+            except ValueError:
+                raise Error(400, "the request body is not JSON")
+
+        def dispatch(self, method: str):
+            url = urlparse(self.path)
+            query = parse_qs(url.query)
+            try:
+                if method == "GET" and url.path == "/.well-known/openid-configuration":
+                    return self.reply(200, {"issuer": instance.base_url, "jwks_uri": f"{instance.base_url}/jwks", "token_endpoint": f"{instance.base_url}/token", "id_token_signing_alg_values_supported": ["ES256"]})
+                if method == "GET" and url.path == "/jwks":
+                    return self.reply(200, instance.jwks())
+                if method == "POST" and url.path == "/token":
+                    req = self.body()
+                    return self.reply(200, {"id_token": instance.issue_token(req.get("sub", "spin-tests"), req.get("email"), req.get("aud", "sigstore"), req.get("expires_in", 300), req.get("iat")), "token_type": "Bearer"})
+                if method == "GET" and url.path == "/actions-token":
+                    if self.headers.get("Authorization") != f"Bearer {instance.actions_request_token}":
+                        raise Error(401, "bad request token")
+                    aud = (query.get("audience") or ["sigstore"])[0]
+                    sub = "repo:acme/app:ref:refs/heads/main"
+                    return self.reply(200, {"value": instance.issue_token(sub, None, aud)})
+                if method == "POST" and url.path == "/api/v2/signingCert":
+                    return self.reply(200, instance.signing_cert(self.body(), self.headers.get("Authorization", "")))
+                if method == "POST" and url.path == "/api/v1/timestamp":
+                    data = instance.timestamp(self.raw_body())
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/timestamp-reply")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if method == "POST" and url.path == "/api/v1/log/entries":
+                    return self.reply(201, instance.add_entry(self.body()))
+                if method == "GET" and url.path == "/api/v1/log/entries":
+                    index = int((query.get("logIndex") or ["-1"])[0])
+                    if not 0 <= index < len(instance.entries):
+                        raise Error(404, "no such entry")
+                    with instance.lock:
+                        return self.reply(200, instance.with_proof(index))
+                if method == "GET" and url.path == "/api/v1/log":
+                    return self.reply(200, instance.log_info())
+                if method == "POST" and url.path == "/admin/fail-fulcio":
+                    instance.fail_fulcio = int(self.body().get("status", 500))
+                    return self.reply(200, {})
+                raise Error(404, f"no route {method} {url.path}")
+            except Error as e:
+                sys.stderr.write(f"{method} {url.path}: {e.status} {e.message}\n")
+                self.reply(e.status, {"code": e.status, "message": e.message})
+            except (KeyError, TypeError, ValueError) as e:
+                sys.stderr.write(f"{method} {url.path}: 400 malformed request: {e!r}\n")
+                self.reply(400, {"code": 400, "message": f"malformed request: {e!r}"})
+
+        def do_GET(self):
+            self.dispatch("GET")
+
+        def do_POST(self):
+            self.dispatch("POST")
+
+    return Handler
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True, help="where to write the trust files")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    instance = Instance(f"http://127.0.0.1:{server.server_address[1]}")
+    server.RequestHandlerClass = handler(instance)
+    instance.write_trust(args.dir)
+    print(json.dumps({"url": instance.base_url, "actions_request_token": instance.actions_request_token}), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

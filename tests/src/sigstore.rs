@@ -1,0 +1,124 @@
+//! The local Sigstore instance (`tests/interop/sigstore_local.py`: OIDC issuer, Fulcio,
+//! Rekor v1 with a CT log key) on 127.0.0.1, and sigstore-python, the independent
+//! verifier, both from the venv `tests/setup.sh` makes.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// A running local Sigstore instance.
+pub struct LocalSigstore {
+    child: Child,
+    /// `http://127.0.0.1:<port>`: the OIDC issuer, Fulcio and Rekor all live here.
+    pub url: String,
+    dir: tempfile::TempDir,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let bin = crate::setup_cache().join("sigstore/bin").join(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: run tests/setup.sh",
+        bin.display()
+    );
+    bin
+}
+
+impl LocalSigstore {
+    /// Start it and wait until its trust files are written.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(venv_bin("python"))
+            .arg(crate::repo_root().join("tests/interop/sigstore_local.py"))
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the local Sigstore instance");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        {
+            let mut pipe = child.stderr.take().unwrap();
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let info: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("local Sigstore did not start ({e}): {line:?}"));
+        Self {
+            child,
+            url: info["url"].as_str().unwrap().to_string(),
+            dir,
+            stderr,
+        }
+    }
+
+    /// `trusted_root.json`.
+    pub fn trusted_root(&self) -> PathBuf {
+        self.dir.path().join("trusted_root.json")
+    }
+
+    /// `signing_config.json`.
+    pub fn signing_config(&self) -> PathBuf {
+        self.dir.path().join("signing_config.json")
+    }
+
+    /// `trust_config.json` (trusted root + signing config, for sigstore-python).
+    pub fn trust_config(&self) -> PathBuf {
+        self.dir.path().join("trust_config.json")
+    }
+
+    /// What the instance logged (refused requests).
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// An ID token from the issuer with these claims (`sub`, `email`, `aud`,
+    /// `expires_in`, `iat`).
+    pub fn token(&self, claims: serde_json::Value) -> String {
+        let body = ureq::post(&format!("{}/token", self.url))
+            .send_string(&claims.to_string())
+            .expect("token endpoint")
+            .into_string()
+            .unwrap();
+        let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
+        resp["id_token"].as_str().unwrap().to_string()
+    }
+
+    /// Make the next Fulcio request fail with `status`.
+    pub fn fail_fulcio_once(&self, status: u16) {
+        ureq::post(&format!("{}/admin/fail-fulcio", self.url))
+            .send_string(&serde_json::json!({ "status": status }).to_string())
+            .expect("admin endpoint");
+    }
+}
+
+impl Drop for LocalSigstore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run sigstore-python (`sigstore ARGS…`).
+pub fn sigstore_python(args: &[&str]) -> Output {
+    Command::new(venv_bin("sigstore"))
+        .args(args)
+        .output()
+        .expect("run sigstore-python")
+}

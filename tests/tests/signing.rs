@@ -1,0 +1,456 @@
+//! Keyless signing of files against a local Sigstore instance that speaks the real APIs
+//! (OIDC issuer, Fulcio with embedded SCTs, Rekor v1 with SETs, inclusion proofs and
+//! signed checkpoints), checked by sigstore-python as the independent verifier; our
+//! verifier against tampering and against the sigstore-conformance bundles.
+
+use base64::Engine;
+use spin_tests::sigstore::{LocalSigstore, sigstore_python};
+use spin_tests::{repo_root, spin_env};
+use std::path::Path;
+use std::process::Output;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    spin_env(args, cwd, env)
+}
+
+fn sign(sigstore: &LocalSigstore, token: &str, input: &str, bundle: &str, cwd: &Path) -> Output {
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    run(
+        &[
+            "sign-bundle",
+            "--identity-token",
+            token,
+            "--bundle",
+            bundle,
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            input,
+        ],
+        cwd,
+        &[],
+    )
+}
+
+fn verify(
+    sigstore: &LocalSigstore,
+    bundle: &str,
+    identity: &str,
+    input: &str,
+    cwd: &Path,
+) -> Output {
+    let tr = sigstore.trusted_root();
+    run(
+        &[
+            "verify-bundle",
+            "--bundle",
+            bundle,
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            &sigstore.url,
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            input,
+        ],
+        cwd,
+        &[],
+    )
+}
+
+fn python_verify(sigstore: &LocalSigstore, bundle: &Path, identity: &str, file: &Path) -> Output {
+    sigstore_python(&[
+        "--trust-config",
+        sigstore.trust_config().to_str().unwrap(),
+        "verify",
+        "identity",
+        "--offline",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--cert-identity",
+        identity,
+        "--cert-oidc-issuer",
+        &sigstore.url,
+        file.to_str().unwrap(),
+    ])
+}
+
+/// Decode the base64 field at `pointer`, flip one byte at `at` (from the end when
+/// negative), and write the bundle back.
+fn flip(bundle: &serde_json::Value, pointer: &str, at: isize) -> serde_json::Value {
+    let mut b = bundle.clone();
+    let field = b
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}"));
+    let mut bytes = B64.decode(field.as_str().unwrap()).unwrap();
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs()
+    } else {
+        at as usize
+    };
+    bytes[i] ^= 0x01;
+    *field = serde_json::Value::String(B64.encode(bytes));
+    b
+}
+
+#[test]
+fn signed_files_verify_with_sigstore_python_and_spin_and_tampering_is_caught() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let artifact = dir.join("app.txt");
+    std::fs::write(&artifact, b"the artifact\n").unwrap();
+    let token = sigstore.token(serde_json::json!({"sub": "alice", "email": "alice@example.com"}));
+
+    let out = sign(&sigstore, &token, "app.txt", "app.sigstore.json", dir);
+    assert!(out.status.success(), "{}\n{}", text(&out), sigstore.log());
+    assert!(
+        text(&out).contains("Signing as alice@example.com"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !text(&out).contains(&token),
+        "the token never appears in output"
+    );
+    let bundle_path = dir.join("app.sigstore.json");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();
+    assert_eq!(
+        bundle["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+
+    // The independent verifier accepts it, and refuses another identity or another file.
+    let py = python_verify(&sigstore, &bundle_path, "alice@example.com", &artifact);
+    assert!(py.status.success(), "sigstore-python: {}", text(&py));
+    assert!(
+        !python_verify(&sigstore, &bundle_path, "mallory@example.com", &artifact)
+            .status
+            .success()
+    );
+    let other = dir.join("other.txt");
+    std::fs::write(&other, b"the artifact!\n").unwrap();
+    assert!(
+        !python_verify(&sigstore, &bundle_path, "alice@example.com", &other)
+            .status
+            .success()
+    );
+
+    // Our verifier: the file, its digest; not another identity, issuer or file.
+    let ok = verify(
+        &sigstore,
+        "app.sigstore.json",
+        "alice@example.com",
+        "app.txt",
+        dir,
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    let digest = format!("sha256:{}", sha256_hex(&std::fs::read(&artifact).unwrap()));
+    let by_digest = verify(
+        &sigstore,
+        "app.sigstore.json",
+        "alice@example.com",
+        &digest,
+        dir,
+    );
+    assert!(by_digest.status.success(), "{}", text(&by_digest));
+    let wrong_identity = verify(
+        &sigstore,
+        "app.sigstore.json",
+        "mallory@example.com",
+        "app.txt",
+        dir,
+    );
+    assert!(
+        text(&wrong_identity).contains("identity mismatch"),
+        "{}",
+        text(&wrong_identity)
+    );
+    let wrong_file = verify(
+        &sigstore,
+        "app.sigstore.json",
+        "alice@example.com",
+        "other.txt",
+        dir,
+    );
+    assert!(!wrong_file.status.success(), "{}", text(&wrong_file));
+
+    // One byte changed anywhere that matters: the signature, the certificate, the log
+    // entry's body, its inclusion proof, its signed entry timestamp.
+    let tampered = [
+        ("/messageSignature/signature", 10),
+        ("/verificationMaterial/certificate/rawBytes", -5),
+        ("/verificationMaterial/certificate/rawBytes", 200),
+        ("/verificationMaterial/tlogEntries/0/canonicalizedBody", 40),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            -3,
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+            0,
+        ),
+    ];
+    for (pointer, at) in tampered {
+        let bad = flip(&bundle, pointer, at);
+        std::fs::write(
+            dir.join("bad.sigstore.json"),
+            serde_json::to_vec(&bad).unwrap(),
+        )
+        .unwrap();
+        let out = verify(
+            &sigstore,
+            "bad.sigstore.json",
+            "alice@example.com",
+            "app.txt",
+            dir,
+        );
+        assert!(
+            !out.status.success(),
+            "{pointer}[{at}] changed and still verified"
+        );
+        assert!(
+            text(&out).contains("verification failed")
+                || text(&out).contains("not a valid Sigstore bundle"),
+            "{pointer}: {}",
+            text(&out)
+        );
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn a_signed_digest_verifies_for_the_file_with_sigstore_python() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("big.bin");
+    std::fs::write(&file, vec![7u8; 100_000]).unwrap();
+    let digest = format!("sha256:{}", sha256_hex(&std::fs::read(&file).unwrap()));
+    let token = sigstore.token(serde_json::json!({"sub": "bob", "email": "bob@example.com"}));
+    let out = sign(
+        &sigstore,
+        &token,
+        &digest,
+        "digest.sigstore.json",
+        work.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let py = python_verify(
+        &sigstore,
+        &work.path().join("digest.sigstore.json"),
+        "bob@example.com",
+        &file,
+    );
+    assert!(py.status.success(), "{}", text(&py));
+}
+
+#[test]
+fn token_problems_and_service_failures_are_clear_and_never_echo_the_token() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), b"a").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+
+    let expired = sigstore.token(serde_json::json!({"sub": "x", "email": "x@example.com", "iat": now - 900, "expires_in": 300}));
+    let out = sign(&sigstore, &expired, "a.txt", "a.sigstore.json", work.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("the identity token from --identity-token expired at"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(&expired));
+
+    let audience = sigstore
+        .token(serde_json::json!({"sub": "x", "email": "x@example.com", "aud": "not-sigstore"}));
+    let out = sign(
+        &sigstore,
+        &audience,
+        "a.txt",
+        "a.sigstore.json",
+        work.path(),
+    );
+    assert!(
+        text(&out).contains("Sigstore accepts only `sigstore`"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(&audience));
+
+    let good = sigstore.token(serde_json::json!({"sub": "x", "email": "x@example.com"}));
+    sigstore.fail_fulcio_once(503);
+    let out = sign(&sigstore, &good, "a.txt", "a.sigstore.json", work.path());
+    assert!(!out.status.success());
+    assert!(
+        text(&out)
+            .contains("the certificate authority (Fulcio) did not issue a signing certificate"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(&good));
+    assert!(
+        !work.path().join("a.sigstore.json").exists(),
+        "no bundle is written on failure"
+    );
+
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    let none = run(
+        &[
+            "sign-bundle",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            "a.txt",
+        ],
+        work.path(),
+        &[("SIGSTORE_ID_TOKEN", ""), ("GITHUB_ACTIONS", "")],
+    );
+    assert!(
+        text(&none).contains("no identity token for keyless signing"),
+        "{}",
+        text(&none)
+    );
+}
+
+#[test]
+fn github_actions_ambient_credentials_sign_as_the_workflow() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), b"from CI").unwrap();
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    let url = format!("{}/actions-token", sigstore.url);
+    let out = run(
+        &[
+            "sign-bundle",
+            "--bundle",
+            "a.sigstore.json",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            "a.txt",
+        ],
+        work.path(),
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                "local-actions-request-token",
+            ),
+            ("SIGSTORE_ID_TOKEN", ""),
+        ],
+    );
+    assert!(out.status.success(), "{}\n{}", text(&out), sigstore.log());
+    assert!(
+        text(&out).contains("token from the CI's ambient OIDC credentials"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("local-actions-request-token"));
+    let identity = "repo:acme/app:ref:refs/heads/main";
+    let py = python_verify(
+        &sigstore,
+        &work.path().join("a.sigstore.json"),
+        identity,
+        &work.path().join("a.txt"),
+    );
+    assert!(py.status.success(), "{}", text(&py));
+}
+
+#[test]
+fn sigstore_conformance_bundles_verify_or_fail_as_the_suite_says() {
+    let cases = repo_root().join("../shared/fixtures/sigstore-conformance/bundle-verify");
+    let default_identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    let mut wrong = Vec::new();
+    for case in entries {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let read = |f: &str| {
+            std::fs::read_to_string(case.join(f))
+                .ok()
+                .map(|s| s.trim().to_string())
+        };
+        let artifact = if case.join("artifact").is_file() {
+            case.join("artifact")
+        } else {
+            cases.join("a.txt")
+        };
+        let digest = format!("sha256:{}", sha256_hex(&std::fs::read(&artifact).unwrap()));
+        for input in [artifact.to_str().unwrap().to_string(), digest] {
+            let mut args: Vec<String> = vec![
+                "verify-bundle".into(),
+                "--bundle".into(),
+                case.join("bundle.sigstore.json").display().to_string(),
+            ];
+            if case.join("key.pub").is_file() {
+                args.extend(["--key".into(), case.join("key.pub").display().to_string()]);
+            } else {
+                args.extend([
+                    "--certificate-identity".into(),
+                    read("identity").unwrap_or(default_identity.into()),
+                ]);
+                args.extend([
+                    "--certificate-oidc-issuer".into(),
+                    read("issuer").unwrap_or("https://token.actions.githubusercontent.com".into()),
+                ]);
+            }
+            if case.join("trusted_root.json").is_file() {
+                args.extend([
+                    "--trusted-root".into(),
+                    case.join("trusted_root.json").display().to_string(),
+                ]);
+            }
+            args.push(input.clone());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(&args, &case, &[]);
+            let should_pass = !name.ends_with("_fail");
+            if out.status.success() != should_pass {
+                wrong.push(format!(
+                    "{name} ({}): expected {}, got: {}",
+                    if input.starts_with("sha256:") {
+                        "digest"
+                    } else {
+                        "file"
+                    },
+                    if should_pass { "success" } else { "failure" },
+                    text(&out).trim()
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} checks ran");
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

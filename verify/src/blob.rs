@@ -1,0 +1,188 @@
+//! `spin sign-bundle` / `spin verify-bundle`: sign a file (or only its `sha256:<hex>`
+//! digest) keylessly into a Sigstore bundle, and verify a bundle against the file or
+//! digest with an expected identity and issuer, or a public key. The command-line shape
+//! follows the sigstore-conformance client protocol.
+
+use crate::identity::redact;
+use crate::instance::Instance;
+use crate::{Error, Result, io};
+use sha2::Digest as _;
+use sigstore_sign::oidc::IdentityToken;
+use sigstore_sign::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What is signed or verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file's bytes.
+    File(PathBuf),
+    /// Only a SHA-256 digest, written `sha256:<64 hex digits>`.
+    Digest([u8; 32]),
+}
+
+impl Input {
+    /// `sha256:<hex>` is a digest; anything else is a path.
+    pub fn parse(arg: &str) -> Result<Self> {
+        let Some(hex_digest) = arg.strip_prefix("sha256:") else {
+            return Ok(Self::File(PathBuf::from(arg)));
+        };
+        let bytes = hex::decode(hex_digest)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
+        bytes.map(Self::Digest).ok_or_else(|| {
+            Error::Input(format!(
+                "{arg:?} is not a SHA-256 digest\n  help: write sha256: followed by 64 hex digits, or give a file path"
+            ))
+        })
+    }
+
+    /// The SHA-256 of the input (reading the file if it is one).
+    pub fn sha256(&self) -> Result<[u8; 32]> {
+        match self {
+            Self::Digest(d) => Ok(*d),
+            Self::File(path) => {
+                let mut file = std::fs::File::open(path).map_err(io(path))?;
+                let mut hasher = sha2::Sha256::new();
+                std::io::copy(&mut file, &mut hasher).map_err(io(path))?;
+                Ok(hasher.finalize().into())
+            }
+        }
+    }
+}
+
+fn signing_error(e: sigstore_sign::Error) -> Error {
+    use sigstore_sign::Error as E;
+    let (what, help) = match &e {
+        E::Fulcio(_) => (
+            "the certificate authority (Fulcio) did not issue a signing certificate",
+            "check that the identity token is fresh, for audience `sigstore`, and from an issuer this Fulcio trusts",
+        ),
+        E::Rekor(_) => (
+            "the transparency log (Rekor) did not record the signature",
+            "retry; if it persists, check the Rekor URL in the signing config",
+        ),
+        E::Tsa(_) => (
+            "the timestamp authority did not issue a timestamp",
+            "retry, or use a signing config without a TSA",
+        ),
+        E::Oidc(_) => (
+            "the identity token could not be obtained",
+            "pass --identity-token or set SIGSTORE_ID_TOKEN",
+        ),
+        _ => ("signing failed", "see the cause above"),
+    };
+    Error::Signing(format!(
+        "{what}: {}\n  help: {help}",
+        redact(&e.to_string())
+    ))
+}
+
+/// Write `contents` to `path` atomically (temp file in the same folder, then rename).
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(path))?;
+    tmp.write_all(contents).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| io(path)(e.error))?;
+    Ok(())
+}
+
+/// Sign `input` keylessly with `instance`'s services and write the bundle to `bundle_out`.
+pub async fn sign(
+    instance: &Instance,
+    token: IdentityToken,
+    input: &Input,
+    bundle_out: &Path,
+) -> Result<Bundle> {
+    let signer = instance.signing_context()?.signer(token);
+    let bundle = match input {
+        Input::File(path) => {
+            let file = std::fs::File::open(path).map_err(io(path))?;
+            signer.sign_reader(std::io::BufReader::new(file)).await
+        }
+        Input::Digest(d) => {
+            signer
+                .sign(Artifact::from_digest(Sha256Hash::new(*d)))
+                .await
+        }
+    }
+    .map_err(signing_error)?;
+    let json = bundle
+        .to_json_pretty()
+        .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
+    write_atomic(bundle_out, json.as_bytes())?;
+    Ok(bundle)
+}
+
+/// Who must have signed.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    /// A certificate for this identity (email, URI) from this OIDC issuer.
+    Identity {
+        /// The certificate's SAN.
+        identity: String,
+        /// The OIDC issuer recorded in the certificate.
+        issuer: String,
+    },
+    /// This public key (PEM, SubjectPublicKeyInfo).
+    Key(PathBuf),
+}
+
+/// Read a bundle file.
+pub fn read_bundle(path: &Path) -> Result<Bundle> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    Bundle::from_json(&text).map_err(|e| {
+        Error::Verification(format!(
+            "{} is not a valid Sigstore bundle: {e}\n  help: pass the .sigstore.json file the signer wrote",
+            path.display()
+        ))
+    })
+}
+
+/// Verify `bundle` for `input` against `expected` with `instance`'s trust material.
+pub fn verify(
+    instance: &Instance,
+    bundle: &Bundle,
+    input: &Input,
+    expected: &Expected,
+) -> Result<()> {
+    let verifier = instance.verifier()?;
+    let run = |artifact: Artifact<'_>| -> std::result::Result<(), sigstore_verify::Error> {
+        match expected {
+            Expected::Identity { identity, issuer } => verifier
+                .verify(
+                    artifact,
+                    bundle,
+                    &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
+                )
+                .map(|_| ()),
+            Expected::Key(path) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    sigstore_verify::Error::UnsupportedArtifact(format!("{}: {e}", path.display()))
+                })?;
+                let key = DerPublicKey::from_pem(&pem).map_err(|e| {
+                    sigstore_verify::Error::UnsupportedArtifact(format!(
+                        "{}: not a PEM public key: {e}",
+                        path.display()
+                    ))
+                })?;
+                verifier
+                    .verify(artifact, bundle, &PublicKeyVerificationPolicy::new(key))
+                    .map(|_| ())
+            }
+        }
+    };
+    let result = match input {
+        Input::Digest(d) => run(Artifact::from_digest(Sha256Hash::new(*d))),
+        Input::File(path) => {
+            let bytes = std::fs::read(path).map_err(io(path))?;
+            run(Artifact::from_blob(&bytes))
+        }
+    };
+    result.map_err(|e| Error::Verification(e.to_string()))
+}

@@ -1,0 +1,99 @@
+//! Which Sigstore instance to trust and sign with: the public-good instance (trusted root
+//! and signing config embedded in the binary, so verification works offline), staging, or
+//! a custom instance from the Sigstore client files `trusted_root.json` and
+//! `signing_config.json` (as written by `cosign`/`sigstore-python` tooling and by private
+//! Sigstore deployments).
+
+use crate::{Error, Result, io};
+use sigstore_sign::reqwest;
+use sigstore_sign::trust_root::{SigningConfig, SigstoreInstance, TrustedRoot};
+use sigstore_sign::{SigningContext, SigningServices};
+use std::path::Path;
+
+/// Trust material plus, for signing, the services to use.
+pub struct Instance {
+    /// Certificate authorities, transparency logs, CT logs and timestamp authorities.
+    pub trusted_root: TrustedRoot,
+    signing_config: Option<SigningConfig>,
+}
+
+/// Where the trust material comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Source<'a> {
+    /// A `trusted_root.json` to use instead of the embedded one.
+    pub trusted_root: Option<&'a Path>,
+    /// A `signing_config.json` naming the Fulcio, Rekor and TSA endpoints.
+    pub signing_config: Option<&'a Path>,
+    /// Use the public-good staging instance.
+    pub staging: bool,
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(io(path))
+}
+
+impl Instance {
+    /// Load the instance `source` describes.
+    pub fn load(source: &Source<'_>) -> Result<Self> {
+        let embedded = if source.staging {
+            SigstoreInstance::Staging
+        } else {
+            SigstoreInstance::PublicGood
+        };
+        let trusted_root = match source.trusted_root {
+            Some(path) => TrustedRoot::from_json(&read(path)?).map_err(|e| {
+                Error::Trust(format!(
+                    "{}: not a usable Sigstore trusted root: {e}\n  help: pass the instance's trusted_root.json (media type application/vnd.dev.sigstore.trustedroot+json)",
+                    path.display()
+                ))
+            })?,
+            None => embedded
+                .embedded_trusted_root()
+                .map_err(|e| Error::Trust(format!("the embedded trusted root does not load: {e}")))?,
+        };
+        let signing_config = match source.signing_config {
+            Some(path) => Some(SigningConfig::from_json(&read(path)?).map_err(|e| {
+                Error::Trust(format!(
+                    "{}: not a usable Sigstore signing config: {e}\n  help: pass the instance's signing_config.json (media type application/vnd.dev.sigstore.signingconfig.v0.2+json)",
+                    path.display()
+                ))
+            })?),
+            None if source.trusted_root.is_some() => None,
+            None => Some(
+                SigningConfig::from_json(if source.staging {
+                    sigstore_sign::trust_root::SIGSTORE_STAGING_SIGNING_CONFIG
+                } else {
+                    sigstore_sign::trust_root::SIGSTORE_PRODUCTION_SIGNING_CONFIG
+                })
+                .map_err(|e| Error::Trust(format!("the embedded signing config does not load: {e}")))?,
+            ),
+        };
+        Ok(Self {
+            trusted_root,
+            signing_config,
+        })
+    }
+
+    /// The context for keyless signing with this instance's services.
+    pub fn signing_context(&self) -> Result<SigningContext> {
+        let Some(config) = &self.signing_config else {
+            return Err(Error::Trust(
+                "a custom trusted root was given without a signing config, so it is not known where to sign\n  help: pass --signing-config signing_config.json as well".into(),
+            ));
+        };
+        let services = SigningServices::from_signing_config(config)
+            .map_err(|e| Error::Trust(format!("the signing config cannot be used: {e}")))?;
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Signing(format!("cannot set up HTTP: {e}")))?;
+        Ok(SigningContext::new(services).with_http_client(client))
+    }
+
+    /// A verifier that trusts this instance's material.
+    pub fn verifier(&self) -> Result<sigstore_verify::Verifier> {
+        sigstore_verify::Verifier::new(&self.trusted_root)
+            .map_err(|e| Error::Trust(format!("the trusted root cannot be used to verify: {e}")))
+    }
+}

@@ -1,0 +1,57 @@
+//! Sigstore for `spin`: where identity tokens come from, which Sigstore instance to trust,
+//! and signing and verifying with Sigstore bundles (v0.3), on top of sigstore-rust's
+//! `sigstore-sign` and `sigstore-verify` crates.
+//!
+//! - [`instance`]: the trust material (trusted root) and signing services (Fulcio, Rekor,
+//!   TSA) of the public-good instance (embedded, works offline), staging, or a custom
+//!   instance described by `trusted_root.json` + `signing_config.json`.
+//! - [`identity`]: the OIDC identity token for keyless signing, from `--identity-token`,
+//!   `SIGSTORE_ID_TOKEN` or the CI's ambient credentials, checked for expiry and audience
+//!   before any service sees it. Tokens are never printed, logged or put in errors.
+//! - [`blob`]: `spin sign-bundle` / `spin verify-bundle` for plain files or `sha256:<hex>`
+//!   digests, following the sigstore-conformance CLI protocol.
+//!
+//! Not here yet: signatures attached to apps in registries, key-based signing, and the
+//! verification policy language (they build on these pieces).
+
+pub mod blob;
+pub mod identity;
+pub mod instance;
+
+/// What went wrong, naming the failed step; every message ends in what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Trust material or signing configuration is unusable.
+    #[error("{0}")]
+    Trust(String),
+    /// No usable identity token.
+    #[error("{0}")]
+    Identity(String),
+    /// A Sigstore service refused or failed.
+    #[error("{0}")]
+    Signing(String),
+    /// The bundle does not verify.
+    #[error("verification failed: {0}")]
+    Verification(String),
+    /// Bad input from the user.
+    #[error("{0}")]
+    Input(String),
+}
+
+/// This crate's result.
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
