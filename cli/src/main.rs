@@ -43,6 +43,8 @@ enum Command {
     /// Push, pull, inspect and copy apps in OCI registries; manage registry logins
     #[command(subcommand)]
     Registry(commands::registry::RegistryCommand),
+    /// Sign an app in a registry keylessly with Sigstore and attach the signature
+    Sign(commands::sign::SignArgs),
     /// Sign a file (or a sha256: digest) keylessly into a Sigstore bundle
     SignBundle(commands::sign::SignBundleArgs),
     /// Verify a Sigstore bundle for a file (or a sha256: digest)
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
             Command::Build(args) => commands::build::run(args).await,
             Command::Up(args) => commands::up::run(args).await,
             Command::Registry(command) => commands::registry::run(command).await,
+            Command::Sign(args) => commands::sign::sign(args).await,
             Command::SignBundle(args) => commands::sign::sign_bundle(args).await,
             Command::VerifyBundle(args) => commands::sign::verify_bundle(args),
             Command::Watch(args) => commands::watch::run(args).await,

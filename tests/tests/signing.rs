@@ -454,3 +454,147 @@ fn sigstore_conformance_bundles_verify_or_fail_as_the_suite_says() {
         wrong.join("\n")
     );
 }
+
+/// GET from the test registry (plain HTTP, no auth), as an independent reader.
+fn registry_get(host: &str, path: &str, accept: &str) -> Vec<u8> {
+    let resp = ureq::get(&format!("http://{host}/v2/{path}"))
+        .set("Accept", accept)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+    body
+}
+
+#[test]
+fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
+    use spin_tests::registry::Registry;
+    let registry = Registry::start();
+    let sigstore = LocalSigstore::start();
+    let home = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"signed\"\nversion = \"1.0.0\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = {:?}\n",
+        spin_tests::component("hello")
+    );
+    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let home_str = home.path().display().to_string();
+    let env = [
+        ("HOME", home_str.as_str()),
+        ("XDG_CONFIG_HOME", home_str.as_str()),
+        ("SPIN_DISABLE_KEYRING", "1"),
+    ];
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    let trust = [
+        "--trusted-root",
+        tr.to_str().unwrap(),
+        "--signing-config",
+        sc.to_str().unwrap(),
+    ];
+    let reference = format!("{}/acme/signed:v1", registry.host());
+    let cache = home.path().join("cache").display().to_string();
+
+    let alice = sigstore.token(serde_json::json!({"sub": "alice", "email": "alice@example.com"}));
+    let mut args = vec![
+        "registry",
+        "push",
+        &reference,
+        "--insecure",
+        "--cache-dir",
+        &cache,
+        "--sign",
+        "--identity-token",
+        &alice,
+    ];
+    args.extend(trust);
+    let pushed = run(&args, app.path(), &env);
+    assert!(
+        pushed.status.success(),
+        "{}\n{}",
+        text(&pushed),
+        sigstore.log()
+    );
+    let out = text(&pushed);
+    assert!(!out.contains(&alice));
+    let digest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed with digest "))
+        .expect("digest")
+        .trim()
+        .to_string();
+    assert!(
+        out.contains(&format!("Signed {}/acme/signed@{digest}", registry.host())),
+        "{out}"
+    );
+
+    let bob = sigstore.token(serde_json::json!({"sub": "bob", "email": "bob@example.com"}));
+    let mut args = vec!["sign", &reference, "--insecure", "--identity-token", &bob];
+    args.extend(trust);
+    let signed = run(&args, app.path(), &env);
+    assert!(signed.status.success(), "{}", text(&signed));
+
+    // Distribution 2.8 has no referrers API: the referrers live in the sha256-<hex> tag index.
+    let tag = digest.replace(':', "-");
+    let index: serde_json::Value = serde_json::from_slice(&registry_get(
+        &registry.host(),
+        &format!("acme/signed/manifests/{tag}"),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "both signatures are attached: {index}");
+    let mut verified = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(
+            entry["artifactType"],
+            "application/vnd.dev.sigstore.bundle.v0.3+json"
+        );
+        let m: serde_json::Value = serde_json::from_slice(&registry_get(
+            &registry.host(),
+            &format!(
+                "acme/signed/manifests/{}",
+                entry["digest"].as_str().unwrap()
+            ),
+            "application/vnd.oci.image.manifest.v1+json",
+        ))
+        .unwrap();
+        assert_eq!(m["subject"]["digest"], digest.as_str());
+        assert_eq!(
+            m["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
+        let layer = m["layers"][0]["digest"].as_str().unwrap();
+        let bundle = registry_get(
+            &registry.host(),
+            &format!("acme/signed/blobs/{layer}"),
+            "*/*",
+        );
+        let path = home.path().join(format!("bundle-{i}.json"));
+        std::fs::write(&path, &bundle).unwrap();
+        let statement: serde_json::Value = serde_json::from_slice(
+            &B64.decode(serde_json::from_slice::<serde_json::Value>(&bundle).unwrap()["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            statement["predicateType"],
+            "https://sigstore.dev/cosign/sign/v1"
+        );
+        assert_eq!(
+            statement["subject"][0]["digest"]["sha256"],
+            digest.trim_start_matches("sha256:")
+        );
+        for who in ["alice@example.com", "bob@example.com"] {
+            let py = python_verify(&sigstore, &path, who, Path::new(&digest));
+            if py.status.success() {
+                verified.push(who);
+                let ours = verify(&sigstore, path.to_str().unwrap(), who, &digest, home.path());
+                assert!(ours.status.success(), "{}", text(&ours));
+            }
+        }
+    }
+    verified.sort();
+    assert_eq!(
+        verified,
+        ["alice@example.com", "bob@example.com"],
+        "each bundle verifies for its signer only"
+    );
+}

@@ -52,7 +52,7 @@ impl Input {
     }
 }
 
-fn signing_error(e: sigstore_sign::Error) -> Error {
+pub(crate) fn signing_error(e: sigstore_sign::Error) -> Error {
     use sigstore_sign::Error as E;
     let (what, help) = match &e {
         E::Fulcio(_) => (

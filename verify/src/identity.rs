@@ -9,7 +9,7 @@
 //! in an error message.
 
 use crate::{Error, Result};
-use sigstore_sign::oidc::IdentityToken;
+pub use sigstore_sign::oidc::IdentityToken;
 
 /// Where the token came from, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,12 +8,15 @@
 //! - [`identity`]: the OIDC identity token for keyless signing, from `--identity-token`,
 //!   `SIGSTORE_ID_TOKEN` or the CI's ambient credentials, checked for expiry and audience
 //!   before any service sees it. Tokens are never printed, logged or put in errors.
+//! - [`app`]: `spin sign REF`: the app's manifest digest in a cosign v3 style in-toto
+//!   statement, its bundle attached to the app as an OCI referrer.
 //! - [`blob`]: `spin sign-bundle` / `spin verify-bundle` for plain files or `sha256:<hex>`
 //!   digests, following the sigstore-conformance CLI protocol.
 //!
-//! Not here yet: signatures attached to apps in registries, key-based signing, and the
-//! verification policy language (they build on these pieces).
+//! Not here yet: reading and verifying app signatures (`spin verify`), cosign's legacy
+//! `.sig` format, key-based signing, and the verification policy language.
 
+pub mod app;
 pub mod blob;
 pub mod identity;
 pub mod instance;

@@ -90,6 +90,11 @@ pub struct PushArgs {
     /// Write to this OCI image layout directory instead of a registry
     #[arg(long = "oci-layout", value_name = "DIR")]
     oci_layout: Option<PathBuf>,
+    /// Sign the pushed app keylessly with Sigstore and attach the signature
+    #[arg(long, conflicts_with = "oci_layout")]
+    sign: bool,
+    #[command(flatten)]
+    signing: super::sign::SigningArgs,
     #[command(flatten)]
     connection: Connection,
 }
@@ -246,6 +251,10 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
         report.uploaded, report.present, report.mounted
     );
     println!("Pushed with digest {}", report.digest);
+    if args.sign {
+        let pushed: Reference = format!("{}@{}", target.repository_url(), report.digest).parse()?;
+        super::sign::sign_app(&client, &pushed, &args.signing).await?;
+    }
     Ok(())
 }
 

@@ -1,8 +1,11 @@
 //! `spin sign-bundle` and `spin verify-bundle`: Sigstore bundles for plain files, with the
 //! command-line shape of the sigstore-conformance client protocol.
 
+use super::registry::Connection;
 use clap::Args;
+use spin_registry::Reference;
 use spin_verify::blob::{self, Expected, Input};
+use spin_verify::identity::IdentityToken;
 use spin_verify::instance::{Instance, Source};
 use std::path::PathBuf;
 
@@ -30,16 +33,37 @@ impl InstanceArgs {
     }
 }
 
+/// Keyless signing: who signs, with which instance.
+#[derive(Args)]
+pub struct SigningArgs {
+    /// OIDC identity token [default: SIGSTORE_ID_TOKEN, then the CI's ambient credentials]
+    #[arg(long = "identity-token", value_name = "TOKEN")]
+    identity_token: Option<String>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+}
+
+impl SigningArgs {
+    /// The instance and the identity token, announcing who signs (never the token).
+    async fn prepare(&self) -> anyhow::Result<(Instance, IdentityToken)> {
+        let instance = self.instance.load()?;
+        let (token, origin) = spin_verify::identity::find(self.identity_token.as_deref()).await?;
+        eprintln!(
+            "Signing as {} (issuer {}, token from {origin})",
+            token.identity(),
+            token.issuer()
+        );
+        Ok((instance, token))
+    }
+}
+
 #[derive(Args)]
 pub struct SignBundleArgs {
-    /// OIDC identity token [default: SIGSTORE_ID_TOKEN, then the CI's ambient credentials]
-    #[arg(long = "identity-token", value_name = "TOKEN", hide_env_values = true)]
-    identity_token: Option<String>,
     /// Where to write the Sigstore bundle [default: FILE.sigstore.json]
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     #[command(flatten)]
-    instance: InstanceArgs,
+    signing: SigningArgs,
     /// The file to sign, or sha256:<hex> to sign a digest
     input: String,
 }
@@ -53,13 +77,7 @@ pub async fn sign_bundle(args: SignBundleArgs) -> anyhow::Result<()> {
             anyhow::bail!("signing a digest needs --bundle FILE to say where the bundle goes")
         }
     };
-    let instance = args.instance.load()?;
-    let (token, origin) = spin_verify::identity::find(args.identity_token.as_deref()).await?;
-    eprintln!(
-        "Signing as {} (issuer {}, token from {origin})",
-        token.identity(),
-        token.issuer()
-    );
+    let (instance, token) = args.signing.prepare().await?;
     blob::sign(&instance, token, &input, &out).await?;
     println!("Wrote {}", out.display());
     Ok(())
@@ -113,5 +131,38 @@ pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
     let bundle = blob::read_bundle(&bundle_path)?;
     blob::verify(&instance, &bundle, &input, &expected)?;
     println!("Verified OK: {}", args.input);
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// The app to sign, e.g. ghcr.io/acme/app:v1 or ghcr.io/acme/app@sha256:…
+    reference: String,
+    #[command(flatten)]
+    signing: SigningArgs,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
+    let reference: Reference = args.reference.parse()?;
+    let client = args.connection.client(&[reference.registry()])?;
+    sign_app(&client, &reference, &args.signing).await
+}
+
+/// Sign the app `reference` names and attach the bundle (also used by `push --sign`).
+pub async fn sign_app(
+    client: &spin_registry::oci::client::RegistryClient,
+    reference: &Reference,
+    signing: &SigningArgs,
+) -> anyhow::Result<()> {
+    let (instance, token) = signing.prepare().await?;
+    let signed = spin_verify::app::sign_and_attach(&instance, token, client, reference).await?;
+    println!(
+        "Signed {}@{}; signature bundle attached as {}",
+        reference.repository_url(),
+        signed.subject.digest,
+        signed.referrer.digest
+    );
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! and connection failures, digest checks on everything received, and one-line errors
 //! that say what to do.
 
+mod referrers;
+
 use super::package::{Blob, BlobData, Descriptor};
 use super::store::BlobWriter;
 use super::*;
