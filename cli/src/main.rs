@@ -44,11 +44,13 @@ enum Command {
     #[command(subcommand)]
     Registry(commands::registry::RegistryCommand),
     /// Sign an app in a registry keylessly with Sigstore and attach the signature
-    Sign(commands::sign::SignArgs),
+    Sign(commands::signatures::SignArgs),
+    /// Verify an app's signatures in a registry (exit 0 verified, 1 denied, 2 error)
+    Verify(commands::signatures::VerifyArgs),
     /// Sign a file (or a sha256: digest) keylessly into a Sigstore bundle
-    SignBundle(commands::sign::SignBundleArgs),
+    SignBundle(commands::signatures::SignBundleArgs),
     /// Verify a Sigstore bundle for a file (or a sha256: digest)
-    VerifyBundle(commands::sign::VerifyBundleArgs),
+    VerifyBundle(commands::signatures::VerifyBundleArgs),
     /// Build and run the app, rebuilding and reloading when its files change
     Watch(commands::watch::WatchArgs),
     /// Check an app for problems and say how to fix them
@@ -94,9 +96,10 @@ fn main() -> ExitCode {
             Command::Build(args) => commands::build::run(args).await,
             Command::Up(args) => commands::up::run(args).await,
             Command::Registry(command) => commands::registry::run(command).await,
-            Command::Sign(args) => commands::sign::sign(args).await,
-            Command::SignBundle(args) => commands::sign::sign_bundle(args).await,
-            Command::VerifyBundle(args) => commands::sign::verify_bundle(args),
+            Command::Sign(args) => commands::signatures::sign(args).await,
+            Command::Verify(args) => return Ok(commands::signatures::verify(args).await),
+            Command::SignBundle(args) => commands::signatures::sign_bundle(args).await,
+            Command::VerifyBundle(args) => commands::signatures::verify_bundle(args),
             Command::Watch(args) => commands::watch::run(args).await,
             Command::Doctor(args) => commands::build::doctor(args),
             Command::Plugins(command) => commands::plugins::run(command),

@@ -4,7 +4,7 @@ pub mod build;
 pub mod new;
 pub mod plugins;
 pub mod registry;
-pub mod sign;
+pub mod signatures;
 pub mod up;
 pub mod watch;
 

@@ -94,7 +94,7 @@ pub struct PushArgs {
     #[arg(long, conflicts_with = "oci_layout")]
     sign: bool,
     #[command(flatten)]
-    signing: super::sign::SigningArgs,
+    signing: super::signatures::SigningArgs,
     #[command(flatten)]
     connection: Connection,
 }
@@ -253,7 +253,7 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
     println!("Pushed with digest {}", report.digest);
     if args.sign {
         let pushed: Reference = format!("{}@{}", target.repository_url(), report.digest).parse()?;
-        super::sign::sign_app(&client, &pushed, &args.signing).await?;
+        super::signatures::sign_app(&client, &pushed, &args.signing).await?;
     }
     Ok(())
 }

@@ -73,6 +73,53 @@ impl RegistryClient {
             .collect()
     }
 
+    /// A small blob (an attached artifact) in memory, refused above `max_bytes` and checked
+    /// against its digest.
+    pub async fn fetch_small_blob(
+        &self,
+        r: &Reference,
+        descriptor: &Descriptor,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("download {} from {}", descriptor.digest, r.repository_url());
+        if descriptor.size > max_bytes {
+            return Err(RegistryError::new(
+                format!(
+                    "{what}: it is {} bytes, over the {max_bytes}-byte limit for attached artifacts; refusing it",
+                    descriptor.size
+                ),
+                false,
+            ));
+        }
+        self.authed(&self.chunked, r, RegistryOperation::Pull)
+            .await?;
+        let layer = oci_client::manifest::OciDescriptor {
+            media_type: descriptor.media_type.clone(),
+            digest: descriptor.digest.to_string(),
+            size: descriptor.size as i64,
+            ..Default::default()
+        };
+        let bytes = self
+            .retry(&what, || async {
+                let mut out = Vec::new();
+                self.chunked
+                    .pull_blob(&oci_ref(r, &r.target()), &layer, &mut out)
+                    .await
+                    .map_err(|e| explain(r.registry(), &what, e))?;
+                Ok(out)
+            })
+            .await?;
+        if bytes.len() as u64 != descriptor.size || Digest::of_bytes(&bytes) != descriptor.digest {
+            return Err(RegistryError::new(
+                format!(
+                    "{what}: the registry sent content that does not match the digest; refusing it"
+                ),
+                false,
+            ));
+        }
+        Ok(bytes)
+    }
+
     /// Attach `content` (of media type `artifact_type`) to the manifest `subject`: push it
     /// with an empty config in a manifest whose `subject` is `subject`, then make sure it
     /// is listed as a referrer. Returns the new manifest's descriptor.

@@ -1,4 +1,5 @@
-//! `spin sign-bundle` and `spin verify-bundle`: Sigstore bundles for plain files, with the
+//! `spin sign` / `spin verify` for apps in registries, and `spin sign-bundle` /
+//! `spin verify-bundle` for plain files (the sigstore-conformance client protocol).
 //! command-line shape of the sigstore-conformance client protocol.
 
 use super::registry::Connection;
@@ -163,6 +164,74 @@ pub async fn sign_app(
         reference.repository_url(),
         signed.subject.digest,
         signed.referrer.digest
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The app, e.g. ghcr.io/acme/app:v1 (the tag is resolved to a digest once)
+    reference: String,
+    /// The identity the signing certificate must have (email or URI)
+    #[arg(
+        long = "certificate-identity",
+        value_name = "IDENTITY",
+        required_unless_present = "key"
+    )]
+    certificate_identity: Option<String>,
+    /// The OIDC issuer the signing certificate must name
+    #[arg(
+        long = "certificate-oidc-issuer",
+        value_name = "URL",
+        required_unless_present = "key"
+    )]
+    certificate_oidc_issuer: Option<String>,
+    /// Verify with this public key (PEM) instead of a certificate identity
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
+    key: Option<PathBuf>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// `spin verify`: exit 0 when a signature verifies, 1 when none does, 2 on other errors.
+pub async fn verify(args: VerifyArgs) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    match verify_app(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<spin_verify::Error>() {
+            Some(spin_verify::Error::Verification(_)) => {
+                eprintln!("Denied: {e}");
+                ExitCode::from(1)
+            }
+            _ => {
+                eprintln!("Error: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+async fn verify_app(args: VerifyArgs) -> anyhow::Result<()> {
+    let reference: Reference = args.reference.parse()?;
+    let expected = match (
+        args.key,
+        args.certificate_identity,
+        args.certificate_oidc_issuer,
+    ) {
+        (Some(key), _, _) => Expected::Key(key),
+        (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
+        _ => unreachable!("clap requires identity and issuer without --key"),
+    };
+    let instance = args.instance.load()?;
+    let client = args.connection.client(&[reference.registry()])?;
+    let v = spin_verify::app::verify_app(&instance, &client, &reference, &expected).await?;
+    println!(
+        "Verified {}@{}: signature {} matches",
+        reference.repository_url(),
+        v.digest,
+        v.referrer
     );
     Ok(())
 }
