@@ -1,6 +1,5 @@
 //! `spin sign` / `spin verify` for apps in registries, and `spin sign-bundle` /
 //! `spin verify-bundle` for plain files (the sigstore-conformance client protocol).
-//! command-line shape of the sigstore-conformance client protocol.
 
 use super::registry::Connection;
 use clap::Args;
