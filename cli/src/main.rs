@@ -47,7 +47,10 @@ enum Command {
     Sign(commands::signatures::SignArgs),
     /// Verify an app's signatures in a registry (exit 0 verified, 1 denied, 2 error)
     Verify(commands::signatures::VerifyArgs),
-    /// Sign a file (or a sha256: digest) keylessly into a Sigstore bundle
+    /// Manage signing keys for key-based (air-gapped) signing
+    #[command(subcommand)]
+    Signing(commands::signatures::SigningCommand),
+    /// Sign a file (or a sha256: digest) into a Sigstore bundle, keylessly or with --key
     SignBundle(commands::signatures::SignBundleArgs),
     /// Verify a Sigstore bundle for a file (or a sha256: digest)
     VerifyBundle(commands::signatures::VerifyBundleArgs),
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
             Command::Registry(command) => commands::registry::run(command).await,
             Command::Sign(args) => commands::signatures::sign(args).await,
             Command::Verify(args) => return Ok(commands::signatures::verify(args).await),
+            Command::Signing(command) => commands::signatures::signing(command),
             Command::SignBundle(args) => commands::signatures::sign_bundle(args).await,
             Command::VerifyBundle(args) => commands::signatures::verify_bundle(args),
             Command::Watch(args) => commands::watch::run(args).await,

@@ -380,7 +380,7 @@ fn github_actions_ambient_credentials_sign_as_the_workflow() {
 
 #[test]
 fn sigstore_conformance_bundles_verify_or_fail_as_the_suite_says() {
-    let cases = repo_root().join("../shared/fixtures/sigstore-conformance/bundle-verify");
+    let cases = repo_root().join("tests/fixtures/sigstore-conformance/bundle-verify");
     let default_identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
     let mut checked = 0;
     let mut entries: Vec<_> = std::fs::read_dir(&cases)
@@ -597,4 +597,210 @@ fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
         ["alice@example.com", "bob@example.com"],
         "each bundle verifies for its signer only"
     );
+}
+
+#[test]
+fn key_based_signing_with_generated_and_cosign_made_keys_and_air_gapped_bundles() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("a.txt"), b"signed with a key\n").unwrap();
+    std::fs::write(dir.join("b.txt"), b"something else\n").unwrap();
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    let (tr, sc) = (tr.to_str().unwrap(), sc.to_str().unwrap());
+    let pw = [("COSIGN_PASSWORD", "correct horse")];
+
+    let made = run(
+        &[
+            "signing",
+            "generate-key-pair",
+            "--output-key-prefix",
+            "release",
+        ],
+        dir,
+        &pw,
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("release.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the private key is readable by its owner only"
+    );
+    let again = run(
+        &[
+            "signing",
+            "generate-key-pair",
+            "--output-key-prefix",
+            "release",
+        ],
+        dir,
+        &pw,
+    );
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+
+    // Signed with the key and recorded in the transparency log.
+    let signed = run(
+        &[
+            "sign-bundle",
+            "--key",
+            "release.key",
+            "--bundle",
+            "a.sigstore.json",
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+            "a.txt",
+        ],
+        dir,
+        &pw,
+    );
+    assert!(
+        signed.status.success(),
+        "{}\n{}",
+        text(&signed),
+        sigstore.log()
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("a.sigstore.json")).unwrap()).unwrap();
+    assert!(
+        bundle["verificationMaterial"]["publicKey"]["hint"].is_string(),
+        "{bundle}"
+    );
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let verify_key = |key: &str, file: &str, bundle: &str, extra: &[&str]| {
+        let mut args = vec![
+            "verify-bundle",
+            "--key",
+            key,
+            "--bundle",
+            bundle,
+            "--trusted-root",
+            tr,
+        ];
+        args.extend(extra);
+        args.push(file);
+        run(&args, dir, &[])
+    };
+    let ok = verify_key("release.pub", "a.txt", "a.sigstore.json", &[]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        !verify_key("release.pub", "b.txt", "a.sigstore.json", &[])
+            .status
+            .success(),
+        "another file"
+    );
+
+    // A key cosign wrote (PKCS#8) signs too; another key does not verify the first bundle.
+    let fixtures = repo_root().join("tests/fixtures/cosign-format/keys");
+    let plain = fixtures.join("ecdsa_private.key");
+    let public = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    std::fs::write(dir.join("cosign.pub"), &public.stdout).unwrap();
+    let signed = run(
+        &[
+            "sign-bundle",
+            "--key",
+            plain.to_str().unwrap(),
+            "--bundle",
+            "c.sigstore.json",
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+            "a.txt",
+        ],
+        dir,
+        &[],
+    );
+    assert!(signed.status.success(), "{}", text(&signed));
+    assert!(
+        verify_key("cosign.pub", "a.txt", "c.sigstore.json", &[])
+            .status
+            .success()
+    );
+    assert!(
+        !verify_key("cosign.pub", "a.txt", "a.sigstore.json", &[])
+            .status
+            .success(),
+        "wrong key"
+    );
+    let encrypted = fixtures.join("ecdsa_encrypted_private.key");
+    let wrong = run(
+        &[
+            "sign-bundle",
+            "--key",
+            encrypted.to_str().unwrap(),
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+            "a.txt",
+        ],
+        dir,
+        &[("COSIGN_PASSWORD", "nope")],
+    );
+    assert!(text(&wrong).contains("wrong password"), "{}", text(&wrong));
+
+    // Air-gapped: no log entry but a timestamp from the site's own TSA; verifiers accept
+    // it only when told to.
+    let offline = run(
+        &[
+            "sign-bundle",
+            "--key",
+            "release.key",
+            "--tlog-upload=false",
+            "--bundle",
+            "d.sigstore.json",
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+            "a.txt",
+        ],
+        dir,
+        &pw,
+    );
+    assert!(offline.status.success(), "{}", text(&offline));
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("d.sigstore.json")).unwrap()).unwrap();
+    assert!(
+        bundle["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .is_none_or(|e| e.is_empty()),
+        "{bundle}"
+    );
+    assert_eq!(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let strict = verify_key("release.pub", "a.txt", "d.sigstore.json", &[]);
+    assert!(
+        !strict.status.success(),
+        "a bundle without a log entry needs --insecure-ignore-tlog"
+    );
+    let lax = verify_key(
+        "release.pub",
+        "a.txt",
+        "d.sigstore.json",
+        &["--insecure-ignore-tlog"],
+    );
+    assert!(lax.status.success(), "{}", text(&lax));
 }

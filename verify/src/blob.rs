@@ -130,7 +130,12 @@ pub enum Expected {
         issuer: String,
     },
     /// This public key (PEM, SubjectPublicKeyInfo).
-    Key(PathBuf),
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Whether a transparency log entry is required (off only for air-gapped signing).
+        require_tlog: bool,
+    },
 }
 
 /// Read a bundle file.
@@ -161,7 +166,7 @@ pub fn verify(
                     &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
                 )
                 .map(|_| ()),
-            Expected::Key(path) => {
+            Expected::Key { path, require_tlog } => {
                 let pem = std::fs::read_to_string(path).map_err(|e| {
                     sigstore_verify::Error::UnsupportedArtifact(format!("{}: {e}", path.display()))
                 })?;
@@ -171,9 +176,13 @@ pub fn verify(
                         path.display()
                     ))
                 })?;
-                verifier
-                    .verify(artifact, bundle, &PublicKeyVerificationPolicy::new(key))
-                    .map(|_| ())
+                let policy = PublicKeyVerificationPolicy::new(key);
+                let policy = if *require_tlog {
+                    policy
+                } else {
+                    policy.skip_tlog_unsafe()
+                };
+                verifier.verify(artifact, bundle, &policy).map(|_| ())
             }
         }
     };
@@ -185,4 +194,135 @@ pub fn verify(
         }
     };
     result.map_err(|e| Error::Verification(e.to_string()))
+}
+
+/// Sign `input` with a private key into a bundle whose verification material is the key's
+/// hint (its SHA-256, base64). With `tlog`, the signature is recorded in the instance's
+/// Rekor (v1 hashedrekord with the public key) and the bundle carries the entry. Without it
+/// (air-gapped, with the site's own timestamp authority in the signing config) the bundle
+/// carries an RFC 3161 timestamp instead, and verifiers must be told to accept bundles
+/// without log entries; a Sigstore bundle always needs one of the two.
+pub async fn sign_with_key(
+    instance: &Instance,
+    key: &crate::keys::SigningKey,
+    input: &Input,
+    bundle_out: &Path,
+    tlog: bool,
+) -> Result<Bundle> {
+    use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
+    use sigstore_sign::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
+    let digest = Sha256Hash::new(input.sha256()?);
+    let signature = key
+        .pair
+        .sign_digest(&digest)
+        .map_err(|e| Error::Signing(format!("signing with the key failed: {e}")))?;
+    let hint = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sha2::Sha256::digest(&key.public_der),
+    );
+    let mut bundle = BundleV03::new(
+        VerificationMaterialV03::PublicKey { hint },
+        SignatureContent::MessageSignature(
+            MessageSignature::new(signature.clone()).with_message_digest(MessageDigest::new(
+                sigstore_sign::types::HashAlgorithm::Sha2256,
+                digest.into(),
+            )),
+        ),
+    );
+    bundle = if tlog {
+        bundle.with_tlog_entry(record_with_key(instance, key, &digest, &signature).await?)
+    } else {
+        bundle.with_rfc3161_timestamp(timestamp(instance, &signature).await?)
+    };
+    let bundle = bundle.into_bundle();
+    let json = bundle
+        .to_json_pretty()
+        .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
+    write_atomic(bundle_out, json.as_bytes())?;
+    Ok(bundle)
+}
+
+/// An RFC 3161 timestamp over `signature` from the instance's TSA.
+async fn timestamp(
+    instance: &Instance,
+    signature: &sigstore_sign::types::SignatureBytes,
+) -> Result<sigstore_sign::types::TimestampToken> {
+    let context = instance.signing_context()?;
+    let url = context.services().tsa_url().ok_or_else(|| {
+        Error::Signing(
+            "without a transparency log entry the bundle needs a signed timestamp, and the signing config names no timestamp authority\n  help: pass --signing-config with your timestamp authority, or keep --tlog-upload".into(),
+        )
+    })?;
+    let client = sigstore_sign::tsa::TimestampClient::builder(url)
+        .with_http_client(instance.http_client()?)
+        .build()
+        .map_err(|e| Error::Signing(format!("cannot reach the timestamp authority: {e}")))?;
+    client.timestamp_signature(signature).await.map_err(|e| {
+        Error::Signing(format!(
+            "the timestamp authority did not issue a timestamp: {e}\n  help: check the TSA URL in the signing config"
+        ))
+    })
+}
+
+/// Record a key-made signature in Rekor v1 as a hashedrekord entry.
+async fn record_with_key(
+    instance: &Instance,
+    key: &crate::keys::SigningKey,
+    digest: &Sha256Hash,
+    signature: &sigstore_sign::types::SignatureBytes,
+) -> Result<sigstore_sign::types::TransparencyLogEntry> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let context = instance.signing_context()?;
+    let services = context.services();
+    if services.rekor_api_version().major() != 1 {
+        return Err(Error::Signing(
+            "key-based signing records entries in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),
+        ));
+    }
+    let request = serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": digest.to_hex()}},
+            "signature": {
+                "content": b64.encode(signature.as_bytes()),
+                "publicKey": {"content": b64.encode(key.public_pem())},
+            },
+        },
+    });
+    let url = format!(
+        "{}/api/v1/log/entries",
+        services.rekor_url().trim_end_matches('/')
+    );
+    let fail = |e: String| {
+        Error::Signing(format!(
+            "the transparency log (Rekor) did not record the signature: {e}\n  help: retry, or sign with --tlog-upload=false for air-gapped use"
+        ))
+    };
+    let response = instance
+        .http_client()?
+        .post(&url)
+        .json(&request)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.map_err(|e| fail(e.to_string()))?;
+    if !status.is_success() {
+        return Err(fail(format!(
+            "{status}: {}",
+            body["message"].as_str().unwrap_or_default()
+        )));
+    }
+    let entry = body
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.values().next().cloned())
+        .ok_or_else(|| fail("the response is not one log entry".into()))?;
+    let entry: sigstore_sign::rekor::LogEntry =
+        serde_json::from_value(entry).map_err(|e| fail(format!("unreadable log entry: {e}")))?;
+    entry
+        .to_bundle_entry(sigstore_sign::types::bundle::KindVersion::HashedRekordV001)
+        .map_err(|e| fail(format!("unusable log entry: {e}")))
 }

@@ -83,12 +83,16 @@ impl Instance {
         };
         let services = SigningServices::from_signing_config(config)
             .map_err(|e| Error::Trust(format!("the signing config cannot be used: {e}")))?;
-        let client = reqwest::Client::builder()
+        Ok(SigningContext::new(services).with_http_client(self.http_client()?))
+    }
+
+    /// The HTTP client for the instance's services.
+    pub fn http_client(&self) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
             .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
             .timeout(std::time::Duration::from_secs(60))
             .build()
-            .map_err(|e| Error::Signing(format!("cannot set up HTTP: {e}")))?;
-        Ok(SigningContext::new(services).with_http_client(client))
+            .map_err(|e| Error::Signing(format!("cannot set up HTTP: {e}")))
     }
 
     /// A verifier that trusts this instance's material.

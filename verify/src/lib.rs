@@ -20,6 +20,7 @@ pub mod app;
 pub mod blob;
 pub mod identity;
 pub mod instance;
+pub mod keys;
 
 /// What went wrong, naming the failed step; every message ends in what to do.
 #[derive(Debug, thiserror::Error)]

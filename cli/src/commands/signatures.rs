@@ -62,6 +62,13 @@ pub struct SignBundleArgs {
     /// Where to write the Sigstore bundle [default: FILE.sigstore.json]
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
+    /// Sign with this private key (cosign.key, PKCS#8 or SEC1 PEM) instead of keylessly;
+    /// an encrypted key's password comes from COSIGN_PASSWORD or a prompt
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// With --key: record the signature in the transparency log (false for air-gapped use)
+    #[arg(long = "tlog-upload", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
+    tlog_upload: bool,
     #[command(flatten)]
     signing: SigningArgs,
     /// The file to sign, or sha256:<hex> to sign a digest
@@ -77,9 +84,67 @@ pub async fn sign_bundle(args: SignBundleArgs) -> anyhow::Result<()> {
             anyhow::bail!("signing a digest needs --bundle FILE to say where the bundle goes")
         }
     };
-    let (instance, token) = args.signing.prepare().await?;
-    blob::sign(&instance, token, &input, &out).await?;
+    if let Some(path) = &args.key {
+        let key = spin_verify::keys::read(path, &mut || password(false))?;
+        let instance = args.signing.instance.load()?;
+        blob::sign_with_key(&instance, &key, &input, &out, args.tlog_upload).await?;
+    } else {
+        let (instance, token) = args.signing.prepare().await?;
+        blob::sign(&instance, token, &input, &out).await?;
+    }
     println!("Wrote {}", out.display());
+    Ok(())
+}
+
+/// A key password: COSIGN_PASSWORD (as cosign), else asked on the terminal (twice when
+/// `confirm`).
+fn password(confirm: bool) -> spin_verify::Result<String> {
+    if let Ok(p) = std::env::var("COSIGN_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(spin_verify::Error::Input(
+            "the key password is needed and there is no terminal to ask on\n  help: set COSIGN_PASSWORD".into(),
+        ));
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| spin_verify::Error::Input(format!("cannot read the password: {e}")))
+    };
+    let first = ask("Password for the private key: ")?;
+    if confirm && ask("Again: ")? != first {
+        return Err(spin_verify::Error::Input("the passwords differ".into()));
+    }
+    Ok(first)
+}
+
+#[derive(clap::Subcommand)]
+pub enum SigningCommand {
+    /// Write a new ECDSA P-256 key pair in cosign's format: PREFIX.key (encrypted, 0600)
+    /// and PREFIX.pub
+    GenerateKeyPair {
+        /// Path prefix of the two files
+        #[arg(
+            long = "output-key-prefix",
+            default_value = "cosign",
+            value_name = "PREFIX"
+        )]
+        prefix: PathBuf,
+    },
+}
+
+pub fn signing(command: SigningCommand) -> anyhow::Result<()> {
+    match command {
+        SigningCommand::GenerateKeyPair { prefix } => {
+            let password = password(true)?;
+            let (private, public) = spin_verify::keys::generate(&prefix, &password)?;
+            println!(
+                "Private key written to {} (keep it secret)\nPublic key written to {}",
+                private.display(),
+                public.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -105,6 +170,9 @@ pub struct VerifyBundleArgs {
     /// Verify with this public key (PEM) instead of a certificate identity
     #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
     key: Option<PathBuf>,
+    /// With --key: accept a bundle that has no transparency log entry (air-gapped signing)
+    #[arg(long = "insecure-ignore-tlog", requires = "key")]
+    insecure_ignore_tlog: bool,
     #[command(flatten)]
     instance: InstanceArgs,
     /// The signed file, or sha256:<hex>
@@ -123,7 +191,10 @@ pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
         args.certificate_identity,
         args.certificate_oidc_issuer,
     ) {
-        (Some(key), _, _) => Expected::Key(key),
+        (Some(path), _, _) => Expected::Key {
+            path,
+            require_tlog: !args.insecure_ignore_tlog,
+        },
         (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
         _ => unreachable!("clap requires identity and issuer without --key"),
     };
@@ -219,7 +290,10 @@ async fn verify_app(args: VerifyArgs) -> anyhow::Result<()> {
         args.certificate_identity,
         args.certificate_oidc_issuer,
     ) {
-        (Some(key), _, _) => Expected::Key(key),
+        (Some(path), _, _) => Expected::Key {
+            path,
+            require_tlog: true,
+        },
         (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
         _ => unreachable!("clap requires identity and issuer without --key"),
     };
