@@ -33,13 +33,11 @@ fn registry_error(e: spin_registry::oci::client::RegistryError) -> Error {
     Error::Signing(e.to_string())
 }
 
-/// Sign the app `reference` points at (its manifest digest) and attach the bundle.
-pub async fn sign_and_attach(
-    instance: &Instance,
-    token: IdentityToken,
+/// The app manifest `reference` points at, as a referrer subject, and its digest.
+async fn subject(
     client: &RegistryClient,
     reference: &Reference,
-) -> Result<Signed> {
+) -> Result<(Descriptor, Sha256Hash)> {
     let digest = client.resolve(reference).await.map_err(registry_error)?;
     let manifest = client
         .fetch_manifest(reference, &digest)
@@ -49,23 +47,34 @@ pub async fn sign_and_attach(
         .ok()
         .and_then(|m| m["mediaType"].as_str().map(String::from))
         .unwrap_or_else(|| spin_registry::oci::MANIFEST_MEDIA_TYPE.to_string());
+    let hash = Sha256Hash::from_hex(digest.hex())
+        .map_err(|e| Error::Input(format!("{digest} is not a SHA-256 digest: {e}")))?;
     let subject = Descriptor {
         media_type,
-        digest: digest.clone(),
+        digest,
         size: manifest.len() as u64,
         annotations: None,
         artifact_type: None,
     };
-    let hash = Sha256Hash::from_hex(digest.hex())
-        .map_err(|e| Error::Input(format!("{digest} is not a SHA-256 digest: {e}")))?;
-    let statement = Attestation::new(SIGN_PREDICATE_TYPE, serde_json::json!({}))
-        .add_subject(reference.repository_url(), hash);
-    let bundle = instance
-        .signing_context()?
-        .signer(token)
-        .sign_attestation(statement)
-        .await
-        .map_err(signing_error)?;
+    Ok((subject, hash))
+}
+
+/// The in-toto statement an app signature signs.
+fn statement(reference: &Reference, digest: &Sha256Hash) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": reference.repository_url(), "digest": {"sha256": digest.to_hex()}}],
+        "predicateType": SIGN_PREDICATE_TYPE,
+        "predicate": {},
+    })
+}
+
+async fn attach(
+    client: &RegistryClient,
+    reference: &Reference,
+    subject: Descriptor,
+    bundle: &sigstore_sign::types::Bundle,
+) -> Result<Signed> {
     let json = bundle
         .to_json()
         .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
@@ -90,6 +99,48 @@ pub async fn sign_and_attach(
         .await
         .map_err(registry_error)?;
     Ok(Signed { subject, referrer })
+}
+
+/// Sign the app `reference` points at (its manifest digest) keylessly and attach the bundle.
+pub async fn sign_and_attach(
+    instance: &Instance,
+    token: IdentityToken,
+    client: &RegistryClient,
+    reference: &Reference,
+) -> Result<Signed> {
+    let (subject, hash) = subject(client, reference).await?;
+    let statement = Attestation::new(SIGN_PREDICATE_TYPE, serde_json::json!({}))
+        .add_subject(reference.repository_url(), hash);
+    let bundle = instance
+        .signing_context()?
+        .signer(token)
+        .sign_attestation(statement)
+        .await
+        .map_err(signing_error)?;
+    attach(client, reference, subject, &bundle).await
+}
+
+/// Sign the app `reference` points at with a private key and attach the bundle; the
+/// envelope is recorded in Rekor (`dsse` entry), or with `tlog` off timestamped by the TSA.
+pub async fn sign_and_attach_with_key(
+    instance: &Instance,
+    key: &crate::keys::SigningKey,
+    client: &RegistryClient,
+    reference: &Reference,
+    tlog: bool,
+) -> Result<Signed> {
+    let (subject, hash) = subject(client, reference).await?;
+    let payload = serde_json::to_vec(&statement(reference, &hash))
+        .map_err(|e| Error::Signing(format!("cannot encode the statement: {e}")))?;
+    let bundle = crate::blob::sign_dsse_with_key(
+        instance,
+        key,
+        "application/vnd.in-toto+json",
+        &payload,
+        tlog,
+    )
+    .await?;
+    attach(client, reference, subject, &bundle).await
 }
 
 /// Largest attached bundle read (real ones are a few KiB).

@@ -216,12 +216,10 @@ pub async fn sign_with_key(
         .pair
         .sign_digest(&digest)
         .map_err(|e| Error::Signing(format!("signing with the key failed: {e}")))?;
-    let hint = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        sha2::Sha256::digest(&key.public_der),
-    );
     let mut bundle = BundleV03::new(
-        VerificationMaterialV03::PublicKey { hint },
+        VerificationMaterialV03::PublicKey {
+            hint: key_hint(key),
+        },
         SignatureContent::MessageSignature(
             MessageSignature::new(signature.clone()).with_message_digest(MessageDigest::new(
                 sigstore_sign::types::HashAlgorithm::Sha2256,
@@ -240,6 +238,68 @@ pub async fn sign_with_key(
         .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
     write_atomic(bundle_out, json.as_bytes())?;
     Ok(bundle)
+}
+
+/// A DSSE envelope over `payload`, signed with the key, as a bundle: recorded in Rekor as
+/// a `dsse` entry, or with `tlog` off timestamped by the instance's TSA.
+pub async fn sign_dsse_with_key(
+    instance: &Instance,
+    key: &crate::keys::SigningKey,
+    payload_type: &str,
+    payload: &[u8],
+    tlog: bool,
+) -> Result<Bundle> {
+    use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
+    use sigstore_sign::types::bundle::SignatureContent;
+    use sigstore_sign::types::{DsseEnvelope, DsseSignature, KeyId, PayloadBytes};
+    let pae = sigstore_sign::types::dsse::pae(payload_type, payload);
+    let signature = key
+        .pair
+        .sign(&pae)
+        .map_err(|e| Error::Signing(format!("signing with the key failed: {e}")))?;
+    let envelope = DsseEnvelope::new(
+        payload_type,
+        PayloadBytes::from_bytes(payload),
+        DsseSignature::new(signature.clone(), KeyId::default()),
+    );
+    let bundle = BundleV03::new(
+        VerificationMaterialV03::PublicKey {
+            hint: key_hint(key),
+        },
+        SignatureContent::DsseEnvelope(envelope.clone()),
+    );
+    let bundle = if tlog {
+        use base64::Engine;
+        let envelope_json = serde_json::to_string(&envelope)
+            .map_err(|e| Error::Signing(format!("cannot encode the envelope: {e}")))?;
+        let request = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {"proposedContent": {
+                "envelope": envelope_json,
+                "verifiers": [base64::engine::general_purpose::STANDARD.encode(key.public_pem())],
+            }},
+        });
+        bundle.with_tlog_entry(
+            record(
+                instance,
+                request,
+                sigstore_sign::types::bundle::KindVersion::DsseV001,
+            )
+            .await?,
+        )
+    } else {
+        bundle.with_rfc3161_timestamp(timestamp(instance, &signature).await?)
+    };
+    Ok(bundle.into_bundle())
+}
+
+/// The public key hint of a bundle signed with `key`: its SHA-256, base64.
+fn key_hint(key: &crate::keys::SigningKey) -> String {
+    base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sha2::Sha256::digest(&key.public_der),
+    )
 }
 
 /// An RFC 3161 timestamp over `signature` from the instance's TSA.
@@ -273,13 +333,6 @@ async fn record_with_key(
 ) -> Result<sigstore_sign::types::TransparencyLogEntry> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let context = instance.signing_context()?;
-    let services = context.services();
-    if services.rekor_api_version().major() != 1 {
-        return Err(Error::Signing(
-            "key-based signing records entries in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),
-        ));
-    }
     let request = serde_json::json!({
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
@@ -291,6 +344,27 @@ async fn record_with_key(
             },
         },
     });
+    record(
+        instance,
+        request,
+        sigstore_sign::types::bundle::KindVersion::HashedRekordV001,
+    )
+    .await
+}
+
+/// Submit a proposed entry to the instance's Rekor v1 and return it as a bundle entry.
+async fn record(
+    instance: &Instance,
+    request: serde_json::Value,
+    kind: sigstore_sign::types::bundle::KindVersion,
+) -> Result<sigstore_sign::types::TransparencyLogEntry> {
+    let context = instance.signing_context()?;
+    let services = context.services();
+    if services.rekor_api_version().major() != 1 {
+        return Err(Error::Signing(
+            "key-based signing records entries in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),
+        ));
+    }
     let url = format!(
         "{}/api/v1/log/entries",
         services.rekor_url().trim_end_matches('/')
@@ -323,6 +397,6 @@ async fn record_with_key(
     let entry: sigstore_sign::rekor::LogEntry =
         serde_json::from_value(entry).map_err(|e| fail(format!("unreadable log entry: {e}")))?;
     entry
-        .to_bundle_entry(sigstore_sign::types::bundle::KindVersion::HashedRekordV001)
+        .to_bundle_entry(kind)
         .map_err(|e| fail(format!("unusable log entry: {e}")))
 }

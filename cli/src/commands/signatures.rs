@@ -209,6 +209,12 @@ pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
 pub struct SignArgs {
     /// The app to sign, e.g. ghcr.io/acme/app:v1 or ghcr.io/acme/app@sha256:…
     reference: String,
+    /// Sign with this private key (cosign.key, PKCS#8 or SEC1 PEM) instead of keylessly
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// With --key: record the signature in the transparency log (false for air-gapped use)
+    #[arg(long = "tlog-upload", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
+    tlog_upload: bool,
     #[command(flatten)]
     signing: SigningArgs,
     #[command(flatten)]
@@ -218,7 +224,27 @@ pub struct SignArgs {
 pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
     let reference: Reference = args.reference.parse()?;
     let client = args.connection.client(&[reference.registry()])?;
-    sign_app(&client, &reference, &args.signing).await
+    let Some(path) = &args.key else {
+        return sign_app(&client, &reference, &args.signing).await;
+    };
+    let key = spin_verify::keys::read(path, &mut || password(false))?;
+    let instance = args.signing.instance.load()?;
+    let signed = spin_verify::app::sign_and_attach_with_key(
+        &instance,
+        &key,
+        &client,
+        &reference,
+        args.tlog_upload,
+    )
+    .await?;
+    println!(
+        "Signed {}@{} with {}; signature bundle attached as {}",
+        reference.repository_url(),
+        signed.subject.digest,
+        path.display(),
+        signed.referrer.digest
+    );
+    Ok(())
 }
 
 /// Sign the app `reference` names and attach the bundle (also used by `push --sign`).
