@@ -804,3 +804,39 @@ fn key_based_signing_with_generated_and_cosign_made_keys_and_air_gapped_bundles(
     );
     assert!(lax.status.success(), "{}", text(&lax));
 }
+
+#[test]
+fn a_bundle_cosign_made_verifies_against_the_image_digest() {
+    let fixtures = repo_root().join("tests/fixtures/cosign-format");
+    let bundle = fixtures.join("oci-attestation.sigstore.json");
+    let root = fixtures.join("trusted_root_pgi.json");
+    let digest = "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+    let check = |identity: &str, input: &str| {
+        run(
+            &[
+                "verify-bundle",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                "https://github.com/login/oauth",
+                "--trusted-root",
+                root.to_str().unwrap(),
+                input,
+            ],
+            &fixtures,
+            &[],
+        )
+    };
+    let ok = check("cody@soyland.com", digest);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(!check("someone@else.com", digest).status.success());
+    let other = format!("sha256:{}", "0".repeat(64));
+    let wrong = check("cody@soyland.com", &other);
+    assert!(
+        text(&wrong).contains("verification failed"),
+        "{}",
+        text(&wrong)
+    );
+}
