@@ -5,7 +5,10 @@ that clients use, backed by keys it makes at start-up:
 
 - an OIDC issuer: /.well-known/openid-configuration, /jwks, and POST /token (JSON
   {"sub", "email", "aud", "expires_in"}) issuing ES256 ID tokens; GET /actions-token
-  mimics GitHub Actions' ambient token endpoint (bearer request token, ?audience=);
+  mimics GitHub Actions' ambient token endpoint (bearer request token, ?audience=); the
+  interactive login as Dex serves it: GET /auth (authorization code with PKCE S256; the
+  user is always dev@example.com; out-of-band redirect shows the code, a localhost
+  redirect gets a 302) and POST /token with a form (grant_type=authorization_code);
 - Fulcio: POST /api/v2/signingCert (CSR or public key + proof of possession) checks the
   token (from the body or `Authorization: Bearer`; signature, issuer, audience
   "sigstore", expiry) and issues a code-signing
@@ -203,6 +206,7 @@ class Instance:
         self.entries = []  # the Rekor response objects, by log index
         self.fail_fulcio = None
         self.actions_request_token = "local-actions-request-token"
+        self.codes = {}  # authorization code -> (redirect_uri, PKCE challenge)
 
     # --- OIDC -------------------------------------------------------------------------------
     def jwks(self):
@@ -249,6 +253,29 @@ class Instance:
         if claims.get("exp", 0) < time.time():
             raise Error(401, "There was an error processing the identity token: token has expired")
         return claims
+
+    def authorize(self, query: dict):
+        """(status, headers, body) for GET /auth."""
+        get = lambda k: (query.get(k) or [""])[0]
+        if get("response_type") != "code" or get("code_challenge_method") != "S256" or not get("code_challenge"):
+            raise Error(400, "expected response_type=code with a S256 PKCE challenge")
+        code = b64url(os.urandom(16))
+        self.codes[code] = (get("redirect_uri"), get("code_challenge"))
+        if get("redirect_uri") == "urn:ietf:wg:oauth:2.0:oob":
+            return 200, {"Content-Type": "text/plain"}, f"Login code: {code}\n".encode()
+        location = f"{get('redirect_uri')}?code={code}&state={get('state')}"
+        return 302, {"Location": location}, b""
+
+    def exchange(self, form: dict) -> dict:
+        get = lambda k: (form.get(k) or [""])[0]
+        if get("grant_type") != "authorization_code":
+            raise Error(400, "unsupported grant_type")
+        redirect_uri, challenge = self.codes.pop(get("code"), (None, None))
+        if redirect_uri is None or redirect_uri != get("redirect_uri"):
+            raise Error(400, "invalid_grant: unknown code or redirect_uri mismatch")
+        if b64url(hashlib.sha256(get("code_verifier").encode()).digest()) != challenge:
+            raise Error(400, "invalid_grant: the PKCE verifier does not match the challenge")
+        return {"id_token": self.issue_token("dev", "dev@example.com"), "access_token": "unused", "token_type": "Bearer"}
 
     # --- Fulcio -----------------------------------------------------------------------------
     def _root_cert(self):
@@ -612,9 +639,20 @@ def handler(instance: Instance):
             query = parse_qs(url.query)
             try:
                 if method == "GET" and url.path == "/.well-known/openid-configuration":
-                    return self.reply(200, {"issuer": instance.base_url, "jwks_uri": f"{instance.base_url}/jwks", "token_endpoint": f"{instance.base_url}/token", "id_token_signing_alg_values_supported": ["ES256"]})
+                    return self.reply(200, {"issuer": instance.base_url, "jwks_uri": f"{instance.base_url}/jwks", "authorization_endpoint": f"{instance.base_url}/auth", "token_endpoint": f"{instance.base_url}/token", "id_token_signing_alg_values_supported": ["ES256"]})
                 if method == "GET" and url.path == "/jwks":
                     return self.reply(200, instance.jwks())
+                if method == "GET" and url.path == "/auth":
+                    status, headers, data = instance.authorize(query)
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if method == "POST" and url.path == "/token" and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    return self.reply(200, instance.exchange(parse_qs(self.raw_body().decode())))
                 if method == "POST" and url.path == "/token":
                     req = self.body()
                     return self.reply(200, {"id_token": instance.issue_token(req.get("sub", "spin-tests"), req.get("email"), req.get("aud", "sigstore"), req.get("expires_in", 300), req.get("iat")), "token_type": "Bearer"})

@@ -840,3 +840,71 @@ fn a_bundle_cosign_made_verifies_against_the_image_digest() {
         text(&wrong)
     );
 }
+
+#[test]
+fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
+    use std::io::{BufRead, Write};
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), b"signed after logging in").unwrap();
+    let command = format!(
+        "{} sign-bundle --oauth-force-oob --bundle a.sigstore.json --trusted-root {} --signing-config {} a.txt",
+        spin_tests::spin_bin().display(),
+        sigstore.trusted_root().display(),
+        sigstore.signing_config().display()
+    );
+    // `script` gives the command a terminal; its input is what the "user" types.
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(work.path())
+        .env("SIGSTORE_ID_TOKEN", "")
+        .env("GITHUB_ACTIONS", "")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let mut output = String::new();
+    let url = loop {
+        let line = seen
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no login URL:\n{output}"));
+        output.push_str(&line);
+        output.push('\n');
+        if let Some(start) = line.find(&format!("{}/auth?", sigstore.url)) {
+            break line[start..].trim().to_string();
+        }
+    };
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let page = ureq::get(&url).call().unwrap().into_string().unwrap();
+    let code = page
+        .trim()
+        .strip_prefix("Login code: ")
+        .expect("a code")
+        .to_string();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{code}").unwrap();
+    let status = child.wait().unwrap();
+    while let Ok(line) = seen.recv_timeout(std::time::Duration::from_millis(200)) {
+        output.push_str(&line);
+        output.push('\n');
+    }
+    assert!(status.success(), "{output}\n{}", sigstore.log());
+    assert!(output.contains("Signing as dev@example.com"), "{output}");
+    let py = python_verify(
+        &sigstore,
+        &work.path().join("a.sigstore.json"),
+        "dev@example.com",
+        &work.path().join("a.txt"),
+    );
+    assert!(py.status.success(), "{}", text(&py));
+}

@@ -1,8 +1,10 @@
 //! The OIDC identity token for keyless signing, in this order: the one given
 //! (`--identity-token`), `SIGSTORE_ID_TOKEN` (GitLab CI `id_tokens`, or any CI that
-//! provides one), then the CI's ambient credentials (GitHub Actions:
+//! provides one), the CI's ambient credentials (GitHub Actions:
 //! `ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, audience `sigstore`;
-//! also GitLab, Buildkite, CircleCI).
+//! also GitLab, Buildkite, CircleCI), then, on a terminal, an interactive login with the
+//! instance's OIDC provider (authorization code + PKCE: a browser with a localhost
+//! redirect, or a URL to visit and a code to paste when no browser opens).
 //!
 //! The token is checked here for shape, expiry and audience so the user gets a precise
 //! error before any service sees it. It is a secret: nothing here prints, logs or puts it
@@ -20,6 +22,8 @@ pub enum Origin {
     Environment,
     /// The CI's ambient credentials.
     Ambient,
+    /// The interactive login.
+    Login,
 }
 
 impl std::fmt::Display for Origin {
@@ -28,6 +32,7 @@ impl std::fmt::Display for Origin {
             Origin::Flag => "--identity-token",
             Origin::Environment => "SIGSTORE_ID_TOKEN",
             Origin::Ambient => "the CI's ambient OIDC credentials",
+            Origin::Login => "the interactive login",
         })
     }
 }
@@ -54,8 +59,21 @@ pub fn parse(raw: &str, origin: Origin) -> Result<IdentityToken> {
     Ok(token)
 }
 
-/// Find a token: `given`, else `SIGSTORE_ID_TOKEN`, else ambient CI credentials.
-pub async fn find(given: Option<&str>) -> Result<(IdentityToken, Origin)> {
+/// The interactive login, when no token is found and a terminal is attached.
+#[derive(Debug, Clone)]
+pub struct Interactive {
+    /// The OIDC provider (Dex-style `/auth` and `/token`), from the signing config.
+    pub oidc_url: String,
+    /// Print a URL and ask for the code instead of opening a browser.
+    pub force_oob: bool,
+}
+
+/// Find a token: `given`, else `SIGSTORE_ID_TOKEN`, else ambient CI credentials, else the
+/// interactive login (only with a terminal on stdin).
+pub async fn find(
+    given: Option<&str>,
+    interactive: Option<Interactive>,
+) -> Result<(IdentityToken, Origin)> {
     if let Some(raw) = given {
         return Ok((parse(raw, Origin::Flag)?, Origin::Flag));
     }
@@ -69,14 +87,41 @@ pub async fn find(given: Option<&str>) -> Result<(IdentityToken, Origin)> {
             let raw = token.expose_secret().to_string();
             Ok((parse(&raw, Origin::Ambient)?, Origin::Ambient))
         }
-        Ok(None) => Err(Error::Identity(
-            "no identity token for keyless signing\n  help: pass --identity-token, set SIGSTORE_ID_TOKEN, run in CI with OIDC enabled (GitHub Actions: `permissions: id-token: write`), or sign with --key".into(),
-        )),
+        Ok(None) => match interactive {
+            Some(login) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                let token = log_in(&login).await?;
+                let raw = token.expose_secret().to_string();
+                Ok((parse(&raw, Origin::Login)?, Origin::Login))
+            }
+            _ => Err(Error::Identity(
+                "no identity token for keyless signing\n  help: pass --identity-token, set SIGSTORE_ID_TOKEN, run in CI with OIDC enabled (GitHub Actions: `permissions: id-token: write`), run on a terminal to log in, or sign with --key".into(),
+            )),
+        },
         Err(e) => Err(Error::Identity(format!(
             "the CI's ambient OIDC credentials could not be used: {}\n  help: in GitHub Actions grant `permissions: id-token: write`",
             redact(&e.to_string())
         ))),
     }
+}
+
+async fn log_in(login: &Interactive) -> Result<IdentityToken> {
+    use sigstore_sign::oidc::{AuthOptions, DefaultAuthCallback, OAuthClient, OAuthConfig};
+    let fail = |e: String| {
+        Error::Identity(format!(
+            "the interactive login with {} failed: {}\n  help: retry, or pass --identity-token",
+            login.oidc_url,
+            redact(&e)
+        ))
+    };
+    let client =
+        OAuthClient::new(OAuthConfig::dex(&login.oidc_url)).map_err(|e| fail(e.to_string()))?;
+    client
+        .authenticate_with_options(
+            DefaultAuthCallback,
+            AuthOptions::new().with_force_oob(login.force_oob),
+        )
+        .await
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// Remove anything that looks like a JWT from `text` (service errors may echo requests).

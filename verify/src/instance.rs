@@ -95,6 +95,15 @@ impl Instance {
             .map_err(|e| Error::Signing(format!("cannot set up HTTP: {e}")))
     }
 
+    /// The OIDC provider for interactive logins, from the signing config.
+    pub fn oidc_url(&self) -> Option<String> {
+        let config = self.signing_config.as_ref()?;
+        SigningServices::from_signing_config(config)
+            .ok()?
+            .oidc_url()
+            .map(String::from)
+    }
+
     /// A verifier that trusts this instance's material.
     pub fn verifier(&self) -> Result<sigstore_verify::Verifier> {
         sigstore_verify::Verifier::new(&self.trusted_root)

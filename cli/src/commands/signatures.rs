@@ -39,6 +39,9 @@ pub struct SigningArgs {
     /// OIDC identity token [default: SIGSTORE_ID_TOKEN, then the CI's ambient credentials]
     #[arg(long = "identity-token", value_name = "TOKEN")]
     identity_token: Option<String>,
+    /// For the interactive login: print a URL and ask for the code instead of opening a browser
+    #[arg(long = "oauth-force-oob")]
+    oauth_force_oob: bool,
     #[command(flatten)]
     instance: InstanceArgs,
 }
@@ -47,7 +50,14 @@ impl SigningArgs {
     /// The instance and the identity token, announcing who signs (never the token).
     async fn prepare(&self) -> anyhow::Result<(Instance, IdentityToken)> {
         let instance = self.instance.load()?;
-        let (token, origin) = spin_verify::identity::find(self.identity_token.as_deref()).await?;
+        let login = instance
+            .oidc_url()
+            .map(|oidc_url| spin_verify::identity::Interactive {
+                oidc_url,
+                force_oob: self.oauth_force_oob,
+            });
+        let (token, origin) =
+            spin_verify::identity::find(self.identity_token.as_deref(), login).await?;
         eprintln!(
             "Signing as {} (issuer {}, token from {origin})",
             token.identity(),
