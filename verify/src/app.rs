@@ -101,23 +101,38 @@ async fn attach(
     Ok(Signed { subject, referrer })
 }
 
-/// Sign the app `reference` points at (its manifest digest) keylessly and attach the bundle.
+/// Sign the app `reference` points at (its manifest digest) keylessly and attach the
+/// bundle; with `legacy`, also add a cosign legacy `.sig` signature.
 pub async fn sign_and_attach(
     instance: &Instance,
     token: IdentityToken,
     client: &RegistryClient,
     reference: &Reference,
+    legacy: bool,
 ) -> Result<Signed> {
     let (subject, hash) = subject(client, reference).await?;
     let statement = Attestation::new(SIGN_PREDICATE_TYPE, serde_json::json!({}))
         .add_subject(reference.repository_url(), hash);
-    let bundle = instance
-        .signing_context()?
-        .signer(token)
+    let signer = instance.signing_context()?.signer(token);
+    let bundle = signer
         .sign_attestation(statement)
         .await
         .map_err(signing_error)?;
-    attach(client, reference, subject, &bundle).await
+    let signed = attach(client, reference, subject, &bundle).await?;
+    if legacy {
+        let payload = crate::legacy::payload(reference, &signed.subject.digest);
+        let bundle = signer.sign(&payload[..]).await.map_err(signing_error)?;
+        let annotations = crate::legacy::annotations(&bundle, &instance.ca_chain_pem())?;
+        crate::legacy::append(
+            client,
+            reference,
+            &signed.subject.digest,
+            payload,
+            annotations,
+        )
+        .await?;
+    }
+    Ok(signed)
 }
 
 /// Sign the app `reference` points at with a private key and attach the bundle; the

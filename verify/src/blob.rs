@@ -209,9 +209,23 @@ pub async fn sign_with_key(
     bundle_out: &Path,
     tlog: bool,
 ) -> Result<Bundle> {
+    let bundle = bundle_with_key(instance, key, Sha256Hash::new(input.sha256()?), tlog).await?;
+    let json = bundle
+        .to_json_pretty()
+        .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
+    write_atomic(bundle_out, json.as_bytes())?;
+    Ok(bundle)
+}
+
+/// A message-signature bundle over `digest`, signed with the key (see [`sign_with_key`]).
+pub async fn bundle_with_key(
+    instance: &Instance,
+    key: &crate::keys::SigningKey,
+    digest: Sha256Hash,
+    tlog: bool,
+) -> Result<Bundle> {
     use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
     use sigstore_sign::types::bundle::{MessageDigest, MessageSignature, SignatureContent};
-    let digest = Sha256Hash::new(input.sha256()?);
     let signature = key
         .pair
         .sign_digest(&digest)
@@ -232,12 +246,7 @@ pub async fn sign_with_key(
     } else {
         bundle.with_rfc3161_timestamp(timestamp(instance, &signature).await?)
     };
-    let bundle = bundle.into_bundle();
-    let json = bundle
-        .to_json_pretty()
-        .map_err(|e| Error::Signing(format!("cannot serialize the bundle: {e}")))?;
-    write_atomic(bundle_out, json.as_bytes())?;
-    Ok(bundle)
+    Ok(bundle.into_bundle())
 }
 
 /// A DSSE envelope over `payload`, signed with the key, as a bundle: recorded in Rekor as

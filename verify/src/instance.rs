@@ -14,6 +14,7 @@ use std::path::Path;
 pub struct Instance {
     /// Certificate authorities, transparency logs, CT logs and timestamp authorities.
     pub trusted_root: TrustedRoot,
+    trusted_root_json: String,
     signing_config: Option<SigningConfig>,
 }
 
@@ -40,8 +41,12 @@ impl Instance {
         } else {
             SigstoreInstance::PublicGood
         };
+        let trusted_root_json = match source.trusted_root {
+            Some(path) => read(path)?,
+            None => embedded.embedded_trusted_root_json().to_string(),
+        };
         let trusted_root = match source.trusted_root {
-            Some(path) => TrustedRoot::from_json(&read(path)?).map_err(|e| {
+            Some(path) => TrustedRoot::from_json(&trusted_root_json).map_err(|e| {
                 Error::Trust(format!(
                     "{}: not a usable Sigstore trusted root: {e}\n  help: pass the instance's trusted_root.json (media type application/vnd.dev.sigstore.trustedroot+json)",
                     path.display()
@@ -70,6 +75,7 @@ impl Instance {
         };
         Ok(Self {
             trusted_root,
+            trusted_root_json,
             signing_config,
         })
     }
@@ -93,6 +99,34 @@ impl Instance {
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| Error::Signing(format!("cannot set up HTTP: {e}")))
+    }
+
+    /// The certificate chain (PEM, leaf-most first) of the instance's current certificate
+    /// authority, as cosign's legacy format records it beside each signature.
+    pub fn ca_chain_pem(&self) -> String {
+        use base64::Engine;
+        let root: serde_json::Value =
+            serde_json::from_str(&self.trusted_root_json).unwrap_or_default();
+        let cas = root["certificateAuthorities"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let current = cas
+            .iter()
+            .rev()
+            .find(|ca| ca["validFor"]["end"].is_null())
+            .or(cas.last());
+        current
+            .and_then(|ca| ca["certChain"]["certificates"].as_array())
+            .map(|certs| {
+                certs
+                    .iter()
+                    .filter_map(|c| c["rawBytes"].as_str())
+                    .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                    .map(|der| pem::encode(&pem::Pem::new("CERTIFICATE", der)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The OIDC provider for interactive logins, from the signing config.

@@ -13,14 +13,19 @@
 //! - [`blob`]: `spin sign-bundle` / `spin verify-bundle` for plain files or `sha256:<hex>`
 //!   digests, following the sigstore-conformance CLI protocol.
 //!
-//! Not here yet: reading and verifying app signatures (`spin verify`), cosign's legacy
-//! `.sig` format, key-based signing, and the verification policy language.
+//! - [`keys`]: cosign key files, read and generated, for key-based signing.
+//! - [`legacy`]: cosign's legacy `sha256-<hex>.sig` signatures, written with
+//!   `--legacy-format`.
+//!
+//! Not here yet: reading legacy signatures when verifying, and the verification policy
+//! language.
 
 pub mod app;
 pub mod blob;
 pub mod identity;
 pub mod instance;
 pub mod keys;
+pub mod legacy;
 
 /// What went wrong, naming the failed step; every message ends in what to do.
 #[derive(Debug, thiserror::Error)]

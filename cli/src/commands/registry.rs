@@ -253,7 +253,7 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
     println!("Pushed with digest {}", report.digest);
     if args.sign {
         let pushed: Reference = format!("{}@{}", target.repository_url(), report.digest).parse()?;
-        super::signatures::sign_app(&client, &pushed, &args.signing).await?;
+        super::signatures::sign_app(&client, &pushed, &args.signing, false).await?;
     }
     Ok(())
 }

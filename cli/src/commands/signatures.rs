@@ -225,6 +225,9 @@ pub struct SignArgs {
     /// With --key: record the signature in the transparency log (false for air-gapped use)
     #[arg(long = "tlog-upload", value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, requires = "key")]
     tlog_upload: bool,
+    /// Also write cosign's legacy `sha256-<hex>.sig` signature, for tools that read only it
+    #[arg(long = "legacy-format")]
+    legacy_format: bool,
     #[command(flatten)]
     signing: SigningArgs,
     #[command(flatten)]
@@ -235,7 +238,7 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
     let reference: Reference = args.reference.parse()?;
     let client = args.connection.client(&[reference.registry()])?;
     let Some(path) = &args.key else {
-        return sign_app(&client, &reference, &args.signing).await;
+        return sign_app(&client, &reference, &args.signing, args.legacy_format).await;
     };
     let key = spin_verify::keys::read(path, &mut || password(false))?;
     let instance = args.signing.instance.load()?;
@@ -262,9 +265,11 @@ pub async fn sign_app(
     client: &spin_registry::oci::client::RegistryClient,
     reference: &Reference,
     signing: &SigningArgs,
+    legacy: bool,
 ) -> anyhow::Result<()> {
     let (instance, token) = signing.prepare().await?;
-    let signed = spin_verify::app::sign_and_attach(&instance, token, client, reference).await?;
+    let signed =
+        spin_verify::app::sign_and_attach(&instance, token, client, reference, legacy).await?;
     println!(
         "Signed {}@{}; signature bundle attached as {}",
         reference.repository_url(),

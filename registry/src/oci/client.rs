@@ -4,6 +4,7 @@
 //! that say what to do.
 
 mod referrers;
+mod tags;
 
 use super::package::{Blob, BlobData, Descriptor};
 use super::store::BlobWriter;
