@@ -69,6 +69,21 @@ pub fn spin(args: &[&str], cwd: &Path) -> Output {
     spin_env(args, cwd, &[])
 }
 
+/// A finished command's stdout and stderr, for assertions and messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// Run `spin` to completion with extra environment variables.
 pub fn spin_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(spin_bin())

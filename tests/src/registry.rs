@@ -341,6 +341,17 @@ impl Registry {
     }
 
     /// `127.0.0.1:<port>`.
+    /// GET `/v2/<path>` directly (plain HTTP, no auth), as an independent reader.
+    pub fn get(&self, path: &str, accept: &str) -> Vec<u8> {
+        let resp = ureq::get(&format!("http://{}/v2/{path}", self.host()))
+            .set("Accept", accept)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+        body
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }

@@ -3,7 +3,7 @@
 //! verifier, both from the venv `tests/setup.sh` makes.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -98,6 +98,73 @@ impl LocalSigstore {
             .unwrap();
         let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
         resp["id_token"].as_str().unwrap().to_string()
+    }
+
+    /// `spin sign-bundle` keylessly with `token` against this instance.
+    pub fn spin_sign_bundle(&self, token: &str, input: &str, bundle: &str, cwd: &Path) -> Output {
+        let (tr, sc) = (self.trusted_root(), self.signing_config());
+        crate::spin_env(
+            &[
+                "sign-bundle",
+                "--identity-token",
+                token,
+                "--bundle",
+                bundle,
+                "--trusted-root",
+                tr.to_str().unwrap(),
+                "--signing-config",
+                sc.to_str().unwrap(),
+                input,
+            ],
+            cwd,
+            &[],
+        )
+    }
+
+    /// `spin verify-bundle` for `identity` issued by this instance's OIDC issuer.
+    pub fn spin_verify_bundle(
+        &self,
+        bundle: &str,
+        identity: &str,
+        input: &str,
+        cwd: &Path,
+    ) -> Output {
+        let tr = self.trusted_root();
+        crate::spin_env(
+            &[
+                "verify-bundle",
+                "--bundle",
+                bundle,
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                &self.url,
+                "--trusted-root",
+                tr.to_str().unwrap(),
+                input,
+            ],
+            cwd,
+            &[],
+        )
+    }
+
+    /// sigstore-python verifies `bundle` for `file` (or `sha256:<hex>`), offline, as
+    /// `identity` from this instance's issuer.
+    pub fn python_verify(&self, bundle: &Path, identity: &str, file: &Path) -> Output {
+        sigstore_python(&[
+            "--trust-config",
+            self.trust_config().to_str().unwrap(),
+            "verify",
+            "identity",
+            "--offline",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--cert-identity",
+            identity,
+            "--cert-oidc-issuer",
+            &self.url,
+            file.to_str().unwrap(),
+        ])
     }
 
     /// Make the next Fulcio request fail with `status`.

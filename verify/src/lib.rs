@@ -6,13 +6,14 @@
 //!   TSA) of the public-good instance (embedded, works offline), staging, or a custom
 //!   instance described by `trusted_root.json` + `signing_config.json`.
 //! - [`identity`]: the OIDC identity token for keyless signing, from `--identity-token`,
-//!   `SIGSTORE_ID_TOKEN` or the CI's ambient credentials, checked for expiry and audience
-//!   before any service sees it. Tokens are never printed, logged or put in errors.
-//! - [`app`]: `spin sign REF`: the app's manifest digest in a cosign v3 style in-toto
-//!   statement, its bundle attached to the app as an OCI referrer.
+//!   `SIGSTORE_ID_TOKEN`, the CI's ambient credentials or an interactive login, checked
+//!   for expiry and audience before any service sees it. Tokens are never printed, logged
+//!   or put in errors.
+//! - [`app`]: `spin sign REF` / `spin verify REF`: the app's manifest digest in a cosign v3
+//!   style in-toto statement, its bundle attached to the app as an OCI referrer; verifying
+//!   reads every attached bundle and fails closed.
 //! - [`blob`]: `spin sign-bundle` / `spin verify-bundle` for plain files or `sha256:<hex>`
-//!   digests, following the sigstore-conformance CLI protocol.
-//!
+//!   digests, following the sigstore-conformance CLI protocol; key-based bundles.
 //! - [`keys`]: cosign key files, read and generated, for key-based signing.
 //! - [`legacy`]: cosign's legacy `sha256-<hex>.sig` signatures, written with
 //!   `--legacy-format`.
