@@ -11,22 +11,34 @@ use std::path::Path;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+/// A one-component app (the WAT hello guest) named `name`, version 1.0.0.
+fn app_manifest(name: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"{name}\"\nversion = \"1.0.0\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = {:?}\n",
+        spin_tests::component("hello")
+    )
+}
+
+/// A user of its own: home, config (credentials) and no keyring.
+fn isolated_env(home: &str) -> [(&'static str, &str); 3] {
+    [
+        ("HOME", home),
+        ("XDG_CONFIG_HOME", home),
+        ("SPIN_DISABLE_KEYRING", "1"),
+    ]
+}
+
 #[test]
 fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
-    let registry = Registry::start();
-    let sigstore = LocalSigstore::start();
-    let home = tempfile::tempdir().unwrap();
-    let manifest = format!(
-        "spin_manifest_version = 2\n[application]\nname = \"signed\"\nversion = \"1.0.0\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = {:?}\n",
-        spin_tests::component("hello")
+    let (registry, sigstore, home) = (
+        Registry::start(),
+        LocalSigstore::start(),
+        tempfile::tempdir().unwrap(),
     );
+    let manifest = app_manifest("signed");
     let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
     let home_str = home.path().display().to_string();
-    let env = [
-        ("HOME", home_str.as_str()),
-        ("XDG_CONFIG_HOME", home_str.as_str()),
-        ("SPIN_DISABLE_KEYRING", "1"),
-    ];
+    let env = isolated_env(&home_str);
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
     let trust = [
         "--trusted-root",
@@ -140,20 +152,15 @@ fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
 
 #[test]
 fn legacy_format_writes_cosign_sig_layers_that_verify_as_cosign_reads_them() {
-    let registry = Registry::start();
-    let sigstore = LocalSigstore::start();
-    let home = tempfile::tempdir().unwrap();
-    let manifest = format!(
-        "spin_manifest_version = 2\n[application]\nname = \"legacy\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = {:?}\n",
-        spin_tests::component("hello")
+    let (registry, sigstore, home) = (
+        Registry::start(),
+        LocalSigstore::start(),
+        tempfile::tempdir().unwrap(),
     );
+    let manifest = app_manifest("legacy");
     let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
     let home_str = home.path().display().to_string();
-    let env = [
-        ("HOME", home_str.as_str()),
-        ("XDG_CONFIG_HOME", home_str.as_str()),
-        ("SPIN_DISABLE_KEYRING", "1"),
-    ];
+    let env = isolated_env(&home_str);
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
     let reference = format!("{}/acme/legacy:v1", registry.host());
     let cache = home.path().join("cache").display().to_string();
