@@ -47,6 +47,9 @@ enum Command {
     Sign(commands::signatures::SignArgs),
     /// Verify an app's signatures in a registry (exit 0 verified, 1 denied, 2 error)
     Verify(commands::signatures::VerifyArgs),
+    /// Sigstore trust material
+    #[command(subcommand)]
+    Sigstore(commands::signatures::SigstoreCommand),
     /// Manage signing keys for key-based (air-gapped) signing
     #[command(subcommand)]
     Signing(commands::signatures::SigningCommand),
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
             Command::Registry(command) => commands::registry::run(command).await,
             Command::Sign(args) => commands::signatures::sign(args).await,
             Command::Verify(args) => return Ok(commands::signatures::verify(args).await),
+            Command::Sigstore(command) => commands::signatures::sigstore(command).await,
             Command::Signing(command) => commands::signatures::signing(command),
             Command::SignBundle(args) => commands::signatures::sign_bundle(args).await,
             Command::VerifyBundle(args) => commands::signatures::verify_bundle(args),

@@ -189,3 +189,54 @@ pub fn sigstore_python(args: &[&str]) -> Output {
         .output()
         .expect("run sigstore-python")
 }
+
+/// A TUF repository (`tests/interop/tuf_repo.py`) publishing a local instance's trust
+/// material on 127.0.0.1.
+pub struct TufRepo {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+    /// The bootstrap `root.json` a client trusts.
+    pub root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TufRepo {
+    /// Publish `sigstore`'s trusted root and signing config; with `tamper`, the served
+    /// trusted root differs from what the targets metadata signed.
+    pub fn start(sigstore: &LocalSigstore, tamper: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(venv_bin("python"));
+        cmd.arg(crate::repo_root().join("tests/interop/tuf_repo.py"))
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("--trusted-root")
+            .arg(sigstore.trusted_root())
+            .arg("--signing-config")
+            .arg(sigstore.signing_config())
+            .stdout(Stdio::piped());
+        if tamper {
+            cmd.arg("--tamper");
+        }
+        let mut child = cmd.spawn().expect("start the TUF repository");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("TUF repository did not start ({e}): {line:?}"));
+        Self {
+            child,
+            url: info["url"].as_str().unwrap().to_string(),
+            root: PathBuf::from(info["root"].as_str().unwrap()),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TufRepo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

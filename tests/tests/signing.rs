@@ -662,3 +662,84 @@ fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
     );
     assert!(py.status.success(), "{}", output_text(&py));
 }
+
+#[test]
+fn trust_material_refreshes_over_tuf_and_tampered_targets_are_refused() {
+    use spin_tests::sigstore::TufRepo;
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("a.txt"), b"signed with refreshed trust").unwrap();
+
+    let repo = TufRepo::start(&sigstore, false);
+    let root = repo.root.to_str().unwrap();
+    let out = run(
+        &[
+            "sigstore",
+            "update-trust-root",
+            "--tuf-url",
+            &repo.url,
+            "--tuf-root",
+            root,
+            "--output",
+            "trust",
+        ],
+        dir,
+        &[],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let (tr, sc) = (
+        dir.join("trust/trusted_root.json"),
+        dir.join("trust/signing_config.json"),
+    );
+    let token = sigstore.token(serde_json::json!({"sub": "t", "email": "tuf@example.com"}));
+    let signed = run(
+        &[
+            "sign-bundle",
+            "--identity-token",
+            &token,
+            "--bundle",
+            "a.sigstore.json",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            "a.txt",
+        ],
+        dir,
+        &[],
+    );
+    assert!(signed.status.success(), "{}", output_text(&signed));
+    let py = sigstore.python_verify(
+        &dir.join("a.sigstore.json"),
+        "tuf@example.com",
+        &dir.join("a.txt"),
+    );
+    assert!(py.status.success(), "{}", output_text(&py));
+
+    let evil = TufRepo::start(&sigstore, true);
+    let out = run(
+        &[
+            "sigstore",
+            "update-trust-root",
+            "--tuf-url",
+            &evil.url,
+            "--tuf-root",
+            evil.root.to_str().unwrap(),
+            "--output",
+            "evil",
+        ],
+        dir,
+        &[],
+    );
+    assert!(!out.status.success(), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("refreshing the trust material over TUF failed"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(
+        !dir.join("evil/trusted_root.json").exists(),
+        "nothing is written from a tampered repository"
+    );
+}

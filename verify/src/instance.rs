@@ -10,6 +10,83 @@ use sigstore_sign::trust_root::{SigningConfig, SigstoreInstance, TrustedRoot};
 use sigstore_sign::{SigningContext, SigningServices};
 use std::path::Path;
 
+/// File names of refreshed trust material.
+pub const TRUSTED_ROOT_FILE: &str = "trusted_root.json";
+/// See [`TRUSTED_ROOT_FILE`].
+pub const SIGNING_CONFIG_FILE: &str = "signing_config.json";
+
+/// Where to refresh trust material from over TUF.
+#[derive(Debug, Clone)]
+pub enum TufSource<'a> {
+    /// The public-good (or staging) repository, with the TUF root embedded in the binary.
+    Embedded {
+        /// Staging instead of public-good.
+        staging: bool,
+    },
+    /// Another repository, bootstrapped from a TUF `root.json` the user trusts.
+    Custom {
+        /// The repository's base URL.
+        url: &'a str,
+        /// Its trusted `root.json`.
+        root: &'a Path,
+    },
+}
+
+/// Fetch the current trusted root and signing config over TUF (verifying the whole TUF
+/// metadata chain) and write them into `out_dir` atomically; `tuf_cache` keeps each
+/// repository's TUF metadata between runs, in a folder of its own (never shared, so one
+/// repository's cached metadata cannot stand in for another's).
+pub async fn update_trust_root(
+    source: TufSource<'_>,
+    out_dir: &Path,
+    tuf_cache: &Path,
+) -> Result<()> {
+    use sigstore_sign::trust_root::TufConfig;
+    let (config, cache_name) = match source {
+        TufSource::Embedded { staging: true } => (TufConfig::staging(), "staging".to_string()),
+        TufSource::Embedded { staging: false } => {
+            (TufConfig::production(), "public-good".to_string())
+        }
+        TufSource::Custom { url, root } => (
+            TufConfig::custom_from_file(url, root).map_err(io(root))?,
+            url.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        ),
+    };
+    let client = sigstore_sign::trust_root::reqwest::Client::builder()
+        .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| Error::Trust(format!("cannot set up HTTP: {e}")))?;
+    let config = config
+        .with_cache_dir(tuf_cache.join(cache_name))
+        .with_http_client(client);
+    let (root, signing) = sigstore_sign::trust_root::fetch_trust_material(config).await.map_err(|e| {
+        Error::Trust(format!(
+            "refreshing the trust material over TUF failed: {e}\n  help: check the repository URL and root.json; nothing was changed"
+        ))
+    })?;
+    std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+    crate::blob::write_atomic(&out_dir.join(TRUSTED_ROOT_FILE), pretty(&root)?.as_bytes())?;
+    crate::blob::write_atomic(
+        &out_dir.join(SIGNING_CONFIG_FILE),
+        pretty(&signing)?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn pretty(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Trust(format!("cannot encode trust material: {e}")))
+}
+
 /// Trust material plus, for signing, the services to use.
 pub struct Instance {
     /// Certificate authorities, transparency logs, CT logs and timestamp authorities.
@@ -27,6 +104,9 @@ pub struct Source<'a> {
     pub signing_config: Option<&'a Path>,
     /// Use the public-good staging instance.
     pub staging: bool,
+    /// Where `spin sigstore update-trust-root` keeps refreshed material for the public-good
+    /// or staging instance; used instead of the embedded copy when it is there.
+    pub refreshed: Option<&'a Path>,
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -40,6 +120,18 @@ impl Instance {
             SigstoreInstance::Staging
         } else {
             SigstoreInstance::PublicGood
+        };
+        let refreshed = source
+            .refreshed
+            .filter(|dir| source.trusted_root.is_none() && dir.join(TRUSTED_ROOT_FILE).is_file());
+        let refreshed_root = refreshed.map(|dir| dir.join(TRUSTED_ROOT_FILE));
+        let refreshed_config = refreshed
+            .map(|dir| dir.join(SIGNING_CONFIG_FILE))
+            .filter(|p| source.signing_config.is_none() && p.is_file());
+        let source = Source {
+            trusted_root: source.trusted_root.or(refreshed_root.as_deref()),
+            signing_config: source.signing_config.or(refreshed_config.as_deref()),
+            ..source.clone()
         };
         let trusted_root_json = match source.trusted_root {
             Some(path) => read(path)?,

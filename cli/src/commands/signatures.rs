@@ -25,12 +25,70 @@ pub struct InstanceArgs {
 
 impl InstanceArgs {
     fn load(&self) -> anyhow::Result<Instance> {
+        let refreshed = refreshed_dir(self.staging);
         Ok(Instance::load(&Source {
             trusted_root: self.trusted_root.as_deref(),
             signing_config: self.signing_config.as_deref(),
             staging: self.staging,
+            refreshed: Some(&refreshed),
         })?)
     }
+}
+
+/// Where `spin sigstore update-trust-root` keeps the public-good (or staging) material.
+fn refreshed_dir(staging: bool) -> PathBuf {
+    crate::paths::cache_dir()
+        .join("sigstore")
+        .join(if staging { "staging" } else { "public-good" })
+}
+
+#[derive(clap::Subcommand)]
+pub enum SigstoreCommand {
+    /// Refresh the trusted root and signing config over TUF (public-good, --staging, or a
+    /// custom repository with --tuf-url and --tuf-root)
+    UpdateTrustRoot {
+        /// Refresh the staging instance
+        #[arg(long)]
+        staging: bool,
+        /// A custom TUF repository's URL
+        #[arg(long = "tuf-url", value_name = "URL", requires = "tuf_root")]
+        tuf_url: Option<String>,
+        /// The custom repository's trusted root.json
+        #[arg(long = "tuf-root", value_name = "FILE", requires = "tuf_url")]
+        tuf_root: Option<PathBuf>,
+        /// Where to write trusted_root.json and signing_config.json [default: the cache the
+        /// public-good/staging instance is read from]
+        #[arg(long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+}
+
+pub async fn sigstore(command: SigstoreCommand) -> anyhow::Result<()> {
+    use spin_verify::instance::{TufSource, update_trust_root};
+    let SigstoreCommand::UpdateTrustRoot {
+        staging,
+        tuf_url,
+        tuf_root,
+        output,
+    } = command;
+    let source = match (&tuf_url, &tuf_root) {
+        (Some(url), Some(root)) => TufSource::Custom { url, root },
+        _ => TufSource::Embedded { staging },
+    };
+    let out = match (output, &source) {
+        (Some(dir), _) => dir,
+        (None, TufSource::Embedded { staging }) => refreshed_dir(*staging),
+        (None, TufSource::Custom { .. }) => anyhow::bail!(
+            "a custom repository's material needs --output DIR\n  help: then sign and verify with --trusted-root DIR/trusted_root.json --signing-config DIR/signing_config.json"
+        ),
+    };
+    let tuf_cache = crate::paths::cache_dir().join("tuf");
+    update_trust_root(source, &out, &tuf_cache).await?;
+    println!(
+        "Trust material updated in {} (trusted_root.json, signing_config.json)",
+        out.display()
+    );
+    Ok(())
 }
 
 /// Keyless signing: who signs, with which instance.
