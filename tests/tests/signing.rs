@@ -717,6 +717,50 @@ fn trust_material_refreshes_over_tuf_and_tampered_targets_are_refused() {
     );
     assert!(py.status.success(), "{}", output_text(&py));
 
+    // Refreshed material in the cache replaces the embedded copy: here the "public-good"
+    // cache holds the local instance's material, so a bundle it signed verifies without
+    // --trusted-root (and did not before).
+    let xdg = dir.join("xdg").display().to_string();
+    let cache_env = [("XDG_CACHE_HOME", xdg.as_str())];
+    let verify_default = || {
+        run(
+            &[
+                "verify-bundle",
+                "--bundle",
+                "a.sigstore.json",
+                "--certificate-identity",
+                "tuf@example.com",
+                "--certificate-oidc-issuer",
+                &sigstore.url,
+                "a.txt",
+            ],
+            dir,
+            &cache_env,
+        )
+    };
+    assert!(
+        !verify_default().status.success(),
+        "the embedded public-good root does not trust the local instance"
+    );
+    let public_good = dir.join("xdg/spin/sigstore/public-good");
+    let out = run(
+        &[
+            "sigstore",
+            "update-trust-root",
+            "--tuf-url",
+            &repo.url,
+            "--tuf-root",
+            root,
+            "--output",
+            public_good.to_str().unwrap(),
+        ],
+        dir,
+        &cache_env,
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let ok = verify_default();
+    assert!(ok.status.success(), "{}", output_text(&ok));
+
     let evil = TufRepo::start(&sigstore, true);
     let out = run(
         &[
