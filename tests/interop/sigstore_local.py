@@ -8,7 +8,9 @@ that clients use, backed by keys it makes at start-up:
   mimics GitHub Actions' ambient token endpoint (bearer request token, ?audience=); the
   interactive login as Dex serves it: GET /auth (authorization code with PKCE S256; the
   user is always dev@example.com; out-of-band redirect shows the code, a localhost
-  redirect gets a 302) and POST /token with a form (grant_type=authorization_code);
+  redirect gets a 302) and POST /token with a form (grant_type=authorization_code); the
+  device flow (RFC 8628): POST /device/code, GET /device?user_code= approves, and POST
+  /token with grant_type=urn:ietf:params:oauth:grant-type:device_code;
 - Fulcio: POST /api/v2/signingCert (CSR or public key + proof of possession) checks the
   token (from the body or `Authorization: Bearer`; signature, issuer, audience
   "sigstore", expiry) and issues a code-signing
@@ -207,6 +209,7 @@ class Instance:
         self.fail_fulcio = None
         self.actions_request_token = "local-actions-request-token"
         self.codes = {}  # authorization code -> (redirect_uri, PKCE challenge)
+        self.devices = {}  # device code -> [user code, approved]
 
     # --- OIDC -------------------------------------------------------------------------------
     def jwks(self):
@@ -266,8 +269,35 @@ class Instance:
         location = f"{get('redirect_uri')}?code={code}&state={get('state')}"
         return 302, {"Location": location}, b""
 
+    def device_code(self) -> dict:
+        device, user = b64url(os.urandom(16)), os.urandom(4).hex().upper()
+        self.devices[device] = [user, False]
+        return {
+            "device_code": device,
+            "user_code": user,
+            "verification_uri": f"{self.base_url}/device",
+            "verification_uri_complete": f"{self.base_url}/device?user_code={user}",
+            "expires_in": 300,
+            "interval": 1,
+        }
+
+    def approve(self, user_code: str) -> bytes:
+        for entry in self.devices.values():
+            if entry[0] == user_code:
+                entry[1] = True
+                return b"Approved: you can close this page.\n"
+        raise Error(404, "unknown user code")
+
     def exchange(self, form: dict) -> dict:
         get = lambda k: (form.get(k) or [""])[0]
+        if get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+            entry = self.devices.get(get("device_code"))
+            if entry is None:
+                raise Error(400, "invalid_grant")
+            if not entry[1]:
+                raise Error(400, "authorization_pending")
+            del self.devices[get("device_code")]
+            return {"id_token": self.issue_token("dev", "dev@example.com"), "token_type": "Bearer"}
         if get("grant_type") != "authorization_code":
             raise Error(400, "unsupported grant_type")
         redirect_uri, challenge = self.codes.pop(get("code"), (None, None))
@@ -651,8 +681,25 @@ def handler(instance: Instance):
                     self.end_headers()
                     self.wfile.write(data)
                     return
+                if method == "POST" and url.path == "/device/code":
+                    self.raw_body()
+                    return self.reply(200, instance.device_code())
+                if method == "GET" and url.path == "/device":
+                    data = instance.approve((query.get("user_code") or [""])[0])
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if method == "POST" and url.path == "/token" and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                    return self.reply(200, instance.exchange(parse_qs(self.raw_body().decode())))
+                    form = parse_qs(self.raw_body().decode())
+                    try:
+                        return self.reply(200, instance.exchange(form))
+                    except Error as e:
+                        if e.message in ("authorization_pending", "invalid_grant"):
+                            return self.reply(400, {"error": e.message})
+                        raise
                 if method == "POST" and url.path == "/token":
                     req = self.body()
                     return self.reply(200, {"id_token": instance.issue_token(req.get("sub", "spin-tests"), req.get("email"), req.get("aud", "sigstore"), req.get("expires_in", 300), req.get("iat")), "token_type": "Bearer"})

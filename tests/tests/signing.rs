@@ -7,6 +7,7 @@
 use base64::Engine;
 use spin_tests::sigstore::LocalSigstore;
 use spin_tests::{output_text, repo_root, sha256_hex, spin_env as run};
+use std::path::Path;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -596,24 +597,24 @@ fn a_bundle_cosign_made_verifies_against_the_image_digest() {
     );
 }
 
-#[test]
-fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
+/// Run `spin ARGS` on a terminal (`script`) with no token in the environment; `user` sees
+/// each output line and may answer with a line to type. Returns the output once it exits.
+fn on_a_terminal(
+    dir: &Path,
+    args: &str,
+    env: &[(&str, &str)],
+    user: impl Fn(&str) -> Option<String>,
+) -> String {
     use std::io::{BufRead, Write};
-    let sigstore = LocalSigstore::start();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("a.txt"), b"signed after logging in").unwrap();
-    let command = format!(
-        "{} sign-bundle --oauth-force-oob --bundle a.sigstore.json --trusted-root {} --signing-config {} a.txt",
-        spin_tests::spin_bin().display(),
-        sigstore.trusted_root().display(),
-        sigstore.signing_config().display()
-    );
-    // `script` gives the command a terminal; its input is what the "user" types.
+    let command = format!("{} {args}", spin_tests::spin_bin().display());
     let mut child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
-        .current_dir(work.path())
+        .current_dir(dir)
         .env("SIGSTORE_ID_TOKEN", "")
         .env("GITHUB_ACTIONS", "")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -628,39 +629,109 @@ fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
             let _ = lines.send(line);
         }
     });
-    let mut output = String::new();
-    let url = loop {
-        let line = seen
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no login URL:\n{output}"));
-        output.push_str(&line);
-        output.push('\n');
-        if let Some(start) = line.find(&format!("{}/auth?", sigstore.url)) {
-            break line[start..].trim().to_string();
-        }
-    };
-    assert!(url.contains("code_challenge_method=S256"), "{url}");
-    let page = ureq::get(&url).call().unwrap().into_string().unwrap();
-    let code = page
-        .trim()
-        .strip_prefix("Login code: ")
-        .expect("a code")
-        .to_string();
     let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{code}").unwrap();
-    let status = child.wait().unwrap();
-    while let Ok(line) = seen.recv_timeout(std::time::Duration::from_millis(200)) {
-        output.push_str(&line);
-        output.push('\n');
+    let mut output = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        match seen.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(line) => {
+                if let Some(answer) = user(&line) {
+                    writeln!(stdin, "{answer}").unwrap();
+                }
+                output.push_str(&line);
+                output.push('\n');
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                assert!(std::time::Instant::now() < deadline, "no end:\n{output}");
+            }
+        }
     }
-    assert!(status.success(), "{output}\n{}", sigstore.log());
-    assert!(output.contains("Signing as dev@example.com"), "{output}");
-    let py = sigstore.python_verify(
-        &work.path().join("a.sigstore.json"),
-        "dev@example.com",
-        &work.path().join("a.txt"),
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{output}");
+    output
+}
+
+#[test]
+fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("a.txt"), b"signed after logging in").unwrap();
+    let trust = format!(
+        "--trusted-root {} --signing-config {} a.txt",
+        sigstore.trusted_root().display(),
+        sigstore.signing_config().display()
     );
-    assert!(py.status.success(), "{}", output_text(&py));
+    let auth = format!("{}/auth?", sigstore.url);
+    let verified = |bundle: &str| {
+        let py = sigstore.python_verify(&dir.join(bundle), "dev@example.com", &dir.join("a.txt"));
+        assert!(py.status.success(), "{bundle}: {}", output_text(&py));
+    };
+
+    // --oauth-force-oob: a URL to open anywhere; the page shows a code the user pastes.
+    let out = on_a_terminal(
+        dir,
+        &format!("sign-bundle --oauth-force-oob --bundle oob.json {trust}"),
+        &[],
+        |line| {
+            let start = line.find(&auth)?;
+            let url = line[start..].trim();
+            assert!(url.contains("code_challenge_method=S256"), "{url}");
+            let page = ureq::get(url).call().unwrap().into_string().unwrap();
+            Some(
+                page.trim()
+                    .strip_prefix("Login code: ")
+                    .expect("a code")
+                    .to_string(),
+            )
+        },
+    );
+    assert!(out.contains("Signing as dev@example.com (issuer"), "{out}");
+    verified("oob.json");
+
+    // A desktop: the browser (here an `xdg-open` that fetches the page and follows its
+    // redirect in a new HTTP/1.1 request, as a browser would) brings the code to the CLI's
+    // localhost callback.
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let browser = bin.join("xdg-open");
+    std::fs::write(
+        &browser,
+        "#!/bin/sh\n(to=$(curl -s -o /dev/null -w '%{redirect_url}' \"$1\") && curl -s -o /dev/null \"$to\") >/dev/null 2>&1 &\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = on_a_terminal(
+        dir,
+        &format!("sign-bundle --bundle browser.json {trust}"),
+        &[("DISPLAY", ":0"), ("PATH", &path)],
+        |_| None,
+    );
+    assert!(out.contains("Opening browser for authentication"), "{out}");
+    assert!(out.contains("Signing as dev@example.com (issuer"), "{out}");
+    verified("browser.json");
+
+    // No desktop (SSH, containers): the device flow; the user approves the code elsewhere.
+    let out = on_a_terminal(
+        dir,
+        &format!("sign-bundle --bundle device.json {trust}"),
+        &[],
+        |line| {
+            let start = line.find("(or open ")? + "(or open ".len();
+            let url = line[start..].trim().trim_end_matches(')');
+            ureq::get(url).call().unwrap();
+            None
+        },
+    );
+    assert!(out.contains("No browser here: to sign in, visit"), "{out}");
+    assert!(out.contains("Signing as dev@example.com (issuer"), "{out}");
+    verified("device.json");
 }
 
 #[test]

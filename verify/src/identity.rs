@@ -62,7 +62,8 @@ pub fn parse(raw: &str, origin: Origin) -> Result<IdentityToken> {
 /// The interactive login, when no token is found and a terminal is attached.
 #[derive(Debug, Clone)]
 pub struct Interactive {
-    /// The OIDC provider (Dex-style `/auth` and `/token`), from the signing config.
+    /// The OIDC provider (Dex-style `/auth`, `/token` and `/device/code`), from the
+    /// signing config.
     pub oidc_url: String,
     /// Print a URL and ask for the code instead of opening a browser.
     pub force_oob: bool,
@@ -89,7 +90,7 @@ pub async fn find(
         }
         Ok(None) => match interactive {
             Some(login) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
-                let token = log_in(&login).await?;
+                let token = crate::login::log_in(&login).await?;
                 let raw = token.expose_secret().to_string();
                 Ok((parse(&raw, Origin::Login)?, Origin::Login))
             }
@@ -102,26 +103,6 @@ pub async fn find(
             redact(&e.to_string())
         ))),
     }
-}
-
-async fn log_in(login: &Interactive) -> Result<IdentityToken> {
-    use sigstore_sign::oidc::{AuthOptions, DefaultAuthCallback, OAuthClient, OAuthConfig};
-    let fail = |e: String| {
-        Error::Identity(format!(
-            "the interactive login with {} failed: {}\n  help: retry, or pass --identity-token",
-            login.oidc_url,
-            redact(&e)
-        ))
-    };
-    let client =
-        OAuthClient::new(OAuthConfig::dex(&login.oidc_url)).map_err(|e| fail(e.to_string()))?;
-    client
-        .authenticate_with_options(
-            DefaultAuthCallback,
-            AuthOptions::new().with_force_oob(login.force_oob),
-        )
-        .await
-        .map_err(|e| fail(e.to_string()))
 }
 
 /// Remove anything that looks like a JWT from `text` (service errors may echo requests).

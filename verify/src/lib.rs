@@ -6,7 +6,8 @@
 //!   TSA) of the public-good instance (embedded, works offline), staging, or a custom
 //!   instance described by `trusted_root.json` + `signing_config.json`.
 //! - [`identity`]: the OIDC identity token for keyless signing, from `--identity-token`,
-//!   `SIGSTORE_ID_TOKEN`, the CI's ambient credentials or an interactive login, checked
+//!   `SIGSTORE_ID_TOKEN`, the CI's ambient credentials or an interactive login ([`login`]:
+//!   browser, device flow, or pasted code), checked
 //!   for expiry and audience before any service sees it. Tokens are never printed, logged
 //!   or put in errors.
 //! - [`app`]: `spin sign REF` / `spin verify REF`: the app's manifest digest in a cosign v3
@@ -27,6 +28,7 @@ pub mod identity;
 pub mod instance;
 pub mod keys;
 pub mod legacy;
+pub mod login;
 
 /// What went wrong, naming the failed step; every message ends in what to do.
 #[derive(Debug, thiserror::Error)]
