@@ -328,3 +328,215 @@ fn legacy_format_writes_cosign_sig_layers_that_verify_as_cosign_reads_them() {
         "the bundle referrers are written too"
     );
 }
+
+#[test]
+fn concurrent_signers_keys_and_spin_verify_exit_codes() {
+    let (registry, sigstore, home) = (
+        Registry::start(),
+        LocalSigstore::start(),
+        tempfile::tempdir().unwrap(),
+    );
+    let manifest = app_manifest("gated");
+    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let home_str = home.path().display().to_string();
+    let env = isolated_env(&home_str);
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
+    let (tr, sc) = (tr.to_str().unwrap(), sc.to_str().unwrap());
+    let reference = format!("{}/acme/gated:v1", registry.host());
+    let cache = home.path().join("cache").display().to_string();
+    let pushed = run(
+        &[
+            "registry",
+            "push",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        app.path(),
+        &env,
+    );
+    assert!(pushed.status.success(), "{}", output_text(&pushed));
+    let digest = output_text(&pushed)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed with digest "))
+        .expect("digest")
+        .trim()
+        .to_string();
+
+    // Four signers at once: the read-modify-write of the tag index loses none of them.
+    let signers: Vec<_> = ["carol", "dave", "erin", "frank"]
+        .iter()
+        .map(|who| {
+            let token = sigstore
+                .token(serde_json::json!({"sub": who, "email": format!("{who}@example.com")}));
+            std::process::Command::new(spin_tests::spin_bin())
+                .args([
+                    "sign",
+                    &reference,
+                    "--insecure",
+                    "--identity-token",
+                    &token,
+                    "--trusted-root",
+                    tr,
+                    "--signing-config",
+                    sc,
+                ])
+                .envs(env)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in signers {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", output_text(&out));
+    }
+    let tag = digest.replace(':', "-");
+    let index: serde_json::Value = serde_json::from_slice(&registry.get(
+        &format!("acme/gated/manifests/{tag}"),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 4, "{index}");
+
+    // `spin verify`: 0 when a signature verifies for the identity, 1 when none does, 2 on errors.
+    let spin_verify = |who: &str, reference: &str| {
+        run(
+            &[
+                "verify",
+                reference,
+                "--insecure",
+                "--certificate-identity",
+                who,
+                "--certificate-oidc-issuer",
+                &sigstore.url,
+                "--trusted-root",
+                tr,
+            ],
+            app.path(),
+            &env,
+        )
+    };
+    let ok = spin_verify("erin@example.com", &reference);
+    assert_eq!(ok.status.code(), Some(0), "{}", output_text(&ok));
+    assert!(
+        output_text(&ok).contains(&format!("Verified {}/acme/gated@{digest}", registry.host())),
+        "{}",
+        output_text(&ok)
+    );
+    let denied = spin_verify("mallory@example.com", &reference);
+    assert_eq!(denied.status.code(), Some(1), "{}", output_text(&denied));
+    assert!(
+        output_text(&denied).contains("none of the 4 signature(s)"),
+        "{}",
+        output_text(&denied)
+    );
+    assert!(
+        output_text(&denied).contains("identity mismatch"),
+        "{}",
+        output_text(&denied)
+    );
+
+    let other =
+        spin_tests::app_dir(&[("spin.toml", manifest.replace("1.0.0", "2.0.0").as_bytes())]);
+    let unsigned_ref = format!("{}/acme/gated:unsigned", registry.host());
+    let pushed = run(
+        &[
+            "registry",
+            "push",
+            &unsigned_ref,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+        ],
+        other.path(),
+        &env,
+    );
+    assert!(pushed.status.success(), "{}", output_text(&pushed));
+    let unsigned = spin_verify("alice@example.com", &unsigned_ref);
+    assert_eq!(
+        unsigned.status.code(),
+        Some(1),
+        "{}",
+        output_text(&unsigned)
+    );
+    assert!(
+        output_text(&unsigned).contains("has no Sigstore signature attached"),
+        "{}",
+        output_text(&unsigned)
+    );
+    let missing = spin_verify(
+        "alice@example.com",
+        &format!("{}/acme/nothing:here", registry.host()),
+    );
+    assert_eq!(missing.status.code(), Some(2), "{}", output_text(&missing));
+
+    // Signed with a key: `spin verify --key` accepts it, and refuses the key for an app
+    // signed only keylessly.
+    let mut env_pw = env.to_vec();
+    env_pw.push(("COSIGN_PASSWORD", "pw"));
+    let made = run(
+        &["signing", "generate-key-pair", "--output-key-prefix", "ci"],
+        home.path(),
+        &env_pw,
+    );
+    assert!(made.status.success(), "{}", output_text(&made));
+    let key = home.path().join("ci.key").display().to_string();
+    let public = home.path().join("ci.pub").display().to_string();
+    let signed = run(
+        &[
+            "sign",
+            &unsigned_ref,
+            "--insecure",
+            "--key",
+            &key,
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+        ],
+        app.path(),
+        &env_pw,
+    );
+    assert!(
+        signed.status.success(),
+        "{}\n{}",
+        output_text(&signed),
+        sigstore.log()
+    );
+    let by_key = run(
+        &[
+            "verify",
+            &unsigned_ref,
+            "--insecure",
+            "--key",
+            &public,
+            "--trusted-root",
+            tr,
+        ],
+        app.path(),
+        &env,
+    );
+    assert_eq!(by_key.status.code(), Some(0), "{}", output_text(&by_key));
+    let wrong_key = run(
+        &[
+            "verify",
+            &reference,
+            "--insecure",
+            "--key",
+            &public,
+            "--trusted-root",
+            tr,
+        ],
+        app.path(),
+        &env,
+    );
+    assert_eq!(
+        wrong_key.status.code(),
+        Some(1),
+        "{}",
+        output_text(&wrong_key)
+    );
+}
