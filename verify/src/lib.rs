@@ -3,13 +3,12 @@
 //! `sigstore-sign` and `sigstore-verify` crates.
 //!
 //! - [`instance`]: the trust material (trusted root) and signing services (Fulcio, Rekor,
-//!   TSA) of the public-good instance (embedded, works offline), staging, or a custom
-//!   instance described by `trusted_root.json` + `signing_config.json`.
+//!   TSA) of the public-good instance (embedded, works offline, refreshable over TUF),
+//!   staging, or a custom instance described by `trusted_root.json` + `signing_config.json`.
 //! - [`identity`]: the OIDC identity token for keyless signing, from `--identity-token`,
 //!   `SIGSTORE_ID_TOKEN`, the CI's ambient credentials or an interactive login ([`login`]:
-//!   browser, device flow, or pasted code), checked
-//!   for expiry and audience before any service sees it. Tokens are never printed, logged
-//!   or put in errors.
+//!   browser, device flow, or pasted code), checked for expiry and audience before any
+//!   service sees it. Tokens are never printed, logged or put in errors.
 //! - [`app`]: `spin sign REF` / `spin verify REF`: the app's manifest digest in a cosign v3
 //!   style in-toto statement, its bundle attached to the app as an OCI referrer; verifying
 //!   reads every attached bundle and fails closed.
