@@ -3,8 +3,8 @@
 //! image manifest with one layer per signature. A layer's content is the simple-signing
 //! payload naming the app's digest; its annotations carry the signature, the signing
 //! certificate and chain (keyless), the Rekor entry with its signed entry timestamp, and an
-//! RFC 3161 timestamp when there is one. Adding a signature re-reads the tag until the new
-//! layer and every earlier one are there.
+//! RFC 3161 timestamp when there is one. Adding a signature is confirmed as
+//! `spin_registry::oci::client::TagUpdate` describes.
 
 use crate::{Error, Result};
 use base64::Engine;
@@ -21,7 +21,6 @@ const CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 const CHAIN: &str = "dev.sigstore.cosign/chain";
 const BUNDLE: &str = "dev.sigstore.cosign/bundle";
 const TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
-const ATTEMPTS: usize = 8;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// The simple-signing payload for `reference` at `digest` (what a legacy signature signs).
@@ -134,7 +133,8 @@ pub async fn append(
         .await
         .map_err(registry_error)?;
     push_blob(client, reference, SIMPLESIGNING_MEDIA_TYPE, payload).await?;
-    for _ in 0..ATTEMPTS {
+    let mut update = spin_registry::oci::client::TagUpdate::default();
+    loop {
         let mut layers = match client
             .fetch_tag(reference, &tag)
             .await
@@ -152,8 +152,16 @@ pub async fn append(
             }
             None => Vec::new(),
         };
-        if layers.contains(&layer) {
+        let present = layers.contains(&layer);
+        if update
+            .observe(present)
+            .await
+            .map_err(|e| Error::Signing(format!("{}:{tag}: {e}", reference.repository_url())))?
+        {
             return Ok(());
+        }
+        if present {
+            continue;
         }
         layers.push(layer.clone());
         let config = config_for(&layers);
@@ -184,10 +192,6 @@ pub async fn append(
             .await
             .map_err(registry_error)?;
     }
-    Err(Error::Signing(format!(
-        "{}:{tag} kept changing under concurrent signers; run the command again",
-        reference.repository_url()
-    )))
 }
 
 async fn push_blob(

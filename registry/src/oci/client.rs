@@ -6,6 +6,8 @@
 mod referrers;
 mod tags;
 
+pub use tags::TagUpdate;
+
 use super::package::{Blob, BlobData, Descriptor};
 use super::store::BlobWriter;
 use super::*;

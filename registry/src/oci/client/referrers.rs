@@ -1,18 +1,15 @@
 //! OCI 1.1 referrers: attach an artifact (such as a Sigstore bundle) to a manifest, and
 //! list what is attached. Registries with the referrers API index referrer manifests
 //! themselves; for those without it (distribution 2.8, GHCR) the list lives in an image
-//! index under the tag `sha256-<hex>` of the subject, which is updated read-modify-write
-//! and re-read until the new entry and every earlier one are there, so concurrent
-//! attachers do not drop each other's entries.
+//! index under the tag `sha256-<hex>` of the subject, updated read-modify-write and
+//! confirmed as [`TagUpdate`](super::TagUpdate) describes, so concurrent attachers do not
+//! drop each other's entries.
 
 use super::*;
 use std::collections::BTreeMap;
 
 /// The OCI empty descriptor's content (`{}`), used as the config of artifact manifests.
 const EMPTY_JSON: &[u8] = b"{}";
-
-/// How often the fallback index is re-written when another writer raced us.
-const INDEX_ATTEMPTS: usize = 8;
 
 #[derive(serde::Serialize)]
 struct Index<'a> {
@@ -168,10 +165,25 @@ impl RegistryClient {
 
         // Registries with the referrers API list it now; otherwise add it to the tag index.
         let tag = subject.digest.to_string().replace(':', "-");
-        for _ in 0..INDEX_ATTEMPTS {
+        let mut update = super::tags::TagUpdate::default();
+        loop {
             let mut listed = self.referrers(r, &subject.digest, None).await?;
-            if listed.iter().any(|d| d.digest == referrer.digest) {
+            let present = listed.iter().any(|d| d.digest == referrer.digest);
+            if update.observe(present).await.map_err(|e| {
+                RegistryError::new(
+                    format!(
+                        "attached {} to {}, but the referrers index {}:{tag}: {e}",
+                        referrer.digest,
+                        subject.digest,
+                        r.repository_url()
+                    ),
+                    true,
+                )
+            })? {
                 return Ok(referrer);
+            }
+            if present {
+                continue;
             }
             listed.push(referrer.clone());
             let index = Index {
@@ -185,14 +197,5 @@ impl RegistryClient {
             self.push_manifest(r, &tag, &bytes, INDEX_MEDIA_TYPE)
                 .await?;
         }
-        Err(RegistryError::new(
-            format!(
-                "attached {} to {}, but the referrers index {}:{tag} kept changing under concurrent writers; run the command again",
-                referrer.digest,
-                subject.digest,
-                r.repository_url()
-            ),
-            true,
-        ))
     }
 }
