@@ -15,6 +15,9 @@ that clients use, backed by keys it makes at start-up:
   token (from the body or `Authorization: Bearer`; signature, issuer, audience
   "sigstore", expiry) and issues a code-signing
   certificate with Fulcio's OID extensions and an embedded SCT signed by a CT log key;
+- Rekor v2 (its own log key and tree): POST /api/v2/log/entries (hashedrekord 0.0.2),
+  answering with a TransparencyLogEntry (inclusion proof + checkpoint, no SET); the files
+  signing_config_v2.json / trust_config_v2.json name it instead of the v1 log;
 - Rekor v1: POST /api/v1/log/entries (hashedrekord and dsse 0.0.1), GET
   /api/v1/log/entries?logIndex=, GET /api/v1/log; every entry comes back with its signed
   entry timestamp, an RFC 6962 inclusion proof and a signed checkpoint;
@@ -206,6 +209,8 @@ class Instance:
         self.tsa_serial = 0
         self.tree = Merkle()
         self.entries = []  # the Rekor response objects, by log index
+        self.rekor2_key = ec.generate_private_key(curve)
+        self.tree2 = Merkle()  # the Rekor v2 log: its own key and tree
         self.fail_fulcio = None
         self.actions_request_token = "local-actions-request-token"
         self.codes = {}  # authorization code -> (redirect_uri, PKCE challenge)
@@ -447,10 +452,54 @@ class Instance:
             }
         raise Error(400, f"unsupported entry kind {kind} {version}")
 
-    def checkpoint(self, size: int, root: bytes) -> str:
-        note = f"127.0.0.1 - local-rekor\n{size}\n{b64(root)}\n"
-        sig = self.rekor_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
-        return f"{note}\n\u2014 local-rekor {b64(key_id(self.rekor_key)[:4] + sig)}\n"
+    def checkpoint(self, size: int, root: bytes, key=None, name="local-rekor") -> str:
+        key = key or self.rekor_key
+        note = f"127.0.0.1 - {name}\n{size}\n{b64(root)}\n"
+        sig = key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        return f"{note}\n\u2014 {name} {b64(key_id(key)[:4] + sig)}\n"
+
+    def add_entry_v2(self, request: dict) -> dict:
+        """Rekor v2: a hashedrekord/0.0.2 entry, returned as a TransparencyLogEntry with an
+        inclusion proof and checkpoint (no signed entry timestamp: time comes from a TSA)."""
+        req = request.get("hashedRekordRequestV002")
+        if req is None:
+            raise Error(400, "only hashedRekordRequestV002 entries are supported")
+        digest = base64.b64decode(req["digest"])
+        sig = base64.b64decode(req["signature"]["content"])
+        verifier = req["signature"]["verifier"]
+        if "x509Certificate" in verifier:
+            public_key = x509.load_der_x509_certificate(base64.b64decode(verifier["x509Certificate"]["rawBytes"])).public_key()
+        else:
+            public_key = serialization.load_der_public_key(base64.b64decode(verifier["publicKey"]["rawBytes"]))
+        try:
+            public_key.verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        except InvalidSignature:
+            raise Error(400, "the signature does not verify against the artifact digest")
+        body = canonical({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": b64(digest)},
+                "signature": {"content": b64(sig), "verifier": verifier},
+            }},
+        })
+        with self.lock:
+            index = len(self.tree2.leaves)
+            self.tree2.leaves.append(Merkle.leaf_hash(body))
+            size, root = len(self.tree2.leaves), self.tree2.root()
+            return {
+                "logIndex": str(index),
+                "logId": {"keyId": b64(key_id(self.rekor2_key))},
+                "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+                "inclusionProof": {
+                    "logIndex": str(index),
+                    "rootHash": b64(root),
+                    "treeSize": str(size),
+                    "hashes": [b64(h) for h in self.tree2.path(index)],
+                    "checkpoint": {"envelope": self.checkpoint(size, root, self.rekor2_key, "local-rekor-v2")},
+                },
+                "canonicalizedBody": b64(body),
+            }
 
     def with_proof(self, index: int) -> dict:
         entry = json.loads(json.dumps(self.entries[index]))
@@ -592,7 +641,10 @@ class Instance:
 
         trusted_root = {
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [{"baseUrl": self.base_url, "hashAlgorithm": "SHA2_256", "publicKey": key(self.rekor_key), "logId": {"keyId": b64(key_id(self.rekor_key))}}],
+            "tlogs": [
+                {"baseUrl": self.base_url, "hashAlgorithm": "SHA2_256", "publicKey": key(self.rekor_key), "logId": {"keyId": b64(key_id(self.rekor_key))}},
+                {"baseUrl": self.base_url, "hashAlgorithm": "SHA2_256", "publicKey": key(self.rekor2_key), "logId": {"keyId": b64(key_id(self.rekor2_key))}},
+            ],
             "certificateAuthorities": [
                 {
                     "subject": {"organization": "spin-tests", "commonName": "local-fulcio-root"},
@@ -624,14 +676,19 @@ class Instance:
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaConfig": {"selector": "ANY"},
         }
+        # The same instance with its Rekor v2 log instead of v1.
+        signing_config_v2 = dict(signing_config, rekorTlogUrls=[service(2)])
+        trust_config = lambda config: {
+            "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+            "trustedRoot": trusted_root,
+            "signingConfig": config,
+        }
         files = {
             "trusted_root.json": trusted_root,
             "signing_config.json": signing_config,
-            "trust_config.json": {
-                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-                "trustedRoot": trusted_root,
-                "signingConfig": signing_config,
-            },
+            "trust_config.json": trust_config(signing_config),
+            "signing_config_v2.json": signing_config_v2,
+            "trust_config_v2.json": trust_config(signing_config_v2),
         }
         for name, content in files.items():
             tmp = os.path.join(directory, f".{name}.tmp")
@@ -694,6 +751,8 @@ def handler(instance: Instance):
                     return
                 if method == "POST" and url.path == "/token" and self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
                     form = parse_qs(self.raw_body().decode())
+                    if "grant_type" not in form:
+                        raise Error(400, "a form token request needs grant_type")
                     try:
                         return self.reply(200, instance.exchange(form))
                     except Error as e:
@@ -719,6 +778,8 @@ def handler(instance: Instance):
                     self.end_headers()
                     self.wfile.write(data)
                     return
+                if method == "POST" and url.path == "/api/v2/log/entries":
+                    return self.reply(201, instance.add_entry_v2(self.body()))
                 if method == "POST" and url.path == "/api/v1/log/entries":
                     return self.reply(201, instance.add_entry(self.body()))
                 if method == "GET" and url.path == "/api/v1/log/entries":

@@ -78,6 +78,11 @@ impl LocalSigstore {
         self.dir.path().join("signing_config.json")
     }
 
+    /// `signing_config_v2.json`: the same instance with its Rekor v2 log.
+    pub fn signing_config_v2(&self) -> PathBuf {
+        self.dir.path().join("signing_config_v2.json")
+    }
+
     /// `trust_config.json` (trusted root + signing config, for sigstore-python).
     pub fn trust_config(&self) -> PathBuf {
         self.dir.path().join("trust_config.json")

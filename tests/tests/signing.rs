@@ -858,3 +858,119 @@ fn trust_material_refreshes_over_tuf_and_tampered_targets_are_refused() {
         "nothing is written from a tampered repository"
     );
 }
+
+#[test]
+fn a_rekor_v2_log_is_used_when_the_signing_config_lists_it() {
+    let sigstore = LocalSigstore::start();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::write(dir.join("a.txt"), b"logged in Rekor v2").unwrap();
+    let token = sigstore.token(serde_json::json!({"sub": "v2", "email": "v2@example.com"}));
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config_v2());
+    let out = run(
+        &[
+            "sign-bundle",
+            "--identity-token",
+            &token,
+            "--bundle",
+            "a.sigstore.json",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            "a.txt",
+        ],
+        dir,
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        output_text(&out),
+        sigstore.log()
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("a.sigstore.json")).unwrap()).unwrap();
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["version"], "0.0.2", "{bundle}");
+    assert!(
+        entry["inclusionPromise"].is_null(),
+        "v2 entries carry no signed entry timestamp"
+    );
+    assert_eq!(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "time comes from the TSA"
+    );
+    let py = sigstore.python_verify(
+        &dir.join("a.sigstore.json"),
+        "v2@example.com",
+        &dir.join("a.txt"),
+    );
+    assert!(py.status.success(), "{}", output_text(&py));
+    let ours = sigstore.spin_verify_bundle("a.sigstore.json", "v2@example.com", "a.txt", dir);
+    assert!(ours.status.success(), "{}", output_text(&ours));
+    std::fs::write(dir.join("b.txt"), b"logged in Rekor v3").unwrap();
+    assert!(
+        !sigstore
+            .spin_verify_bundle("a.sigstore.json", "v2@example.com", "b.txt", dir)
+            .status
+            .success()
+    );
+    // With a key: a hashedrekord 0.0.2 entry with the public key, plus a TSA timestamp.
+    let pw = [("COSIGN_PASSWORD", "pw")];
+    assert!(
+        run(
+            &["signing", "generate-key-pair", "--output-key-prefix", "k"],
+            dir,
+            &pw
+        )
+        .status
+        .success()
+    );
+    let out = run(
+        &[
+            "sign-bundle",
+            "--key",
+            "k.key",
+            "--bundle",
+            "k.sigstore.json",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+            "a.txt",
+        ],
+        dir,
+        &pw,
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        output_text(&out),
+        sigstore.log()
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("k.sigstore.json")).unwrap()).unwrap();
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"], "0.0.2",
+        "{bundle}"
+    );
+    let ok = run(
+        &[
+            "verify-bundle",
+            "--key",
+            "k.pub",
+            "--bundle",
+            "k.sigstore.json",
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "a.txt",
+        ],
+        dir,
+        &[],
+    );
+    assert!(ok.status.success(), "{}", output_text(&ok));
+}

@@ -241,12 +241,24 @@ pub async fn bundle_with_key(
             )),
         ),
     );
-    bundle = if tlog {
-        bundle.with_tlog_entry(record_with_key(instance, key, &digest, &signature).await?)
-    } else {
-        bundle.with_rfc3161_timestamp(timestamp(instance, &signature).await?)
-    };
+    let rekor_v2 = tlog && rekor_major(instance)? == 2;
+    if tlog {
+        bundle = bundle.with_tlog_entry(record_with_key(instance, key, &digest, &signature).await?);
+    }
+    // Rekor v2 entries carry no signed entry timestamp: the time comes from the TSA.
+    if !tlog || rekor_v2 {
+        bundle = bundle.with_rfc3161_timestamp(timestamp(instance, &signature).await?);
+    }
     Ok(bundle.into_bundle())
+}
+
+/// The major API version of the instance's Rekor.
+fn rekor_major(instance: &Instance) -> Result<u32> {
+    Ok(instance
+        .signing_context()?
+        .services()
+        .rekor_api_version()
+        .major())
 }
 
 /// A DSSE envelope over `payload`, signed with the key, as a bundle: recorded in Rekor as
@@ -333,7 +345,7 @@ async fn timestamp(
     })
 }
 
-/// Record a key-made signature in Rekor v1 as a hashedrekord entry.
+/// Record a key-made signature as a hashedrekord entry (Rekor v1 or v2).
 async fn record_with_key(
     instance: &Instance,
     key: &crate::keys::SigningKey,
@@ -341,6 +353,30 @@ async fn record_with_key(
     signature: &sigstore_sign::types::SignatureBytes,
 ) -> Result<sigstore_sign::types::TransparencyLogEntry> {
     use base64::Engine;
+    if rekor_major(instance)? == 2 {
+        use sigstore_sign::rekor::{HashedRekordV2, RekorV2Client, RekorV2KeyDetails};
+        let context = instance.signing_context()?;
+        let fail = |e: String| {
+            Error::Signing(format!(
+                "the transparency log (Rekor v2) did not record the signature: {e}"
+            ))
+        };
+        let client = RekorV2Client::builder(context.services().rekor_url())
+            .with_http_client(instance.http_client()?)
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let public = sigstore_sign::types::DerPublicKey::new(key.public_der.clone());
+        let request = HashedRekordV2::new_with_public_key(
+            digest,
+            signature,
+            &public,
+            RekorV2KeyDetails::PkixEcdsaP256Sha256,
+        );
+        return client
+            .create_entry(request)
+            .await
+            .map_err(|e| fail(e.to_string()));
+    }
     let b64 = base64::engine::general_purpose::STANDARD;
     let request = serde_json::json!({
         "apiVersion": "0.0.1",
@@ -371,7 +407,7 @@ async fn record(
     let services = context.services();
     if services.rekor_api_version().major() != 1 {
         return Err(Error::Signing(
-            "key-based signing records entries in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),
+            "a key-signed DSSE envelope (spin sign --key) is recorded in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),
         ));
     }
     let url = format!(
