@@ -540,3 +540,98 @@ fn concurrent_signers_keys_and_spin_verify_exit_codes() {
         output_text(&wrong_key)
     );
 }
+
+#[test]
+fn an_app_signed_through_a_rekor_v2_log_verifies() {
+    let (registry, sigstore, home) = (
+        Registry::start(),
+        LocalSigstore::start(),
+        tempfile::tempdir().unwrap(),
+    );
+    let manifest = app_manifest("v2");
+    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let home_str = home.path().display().to_string();
+    let env = isolated_env(&home_str);
+    let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config_v2());
+    let (tr, sc) = (tr.to_str().unwrap(), sc.to_str().unwrap());
+    let reference = format!("{}/acme/v2:v1", registry.host());
+    let cache = home.path().join("cache").display().to_string();
+    let token = sigstore.token(serde_json::json!({"sub": "v2", "email": "v2@example.com"}));
+    let pushed = run(
+        &[
+            "registry",
+            "push",
+            &reference,
+            "--insecure",
+            "--cache-dir",
+            &cache,
+            "--sign",
+            "--identity-token",
+            &token,
+            "--trusted-root",
+            tr,
+            "--signing-config",
+            sc,
+        ],
+        app.path(),
+        &env,
+    );
+    assert!(
+        pushed.status.success(),
+        "{}\n{}",
+        output_text(&pushed),
+        sigstore.log()
+    );
+    let digest = output_text(&pushed)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed with digest "))
+        .expect("digest")
+        .trim()
+        .to_string();
+    let ok = run(
+        &[
+            "verify",
+            &reference,
+            "--insecure",
+            "--certificate-identity",
+            "v2@example.com",
+            "--certificate-oidc-issuer",
+            &sigstore.url,
+            "--trusted-root",
+            tr,
+        ],
+        app.path(),
+        &env,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", output_text(&ok));
+    let index: serde_json::Value = serde_json::from_slice(&registry.get(
+        &format!("acme/v2/manifests/{}", digest.replace(':', "-")),
+        "application/vnd.oci.image.index.v1+json",
+    ))
+    .unwrap();
+    let referrer = index["manifests"][0]["digest"].as_str().unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&registry.get(
+        &format!("acme/v2/manifests/{referrer}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    ))
+    .unwrap();
+    let bundle = registry.get(
+        &format!(
+            "acme/v2/blobs/{}",
+            m["layers"][0]["digest"].as_str().unwrap()
+        ),
+        "*/*",
+    );
+    let b: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    assert!(
+        b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"]
+            .as_str()
+            .unwrap()
+            .ends_with(".2"),
+        "{b}"
+    );
+    let path = home.path().join("v2.json");
+    std::fs::write(&path, &bundle).unwrap();
+    let py = sigstore.python_verify(&path, "v2@example.com", Path::new(&digest));
+    assert!(py.status.success(), "{}", output_text(&py));
+}
