@@ -21,8 +21,9 @@ that clients use, backed by keys it makes at start-up:
 - Rekor v1: POST /api/v1/log/entries (hashedrekord and dsse 0.0.1), GET
   /api/v1/log/entries?logIndex=, GET /api/v1/log; every entry comes back with its signed
   entry timestamp, an RFC 6962 inclusion proof and a signed checkpoint;
-- a timestamp authority: POST /api/v1/timestamp (RFC 3161 TimeStampReq → TimeStampResp,
-  ECDSA-signed CMS with the ESS signing-certificate-v2 attribute).
+- a timestamp authority (sigstore_tsa.py): POST /api/v1/timestamp (RFC 3161).
+
+Shared encodings (base64, key ids, canonical JSON, DER) are in sigstore_common.py.
 
 It writes trusted_root.json, signing_config.json and trust_config.json (the Sigstore client
 formats) into --dir, then prints one JSON line with its base URL, and serves until killed.
@@ -50,116 +51,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from sigstore_common import Error, b64, b64url, b64url_decode, canonical, der_length, der_utf8, key_id, spki
+from sigstore_tsa import TimestampAuthority
+
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 START = "2020-01-01T00:00:00Z"
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def spki(key) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def key_id(key) -> bytes:
-    return hashlib.sha256(spki(key)).digest()
-
-
-def canonical(obj) -> bytes:
-    """RFC 8785 for the values used here (strings, integers, objects, arrays)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def der_utf8(text: str) -> bytes:
-    raw = text.encode()
-    return b"\x0c" + der_length(len(raw)) + raw
-
-
-def der(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + der_length(len(content)) + content
-
-
-def der_seq(*items: bytes) -> bytes:
-    return der(0x30, b"".join(items))
-
-
-def der_set(*items: bytes) -> bytes:
-    return der(0x31, b"".join(sorted(items)))
-
-
-def der_int(n: int) -> bytes:
-    body = n.to_bytes(n.bit_length() // 8 + 1, "big", signed=False) if n else b"\x00"
-    return der(0x02, body)
-
-
-def der_oid(dotted: str) -> bytes:
-    parts = [int(p) for p in dotted.split(".")]
-    body = bytes([40 * parts[0] + parts[1]])
-    for p in parts[2:]:
-        chunk = [p & 0x7F]
-        p >>= 7
-        while p:
-            chunk.append(0x80 | (p & 0x7F))
-            p >>= 7
-        body += bytes(reversed(chunk))
-    return der(0x06, body)
-
-
-def der_octets(data: bytes) -> bytes:
-    return der(0x04, data)
-
-
-def der_read(data: bytes, pos: int = 0):
-    """One TLV at `pos`: (tag, content, next position)."""
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        n = length & 0x7F
-        length = int.from_bytes(data[pos : pos + n], "big")
-        pos += n
-    return tag, data[pos : pos + length], pos + length
-
-
-def der_children(content: bytes) -> list:
-    out, pos = [], 0
-    while pos < len(content):
-        tag, body, nxt = der_read(content, pos)
-        out.append((tag, body, content[pos:nxt]))
-        pos = nxt
-    return out
-
-
-SHA256_ALG = der_seq(der_oid("2.16.840.1.101.3.4.2.1"))
-ECDSA_SHA256_ALG = der_seq(der_oid("1.2.840.10045.4.3.2"))
-OID_TST_INFO = "1.2.840.113549.1.9.16.1.4"
-
-
-class Error(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class Merkle:
@@ -203,10 +101,7 @@ class Instance:
         self.ct_key = ec.generate_private_key(curve)
         self.rekor_key = ec.generate_private_key(curve)
         self.ca_cert = self._root_cert()
-        self.tsa_root_key = ec.generate_private_key(curve)
-        self.tsa_key = ec.generate_private_key(curve)
-        self.tsa_root, self.tsa_cert = self._tsa_certs()
-        self.tsa_serial = 0
+        self.tsa = TimestampAuthority()
         self.tree = Merkle()
         self.entries = []  # the Rekor response objects, by log index
         self.rekor2_key = ec.generate_private_key(curve)
@@ -543,97 +438,6 @@ class Instance:
             root = self.tree.root() if size else hashlib.sha256(b"").digest()
             return {"rootHash": root.hex(), "treeSize": size, "signedTreeHead": self.checkpoint(size, root), "treeID": "1"}
 
-    # --- Timestamp authority (RFC 3161) -------------------------------------------------------
-    def _tsa_certs(self):
-        now = datetime.datetime.now(datetime.timezone.utc)
-        root_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spin-tests"), x509.NameAttribute(NameOID.COMMON_NAME, "local-tsa-root")])
-        root = (
-            x509.CertificateBuilder()
-            .subject_name(root_name)
-            .issuer_name(root_name)
-            .public_key(self.tsa_root_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.tsa_root_key.public_key()), critical=False)
-            .sign(self.tsa_root_key, hashes.SHA256())
-        )
-        leaf = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spin-tests"), x509.NameAttribute(NameOID.COMMON_NAME, "local-tsa")]))
-            .issuer_name(root_name)
-            .public_key(self.tsa_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.tsa_key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.tsa_root_key.public_key()), critical=False)
-            .sign(self.tsa_root_key, hashes.SHA256())
-        )
-        return root, leaf
-
-    def timestamp(self, request: bytes) -> bytes:
-        """A TimeStampResp (RFC 3161) for a DER TimeStampReq."""
-        try:
-            tag, req, _ = der_read(request)
-            fields = der_children(req)
-            imprint = fields[1][2]
-            hashed = der_children(fields[1][1])[1][1]
-            if der_children(fields[1][1])[0][2] != SHA256_ALG and der_children(der_children(fields[1][1])[0][1])[0][2] != der_oid("2.16.840.1.101.3.4.2.1"):
-                raise Error(400, "only SHA-256 message imprints are supported")
-            if len(hashed) != 32:
-                raise Error(400, "the message imprint is not a SHA-256 digest")
-            nonce = next((raw for t, _, raw in fields[2:] if t == 0x02), None)
-            cert_req = any(t == 0x01 and body == b"\xff" for t, body, _ in fields[2:])
-        except (IndexError, ValueError):
-            raise Error(400, "malformed TimeStampReq")
-        with self.lock:
-            self.tsa_serial += 1
-            serial = self.tsa_serial
-        gen_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ").encode()
-        tst_info = der_seq(
-            der_int(1),
-            der_oid("1.3.6.1.4.1.57264.2"),
-            imprint,
-            der_int(serial),
-            der(0x18, gen_time),
-            *([nonce] if nonce else []),
-        )
-        cert_der = self.tsa_cert.public_bytes(serialization.Encoding.DER)
-        signed_attrs = [
-            der_seq(der_oid("1.2.840.113549.1.9.3"), der_set(der_oid(OID_TST_INFO))),
-            der_seq(der_oid("1.2.840.113549.1.9.4"), der_set(der_octets(hashlib.sha256(tst_info).digest()))),
-            der_seq(
-                der_oid("1.2.840.113549.1.9.16.2.47"),
-                der_set(der_seq(der_seq(der_seq(der_octets(hashlib.sha256(cert_der).digest()))))),
-            ),
-        ]
-        signature = self.tsa_key.sign(der_set(*signed_attrs), ec.ECDSA(hashes.SHA256()))
-        issuer_der = self.tsa_cert.issuer.public_bytes()
-        signer_info = der_seq(
-            der_int(1),
-            der_seq(issuer_der, der_int(self.tsa_cert.serial_number)),
-            SHA256_ALG,
-            der(0xA0, b"".join(sorted(signed_attrs))),
-            ECDSA_SHA256_ALG,
-            der_octets(signature),
-        )
-        certificates = der(0xA0, cert_der) if cert_req else b""
-        signed_data = der_seq(
-            der_int(3),
-            der_set(SHA256_ALG),
-            der_seq(der_oid(OID_TST_INFO), der(0xA0, der_octets(tst_info))),
-            certificates,
-            der_set(signer_info),
-        )
-        token = der_seq(der_oid("1.2.840.113549.1.7.2"), der(0xA0, signed_data))
-        return der_seq(der_seq(der_int(0)), token)
-
     # --- trust material ---------------------------------------------------------------------
     def write_trust(self, directory: str):
         def key(k):
@@ -658,7 +462,7 @@ class Instance:
                 {
                     "subject": {"organization": "spin-tests", "commonName": "local-tsa"},
                     "uri": f"{self.base_url}/api/v1/timestamp",
-                    "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in (self.tsa_cert, self.tsa_root)]},
+                    "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in self.tsa.chain()]},
                     "validFor": {"start": START},
                 }
             ],
@@ -771,7 +575,7 @@ def handler(instance: Instance):
                 if method == "POST" and url.path == "/api/v2/signingCert":
                     return self.reply(200, instance.signing_cert(self.body(), self.headers.get("Authorization", "")))
                 if method == "POST" and url.path == "/api/v1/timestamp":
-                    data = instance.timestamp(self.raw_body())
+                    data = instance.tsa.timestamp(self.raw_body())
                     self.send_response(200)
                     self.send_header("Content-Type", "application/timestamp-reply")
                     self.send_header("Content-Length", str(len(data)))
