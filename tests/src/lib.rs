@@ -69,6 +69,29 @@ pub fn spin(args: &[&str], cwd: &Path) -> Output {
     spin_env(args, cwd, &[])
 }
 
+/// Everything `pipe` yields, collected as text by a background thread as it arrives.
+pub fn capture(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let sink = Arc::new(Mutex::new(String::new()));
+    capture_into(pipe, sink.clone());
+    sink
+}
+
+/// Like [`capture`], appending to an existing `sink` (a log kept across restarts).
+pub fn capture_into(mut pipe: impl Read + Send + 'static, writer: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            writer
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+}
+
 /// A finished command's stdout and stderr, for assertions and messages.
 pub fn output_text(out: &Output) -> String {
     format!(
@@ -76,6 +99,16 @@ pub fn output_text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The digest `spin registry push` reported ("Pushed with digest sha256:…").
+pub fn pushed_digest(push_output: &str) -> String {
+    push_output
+        .lines()
+        .find_map(|l| l.strip_prefix("Pushed with digest "))
+        .unwrap_or_else(|| panic!("no digest in: {push_output}"))
+        .trim()
+        .to_string()
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -234,22 +267,7 @@ impl Spin {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn spin up");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        {
-            let mut pipe = child.stderr.take().unwrap();
-            let sink = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
+        let stderr = crate::capture(child.stderr.take().unwrap());
         let stdout = Arc::new(Mutex::new(String::new()));
         {
             let pipe = child.stdout.take().unwrap();

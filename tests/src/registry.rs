@@ -212,19 +212,7 @@ impl Registry {
         .into_iter()
         .flatten()
         {
-            let sink = log.clone();
-            std::thread::spawn(move || {
-                let mut pipe = pipe;
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
+            crate::capture_into(pipe, log.clone());
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", token_port)).is_err() {
@@ -306,19 +294,7 @@ impl Registry {
         .into_iter()
         .flatten()
         {
-            let sink = self.log.clone();
-            std::thread::spawn(move || {
-                let mut pipe = pipe;
-                let mut buf = [0u8; 8192];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
+            crate::capture_into(pipe, self.log.clone());
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {

@@ -2,7 +2,7 @@
 //! Rekor v1 with a CT log key) on 127.0.0.1, and sigstore-python, the independent
 //! verifier, both from the venv `tests/setup.sh` makes.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -42,22 +42,7 @@ impl LocalSigstore {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let stderr = Arc::new(Mutex::new(String::new()));
-        {
-            let mut pipe = child.stderr.take().unwrap();
-            let sink = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
+        let stderr = crate::capture(child.stderr.take().unwrap());
         let info: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("local Sigstore did not start ({e}): {line:?}"));
         Self {
@@ -107,7 +92,26 @@ impl LocalSigstore {
 
     /// `spin sign-bundle` keylessly with `token` against this instance.
     pub fn spin_sign_bundle(&self, token: &str, input: &str, bundle: &str, cwd: &Path) -> Output {
-        let (tr, sc) = (self.trusted_root(), self.signing_config());
+        self.spin_sign_bundle_with(
+            token,
+            input,
+            bundle,
+            cwd,
+            &self.trusted_root(),
+            &self.signing_config(),
+        )
+    }
+
+    /// `spin sign-bundle` keylessly with `token`, trusting these files.
+    pub fn spin_sign_bundle_with(
+        &self,
+        token: &str,
+        input: &str,
+        bundle: &str,
+        cwd: &Path,
+        trusted_root: &Path,
+        signing_config: &Path,
+    ) -> Output {
         crate::spin_env(
             &[
                 "sign-bundle",
@@ -116,9 +120,9 @@ impl LocalSigstore {
                 "--bundle",
                 bundle,
                 "--trusted-root",
-                tr.to_str().unwrap(),
+                trusted_root.to_str().unwrap(),
                 "--signing-config",
-                sc.to_str().unwrap(),
+                signing_config.to_str().unwrap(),
                 input,
             ],
             cwd,

@@ -220,6 +220,13 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
     let app = work.path().join("live");
     let spin = serve("watch", &app, &data);
     assert_eq!(spin.get("/").text(), "Hello from C!");
+    let wait_for = |needle: &str, times: usize| {
+        assert!(
+            spin.wait_for_output(needle, times, Duration::from_secs(120)),
+            "{}",
+            spin.stdout()
+        )
+    };
 
     let source = std::fs::read_to_string(app.join("app.c")).unwrap();
     assert!(source.contains("Hello from C!"));
@@ -227,27 +234,11 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         &app.join("app.c"),
         source.replace("Hello from C!", "Hello again!"),
     );
-    assert!(
-        spin.wait_for_output(
-            "Reloaded: serving the new version.",
-            1,
-            Duration::from_secs(120)
-        ),
-        "{}",
-        spin.stdout()
-    );
+    wait_for("Reloaded: serving the new version.", 1);
     assert_eq!(spin.get("/").text(), "Hello again!");
 
     save(&app.join("app.c"), "this is not C\n");
-    assert!(
-        spin.wait_for_output(
-            "The last good version keeps serving",
-            1,
-            Duration::from_secs(120)
-        ),
-        "{}",
-        spin.stdout()
-    );
+    wait_for("The last good version keeps serving", 1);
     let out = spin.stdout();
     assert!(
         out.contains("[live] ") && out.contains("error:"),
@@ -267,15 +258,7 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         &app.join("app.c"),
         source.replace("Hello from C!", "Fixed!"),
     );
-    assert!(
-        spin.wait_for_output(
-            "Reloaded: serving the new version.",
-            2,
-            Duration::from_secs(120)
-        ),
-        "{}",
-        spin.stdout()
-    );
+    wait_for("Reloaded: serving the new version.", 2);
     assert_eq!(spin.get("/").text(), "Fixed!");
     assert_eq!(
         spin.stdout().matches("Building live").count(),
@@ -289,15 +272,7 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         &app.join("spin.toml"),
         manifest.replace("route = \"/...\"", "route = \"/v2/...\""),
     );
-    assert!(
-        spin.wait_for_output(
-            "Reloaded: serving the new version.",
-            3,
-            Duration::from_secs(120)
-        ),
-        "{}",
-        spin.stdout()
-    );
+    wait_for("Reloaded: serving the new version.", 3);
     assert!(
         spin.stdout().contains("spin.toml changed"),
         "{}",

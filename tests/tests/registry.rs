@@ -4,7 +4,7 @@
 //! CNCF Wasm component artifacts.
 
 use spin_tests::registry::{Registry, oras};
-use spin_tests::{Spin, app_dir, component, spin_bin};
+use spin_tests::{Spin, app_dir, component, pushed_digest, spin_bin};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -99,15 +99,6 @@ impl User {
     }
 }
 
-fn digest_of(push_output: &str) -> String {
-    push_output
-        .lines()
-        .find_map(|l| l.strip_prefix("Pushed with digest "))
-        .unwrap_or_else(|| panic!("no digest in: {push_output}"))
-        .trim()
-        .to_string()
-}
-
 /// Two components (WAT hello, C testbed) and static files, one small enough to be inlined.
 fn two_component_app() -> tempfile::TempDir {
     let manifest = format!(
@@ -186,7 +177,7 @@ fn round_trip_push_pull_run_matches_the_local_app() {
         ],
         app.path(),
     );
-    let digest = digest_of(&out);
+    let digest = pushed_digest(&out);
 
     let local = Spin::up(app.path(), &[]);
     let expected = responses(&local);
@@ -241,7 +232,7 @@ fn pushes_are_reproducible_and_unchanged_repushes_upload_nothing() {
     let cache = user.cache().display().to_string();
     let push = |tag: &str| {
         let reference = format!("{}/acme/repro:{tag}", registry.host());
-        digest_of(&user.ok(
+        pushed_digest(&user.ok(
             &[
                 "registry",
                 "push",
@@ -430,7 +421,7 @@ fn skopeo_and_oras_read_our_artifact_with_the_same_digests() {
     let user = User::new();
     let cache = user.cache().display().to_string();
     let reference = format!("{}/acme/interop:v1", registry.host());
-    let digest = digest_of(&user.ok(
+    let digest = pushed_digest(&user.ok(
         &[
             "registry",
             "push",
@@ -839,7 +830,7 @@ fn tls_registry_with_basic_auth_login_and_ca_file() {
         ],
         app.path(),
     );
-    let digest = digest_of(&pushed);
+    let digest = pushed_digest(&pushed);
     let spin = user.up(
         &format!("{}/alice/app@{digest}", registry.host()),
         &["--ca-file", ca, "--insecure-skip-verify"],
@@ -1080,7 +1071,7 @@ fn registry_killed_mid_push_and_mid_pull_then_restarted() {
         stderr.contains("retrying"),
         "the registry was not killed mid-push:\n{stderr}"
     );
-    let digest = digest_of(&String::from_utf8_lossy(&out.stdout));
+    let digest = pushed_digest(&String::from_utf8_lossy(&out.stdout));
 
     let other = User::new();
     let other_cache = other.cache();
@@ -1200,7 +1191,7 @@ fn bearer_token_flow_with_refresh_and_identity_tokens() {
         ],
         app.path(),
     );
-    let digest = digest_of(&pushed);
+    let digest = pushed_digest(&pushed);
     assert!(
         token.issued() >= before + 2,
         "a push outlasting its token must fetch a fresh one ({} tokens)",

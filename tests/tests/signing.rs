@@ -764,22 +764,7 @@ fn trust_material_refreshes_over_tuf_and_tampered_targets_are_refused() {
         dir.join("trust/signing_config.json"),
     );
     let token = sigstore.token(serde_json::json!({"sub": "t", "email": "tuf@example.com"}));
-    let signed = run(
-        &[
-            "sign-bundle",
-            "--identity-token",
-            &token,
-            "--bundle",
-            "a.sigstore.json",
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-            "a.txt",
-        ],
-        dir,
-        &[],
-    );
+    let signed = sigstore.spin_sign_bundle_with(&token, "a.txt", "a.sigstore.json", dir, &tr, &sc);
     assert!(signed.status.success(), "{}", output_text(&signed));
     let py = sigstore.python_verify(
         &dir.join("a.sigstore.json"),
@@ -867,22 +852,7 @@ fn a_rekor_v2_log_is_used_when_the_signing_config_lists_it() {
     std::fs::write(dir.join("a.txt"), b"logged in Rekor v2").unwrap();
     let token = sigstore.token(serde_json::json!({"sub": "v2", "email": "v2@example.com"}));
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config_v2());
-    let out = run(
-        &[
-            "sign-bundle",
-            "--identity-token",
-            &token,
-            "--bundle",
-            "a.sigstore.json",
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-            "a.txt",
-        ],
-        dir,
-        &[],
-    );
+    let out = sigstore.spin_sign_bundle_with(&token, "a.txt", "a.sigstore.json", dir, &tr, &sc);
     assert!(
         out.status.success(),
         "{}\n{}",

@@ -6,7 +6,7 @@
 use base64::Engine;
 use spin_tests::registry::Registry;
 use spin_tests::sigstore::LocalSigstore;
-use spin_tests::{output_text, spin_env as run};
+use spin_tests::{output_text, pushed_digest, spin_env as run};
 use std::path::Path;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -19,26 +19,52 @@ fn app_manifest(name: &str) -> String {
     )
 }
 
-/// A user of its own: home, config (credentials) and no keyring.
-fn isolated_env(home: &str) -> [(&'static str, &str); 3] {
-    [
-        ("HOME", home),
-        ("XDG_CONFIG_HOME", home),
-        ("SPIN_DISABLE_KEYRING", "1"),
-    ]
+/// What every test here needs: a registry, a Sigstore instance, a user of its own (home,
+/// config and no keyring) and the app `name`.
+struct World {
+    registry: Registry,
+    sigstore: LocalSigstore,
+    home: tempfile::TempDir,
+    home_str: String,
+    manifest: String,
+    app: tempfile::TempDir,
+}
+
+impl World {
+    fn new(name: &str) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let manifest = app_manifest(name);
+        Self {
+            registry: Registry::start(),
+            sigstore: LocalSigstore::start(),
+            home_str: home.path().display().to_string(),
+            home,
+            app: spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]),
+            manifest,
+        }
+    }
+
+    /// The user's environment.
+    fn env(&self) -> [(&'static str, &str); 3] {
+        [
+            ("HOME", self.home_str.as_str()),
+            ("XDG_CONFIG_HOME", self.home_str.as_str()),
+            ("SPIN_DISABLE_KEYRING", "1"),
+        ]
+    }
 }
 
 #[test]
 fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
-    let (registry, sigstore, home) = (
-        Registry::start(),
-        LocalSigstore::start(),
-        tempfile::tempdir().unwrap(),
-    );
-    let manifest = app_manifest("signed");
-    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
-    let home_str = home.path().display().to_string();
-    let env = isolated_env(&home_str);
+    let world = World::new("signed");
+    let World {
+        registry,
+        sigstore,
+        home,
+        app,
+        ..
+    } = &world;
+    let env = world.env();
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
     let trust = [
         "--trusted-root",
@@ -71,12 +97,7 @@ fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
     );
     let out = output_text(&pushed);
     assert!(!out.contains(&alice));
-    let digest = out
-        .lines()
-        .find_map(|l| l.strip_prefix("Pushed with digest "))
-        .expect("digest")
-        .trim()
-        .to_string();
+    let digest = pushed_digest(&out);
     assert!(
         out.contains(&format!("Signed {}/acme/signed@{digest}", registry.host())),
         "{out}"
@@ -152,15 +173,15 @@ fn apps_signed_in_a_registry_carry_every_signers_bundle_as_referrers() {
 
 #[test]
 fn legacy_format_writes_cosign_sig_layers_that_verify_as_cosign_reads_them() {
-    let (registry, sigstore, home) = (
-        Registry::start(),
-        LocalSigstore::start(),
-        tempfile::tempdir().unwrap(),
-    );
-    let manifest = app_manifest("legacy");
-    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
-    let home_str = home.path().display().to_string();
-    let env = isolated_env(&home_str);
+    let world = World::new("legacy");
+    let World {
+        registry,
+        sigstore,
+        home,
+        app,
+        ..
+    } = &world;
+    let env = world.env();
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
     let reference = format!("{}/acme/legacy:v1", registry.host());
     let cache = home.path().join("cache").display().to_string();
@@ -176,12 +197,7 @@ fn legacy_format_writes_cosign_sig_layers_that_verify_as_cosign_reads_them() {
         app.path(),
         &env,
     );
-    let digest = output_text(&pushed)
-        .lines()
-        .find_map(|l| l.strip_prefix("Pushed with digest "))
-        .expect("digest")
-        .trim()
-        .to_string();
+    let digest = pushed_digest(&output_text(&pushed));
     for who in ["alice", "bob"] {
         let token =
             sigstore.token(serde_json::json!({"sub": who, "email": format!("{who}@example.com")}));
@@ -331,15 +347,16 @@ fn legacy_format_writes_cosign_sig_layers_that_verify_as_cosign_reads_them() {
 
 #[test]
 fn concurrent_signers_keys_and_spin_verify_exit_codes() {
-    let (registry, sigstore, home) = (
-        Registry::start(),
-        LocalSigstore::start(),
-        tempfile::tempdir().unwrap(),
-    );
-    let manifest = app_manifest("gated");
-    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
-    let home_str = home.path().display().to_string();
-    let env = isolated_env(&home_str);
+    let world = World::new("gated");
+    let World {
+        registry,
+        sigstore,
+        home,
+        app,
+        manifest,
+        ..
+    } = &world;
+    let env = world.env();
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config());
     let (tr, sc) = (tr.to_str().unwrap(), sc.to_str().unwrap());
     let reference = format!("{}/acme/gated:v1", registry.host());
@@ -357,12 +374,7 @@ fn concurrent_signers_keys_and_spin_verify_exit_codes() {
         &env,
     );
     assert!(pushed.status.success(), "{}", output_text(&pushed));
-    let digest = output_text(&pushed)
-        .lines()
-        .find_map(|l| l.strip_prefix("Pushed with digest "))
-        .expect("digest")
-        .trim()
-        .to_string();
+    let digest = pushed_digest(&output_text(&pushed));
 
     // Four signers at once: the read-modify-write of the tag index loses none of them.
     let signers: Vec<_> = ["carol", "dave", "erin", "frank"]
@@ -543,15 +555,15 @@ fn concurrent_signers_keys_and_spin_verify_exit_codes() {
 
 #[test]
 fn an_app_signed_through_a_rekor_v2_log_verifies() {
-    let (registry, sigstore, home) = (
-        Registry::start(),
-        LocalSigstore::start(),
-        tempfile::tempdir().unwrap(),
-    );
-    let manifest = app_manifest("v2");
-    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes())]);
-    let home_str = home.path().display().to_string();
-    let env = isolated_env(&home_str);
+    let world = World::new("v2");
+    let World {
+        registry,
+        sigstore,
+        home,
+        app,
+        ..
+    } = &world;
+    let env = world.env();
     let (tr, sc) = (sigstore.trusted_root(), sigstore.signing_config_v2());
     let (tr, sc) = (tr.to_str().unwrap(), sc.to_str().unwrap());
     let reference = format!("{}/acme/v2:v1", registry.host());
@@ -582,12 +594,7 @@ fn an_app_signed_through_a_rekor_v2_log_verifies() {
         output_text(&pushed),
         sigstore.log()
     );
-    let digest = output_text(&pushed)
-        .lines()
-        .find_map(|l| l.strip_prefix("Pushed with digest "))
-        .expect("digest")
-        .trim()
-        .to_string();
+    let digest = pushed_digest(&output_text(&pushed));
     let ok = run(
         &[
             "verify",

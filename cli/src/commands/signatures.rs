@@ -216,11 +216,9 @@ pub fn signing(command: SigningCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Who must have signed: a certificate identity and issuer, or a key.
 #[derive(Args)]
-pub struct VerifyBundleArgs {
-    /// The Sigstore bundle [default: FILE.sigstore.json]
-    #[arg(long, value_name = "FILE")]
-    bundle: Option<PathBuf>,
+pub struct SignerArgs {
     /// The identity the signing certificate must have (email or URI)
     #[arg(
         long = "certificate-identity",
@@ -238,6 +236,30 @@ pub struct VerifyBundleArgs {
     /// Verify with this public key (PEM) instead of a certificate identity
     #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
     key: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// What to verify against; `require_tlog` applies to key-based bundles.
+    fn expected(self, require_tlog: bool) -> Expected {
+        match (
+            self.key,
+            self.certificate_identity,
+            self.certificate_oidc_issuer,
+        ) {
+            (Some(path), _, _) => Expected::Key { path, require_tlog },
+            (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
+            _ => unreachable!("clap requires identity and issuer without --key"),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct VerifyBundleArgs {
+    /// The Sigstore bundle [default: FILE.sigstore.json]
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    signer: SignerArgs,
     /// With --key: accept a bundle that has no transparency log entry (air-gapped signing)
     #[arg(long = "insecure-ignore-tlog", requires = "key")]
     insecure_ignore_tlog: bool,
@@ -254,18 +276,7 @@ pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
         (None, Input::File(p)) => PathBuf::from(format!("{}.sigstore.json", p.display())),
         (None, Input::Digest(_)) => anyhow::bail!("verifying a digest needs --bundle FILE"),
     };
-    let expected = match (
-        args.key,
-        args.certificate_identity,
-        args.certificate_oidc_issuer,
-    ) {
-        (Some(path), _, _) => Expected::Key {
-            path,
-            require_tlog: !args.insecure_ignore_tlog,
-        },
-        (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
-        _ => unreachable!("clap requires identity and issuer without --key"),
-    };
+    let expected = args.signer.expected(!args.insecure_ignore_tlog);
     let instance = args.instance.load()?;
     let bundle = blob::read_bundle(&bundle_path)?;
     blob::verify(&instance, &bundle, &input, &expected)?;
@@ -341,23 +352,8 @@ pub async fn sign_app(
 pub struct VerifyArgs {
     /// The app, e.g. ghcr.io/acme/app:v1 (the tag is resolved to a digest once)
     reference: String,
-    /// The identity the signing certificate must have (email or URI)
-    #[arg(
-        long = "certificate-identity",
-        value_name = "IDENTITY",
-        required_unless_present = "key"
-    )]
-    certificate_identity: Option<String>,
-    /// The OIDC issuer the signing certificate must name
-    #[arg(
-        long = "certificate-oidc-issuer",
-        value_name = "URL",
-        required_unless_present = "key"
-    )]
-    certificate_oidc_issuer: Option<String>,
-    /// Verify with this public key (PEM) instead of a certificate identity
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: SignerArgs,
     #[command(flatten)]
     instance: InstanceArgs,
     #[command(flatten)]
@@ -384,18 +380,7 @@ pub async fn verify(args: VerifyArgs) -> std::process::ExitCode {
 
 async fn verify_app(args: VerifyArgs) -> anyhow::Result<()> {
     let reference: Reference = args.reference.parse()?;
-    let expected = match (
-        args.key,
-        args.certificate_identity,
-        args.certificate_oidc_issuer,
-    ) {
-        (Some(path), _, _) => Expected::Key {
-            path,
-            require_tlog: true,
-        },
-        (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
-        _ => unreachable!("clap requires identity and issuer without --key"),
-    };
+    let expected = args.signer.expected(true);
     let instance = args.instance.load()?;
     let client = args.connection.client(&[reference.registry()])?;
     let v = spin_verify::app::verify_app(&instance, &client, &reference, &expected).await?;
