@@ -157,43 +157,53 @@ pub fn verify(
     expected: &Expected,
 ) -> Result<()> {
     let verifier = instance.verifier()?;
-    let run = |artifact: Artifact<'_>| -> std::result::Result<(), sigstore_verify::Error> {
-        match expected {
-            Expected::Identity { identity, issuer } => verifier
-                .verify(
-                    artifact,
-                    bundle,
-                    &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
-                )
-                .map(|_| ()),
-            Expected::Key { path, require_tlog } => {
-                let pem = std::fs::read_to_string(path).map_err(|e| {
-                    sigstore_verify::Error::UnsupportedArtifact(format!("{}: {e}", path.display()))
+    match expected {
+        Expected::Identity { identity, issuer } => check(
+            &verifier,
+            bundle,
+            input,
+            &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
+        ),
+        Expected::Key { path, require_tlog } => {
+            let key = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|pem| {
+                    DerPublicKey::from_pem(&pem)
+                        .map_err(|e| format!("{}: not a PEM public key: {e}", path.display()))
+                })
+                .map_err(|e| {
+                    Error::Verification(sigstore_verify::Error::UnsupportedArtifact(e).to_string())
                 })?;
-                let key = DerPublicKey::from_pem(&pem).map_err(|e| {
-                    sigstore_verify::Error::UnsupportedArtifact(format!(
-                        "{}: not a PEM public key: {e}",
-                        path.display()
-                    ))
-                })?;
-                let policy = PublicKeyVerificationPolicy::new(key);
-                let policy = if *require_tlog {
-                    policy
-                } else {
-                    policy.skip_tlog_unsafe()
-                };
-                verifier.verify(artifact, bundle, &policy).map(|_| ())
-            }
+            let policy = PublicKeyVerificationPolicy::new(key);
+            let policy = if *require_tlog {
+                policy
+            } else {
+                policy.skip_tlog_unsafe()
+            };
+            check(&verifier, bundle, input, &policy)
         }
-    };
+    }
+}
+
+/// Run `verifier` on the digest, or on the file streamed from disk.
+fn check(
+    verifier: &sigstore_verify::Verifier,
+    bundle: &Bundle,
+    input: &Input,
+    policy: &impl sigstore_verify::Policy,
+) -> Result<()> {
     let result = match input {
-        Input::Digest(d) => run(Artifact::from_digest(Sha256Hash::new(*d))),
+        Input::Digest(d) => {
+            verifier.verify(Artifact::from_digest(Sha256Hash::new(*d)), bundle, policy)
+        }
         Input::File(path) => {
-            let bytes = std::fs::read(path).map_err(io(path))?;
-            run(Artifact::from_blob(&bytes))
+            let file = std::fs::File::open(path).map_err(io(path))?;
+            verifier.verify_reader(std::io::BufReader::new(file), bundle, policy)
         }
     };
-    result.map_err(|e| Error::Verification(e.to_string()))
+    result
+        .map(|_| ())
+        .map_err(|e| Error::Verification(e.to_string()))
 }
 
 /// Sign `input` with a private key into a bundle whose verification material is the key's
@@ -254,11 +264,7 @@ pub async fn bundle_with_key(
 
 /// The major API version of the instance's Rekor.
 fn rekor_major(instance: &Instance) -> Result<u32> {
-    Ok(instance
-        .signing_context()?
-        .services()
-        .rekor_api_version()
-        .major())
+    Ok(instance.services()?.rekor_api_version().major())
 }
 
 /// A DSSE envelope over `payload`, signed with the key, as a bundle: recorded in Rekor as
@@ -328,8 +334,8 @@ async fn timestamp(
     instance: &Instance,
     signature: &sigstore_sign::types::SignatureBytes,
 ) -> Result<sigstore_sign::types::TimestampToken> {
-    let context = instance.signing_context()?;
-    let url = context.services().tsa_url().ok_or_else(|| {
+    let services = instance.services()?;
+    let url = services.tsa_url().ok_or_else(|| {
         Error::Signing(
             "without a transparency log entry the bundle needs a signed timestamp, and the signing config names no timestamp authority\n  help: pass --signing-config with your timestamp authority, or keep --tlog-upload".into(),
         )
@@ -353,15 +359,15 @@ async fn record_with_key(
     signature: &sigstore_sign::types::SignatureBytes,
 ) -> Result<sigstore_sign::types::TransparencyLogEntry> {
     use base64::Engine;
-    if rekor_major(instance)? == 2 {
+    let services = instance.services()?;
+    if services.rekor_api_version().major() == 2 {
         use sigstore_sign::rekor::{HashedRekordV2, RekorV2Client, RekorV2KeyDetails};
-        let context = instance.signing_context()?;
         let fail = |e: String| {
             Error::Signing(format!(
                 "the transparency log (Rekor v2) did not record the signature: {e}"
             ))
         };
-        let client = RekorV2Client::builder(context.services().rekor_url())
+        let client = RekorV2Client::builder(services.rekor_url())
             .with_http_client(instance.http_client()?)
             .build()
             .map_err(|e| fail(e.to_string()))?;
@@ -403,8 +409,7 @@ async fn record(
     request: serde_json::Value,
     kind: sigstore_sign::types::bundle::KindVersion,
 ) -> Result<sigstore_sign::types::TransparencyLogEntry> {
-    let context = instance.signing_context()?;
-    let services = context.services();
+    let services = instance.services()?;
     if services.rekor_api_version().major() != 1 {
         return Err(Error::Signing(
             "a key-signed DSSE envelope (spin sign --key) is recorded in a Rekor v1 log, and the signing config names only Rekor v2\n  help: use a signing config with a v1 Rekor, or sign with --tlog-upload=false".into(),

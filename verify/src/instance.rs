@@ -172,16 +172,20 @@ impl Instance {
         })
     }
 
-    /// The context for keyless signing with this instance's services.
-    pub fn signing_context(&self) -> Result<SigningContext> {
+    /// The Fulcio, Rekor and TSA endpoints the signing config selects.
+    pub fn services(&self) -> Result<SigningServices> {
         let Some(config) = &self.signing_config else {
             return Err(Error::Trust(
                 "a custom trusted root was given without a signing config, so it is not known where to sign\n  help: pass --signing-config signing_config.json as well".into(),
             ));
         };
-        let services = SigningServices::from_signing_config(config)
-            .map_err(|e| Error::Trust(format!("the signing config cannot be used: {e}")))?;
-        Ok(SigningContext::new(services).with_http_client(self.http_client()?))
+        SigningServices::from_signing_config(config)
+            .map_err(|e| Error::Trust(format!("the signing config cannot be used: {e}")))
+    }
+
+    /// The context for keyless signing with this instance's services.
+    pub fn signing_context(&self) -> Result<SigningContext> {
+        Ok(SigningContext::new(self.services()?).with_http_client(self.http_client()?))
     }
 
     /// The HTTP client for the instance's services.
