@@ -8,6 +8,8 @@
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
 #    built into tests/guests/build/ and rebuilt only when their sources or pins change.
+#  - Debian's Chromium, the real browser the interactive Sigstore login test drives
+#    (headless, on 127.0.0.1 only).
 #  - The C toolchain the http-c template needs: Debian's clang, lld, wasi-libc and
 #    libclang-rt-dev-wasm32, plus wit-bindgen-cli and wasm-tools from crates.io, installed
 #    once into $cache/tools/bin (tests/run.sh puts it on PATH).
@@ -118,7 +120,7 @@ setup_sigstore() {
 }
 
 apt_install redis-server docker-registry skopeo apache2-utils openssl \
-  make clang lld wasi-libc libclang-rt-dev-wasm32
+  make clang lld wasi-libc libclang-rt-dev-wasm32 chromium curl
 install_tools
 setup_oras
 setup_sigstore

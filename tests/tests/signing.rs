@@ -690,15 +690,19 @@ fn on_a_terminal_without_a_token_the_user_logs_in_interactively() {
     assert!(out.contains("Signing as dev@example.com (issuer"), "{out}");
     verified("oob.json");
 
-    // A desktop: the browser (here an `xdg-open` that fetches the page and follows its
-    // redirect in a new HTTP/1.1 request, as a browser would) brings the code to the CLI's
-    // localhost callback.
+    // A desktop: `xdg-open` opens the login page in a real browser (Debian's Chromium,
+    // headless, from tests/setup.sh), which follows the redirect to the CLI's localhost
+    // callback with the code.
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let browser = bin.join("xdg-open");
+    let profile = dir.join("chromium-profile");
     std::fs::write(
         &browser,
-        "#!/bin/sh\n(to=$(curl -s -o /dev/null -w '%{redirect_url}' \"$1\") && curl -s -o /dev/null \"$to\") >/dev/null 2>&1 &\nexit 0\n",
+        format!(
+            "#!/bin/sh\n(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir={} --dump-dom \"$1\") >/dev/null 2>&1 &\nexit 0\n",
+            profile.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(
