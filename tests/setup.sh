@@ -120,7 +120,7 @@ setup_sigstore() {
 }
 
 apt_install redis-server docker-registry skopeo apache2-utils openssl \
-  make clang lld wasi-libc libclang-rt-dev-wasm32 chromium curl
+  make clang lld wasi-libc libclang-rt-dev-wasm32 chromium
 install_tools
 setup_oras
 setup_sigstore
