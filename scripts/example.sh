@@ -4,4 +4,4 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet -p spin-cli --manifest-path "$root/Cargo.toml"
-exec "$root/target/release/spin" up -f "$root/examples/hello" "$@"
+exec "${CARGO_TARGET_DIR:-$root/target}/release/spin" up -f "$root/examples/hello" "$@"
