@@ -18,8 +18,8 @@ if [ ! -x "$wasmtime" ]; then
   cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$cache/wasmtime-48.0.8"
 fi
 cargo build --release --quiet -p spin-cli -p spin-bench
-spin="$root/target/release/spin"
-native="$root/target/release/native-hello"
+spin="${CARGO_TARGET_DIR:-$root/target}/release/spin"
+native="${CARGO_TARGET_DIR:-$root/target}/release/native-hello"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; return 1; }

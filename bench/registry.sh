@@ -11,7 +11,7 @@ for tool in docker-registry skopeo; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: run tests/setup.sh" >&2; exit 1; }
 done
 cargo build --release --quiet -p spin-cli
-spin="$root/target/release/spin"
+spin="${CARGO_TARGET_DIR:-$root/target}/release/spin"
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }

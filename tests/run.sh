@@ -3,6 +3,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# One build directory per user, outside the clone: a fresh clone (CI) reuses what an earlier
+# run compiled instead of building wasmtime again, and two clones never hold two copies.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/spin-target}"
 "$root/tests/setup.sh"
 # wit-bindgen and wasm-tools for the http-c template tests, and the Python template's
 # toolchain venv (componentize-py) as `spin build` would find them on a developer's PATH.

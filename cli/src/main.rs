@@ -45,8 +45,11 @@ enum Command {
     Registry(commands::registry::RegistryCommand),
     /// Sign an app in a registry keylessly with Sigstore and attach the signature
     Sign(commands::signatures::SignArgs),
-    /// Verify an app's signatures in a registry (exit 0 verified, 1 denied, 2 error)
-    Verify(commands::signatures::VerifyArgs),
+    /// Verify an app in a registry under a policy (exit 0 allow, 1 deny, 2 error)
+    Verify(commands::policy::VerifyArgs),
+    /// Check verification policy files and run their inline test cases
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
     /// Sigstore trust material
     #[command(subcommand)]
     Sigstore(commands::signatures::SigstoreCommand),
@@ -103,7 +106,8 @@ fn main() -> ExitCode {
             Command::Up(args) => commands::up::run(args).await,
             Command::Registry(command) => commands::registry::run(command).await,
             Command::Sign(args) => commands::signatures::sign(args).await,
-            Command::Verify(args) => return Ok(commands::signatures::verify(args).await),
+            Command::Verify(args) => return Ok(commands::policy::verify(args).await),
+            Command::Policy(command) => commands::policy::run(command),
             Command::Sigstore(command) => commands::signatures::sigstore(command).await,
             Command::Signing(command) => commands::signatures::signing(command),
             Command::SignBundle(args) => commands::signatures::sign_bundle(args).await,

@@ -29,3 +29,14 @@ pub fn templates_dir() -> PathBuf {
 pub fn plugins_dir() -> PathBuf {
     data_dir().join("plugins")
 }
+
+/// `$XDG_CONFIG_HOME/spin/policy.toml`, else `~/.config/spin/policy.toml`: the policy
+/// `spin verify` and `spin up -f REF` use when neither --policy nor SPIN_POLICY is given.
+pub fn default_policy() -> PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("spin")
+        .join("policy.toml")
+}

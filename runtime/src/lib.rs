@@ -13,8 +13,9 @@
 //! Limits Spin lacks are enforced per request: a wall-clock timeout (504), a memory limit
 //! per instance (500 with a log line), and a request body cap (413).
 //!
-//! It does not parse manifests or talk to registries (`spin-registry` does), and it does
-//! not decide whether a registry app may run (`spin-verify` does).
+//! It does not parse manifests or speak the registry protocol (`spin-registry` does), and
+//! it does not decide whether a registry app may run (`spin-verify` does): its registry
+//! entry point, [`registry_app`], takes only a `spin_verify::gate::Verified` digest.
 //!
 //! ```no_run
 //! # async fn demo(locked: spin_registry::locked::LockedApp, opts: spin_runtime::RuntimeOptions) -> anyhow::Result<()> {
@@ -31,8 +32,10 @@ mod router;
 pub mod runtime_config;
 mod server;
 mod state;
+mod verified;
 
 pub use app::RuntimeOptions;
 pub use engine::Limits;
 pub use router::{Route, RouteMatch, Router};
 pub use server::{Reloader, Server};
+pub use verified::registry_app;

@@ -1,10 +1,26 @@
 """Encodings shared by the local Sigstore services: base64, key ids, canonical JSON, DER."""
 
 import base64
+import datetime
 import hashlib
 import json
+import time
 
 from cryptography.hazmat.primitives import serialization
+
+
+# Seconds added to the real clock by every local service (Fulcio validity, SCT, Rekor
+# integrated time, TSA genTime); tests set it with POST /admin/clock to make signatures
+# that are days old, or from the future, with every piece of evidence agreeing.
+CLOCK = {"offset": 0}
+
+
+def now() -> float:
+    return time.time() + CLOCK["offset"]
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(now(), datetime.timezone.utc)
 
 
 def b64(data: bytes) -> str:

@@ -28,7 +28,13 @@ Shared encodings (base64, key ids, canonical JSON, DER) are in sigstore_common.p
 It writes trusted_root.json, signing_config.json and trust_config.json (the Sigstore client
 formats) into --dir, then prints one JSON line with its base URL, and serves until killed.
 Fault injection for tests: POST /admin/fail-fulcio {"status": 503} makes the next Fulcio
-call fail with that status.
+call fail with that status; POST /admin/clock {"offset": SECONDS} shifts the clock of
+Fulcio, Rekor and the TSA together (old or future-dated signatures).
+
+Tokens (POST /token) may name `iss` = GitHub Actions' issuer and carry workflow `claims`
+(repository, job_workflow_ref, workflow_ref, event_name, ref, sha, runner_environment, …):
+Fulcio then issues the certificate real Fulcio issues to a workflow (SAN
+https://github.com/<job_workflow_ref>, CI extensions 1.3.6.1.4.1.57264.1.9-22).
 """
 
 import argparse
@@ -51,12 +57,42 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from sigstore_common import Error, b64, b64url, b64url_decode, canonical, der_length, der_utf8, key_id, spki
+from sigstore_common import CLOCK, Error, b64, b64url, b64url_decode, canonical, der_length, der_utf8, key_id, spki, utcnow
+from sigstore_common import now as sigstore_now
 from sigstore_tsa import TimestampAuthority
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+def github_extensions(claims: dict) -> list:
+    """Fulcio's CI extensions (1.3.6.1.4.1.57264.1.9 to .22, DER UTF8String) for a GitHub
+    Actions token, mapped from its claims as Fulcio's github-workflow issuer type does."""
+    gh = "https://github.com/"
+    repo = claims.get("repository", "")
+    values = {
+        9: gh + claims.get("job_workflow_ref", ""),
+        10: claims.get("job_workflow_sha"),
+        11: claims.get("runner_environment"),
+        12: gh + repo,
+        13: claims.get("sha"),
+        14: claims.get("ref"),
+        15: claims.get("repository_id"),
+        16: gh + claims.get("repository_owner", repo.split("/")[0]),
+        17: claims.get("repository_owner_id"),
+        18: gh + claims.get("workflow_ref", ""),
+        19: claims.get("workflow_sha"),
+        20: claims.get("event_name"),
+        21: f"{gh}{repo}/actions/runs/{claims.get('run_id', '1')}/attempts/{claims.get('run_attempt', '1')}",
+        22: claims.get("repository_visibility"),
+    }
+    return [
+        x509.UnrecognizedExtension(ObjectIdentifier(f"1.3.6.1.4.1.57264.1.{n}"), der_utf8(v))
+        for n, v in values.items()
+        if v is not None
+    ]
 START = "2020-01-01T00:00:00Z"
 
 
@@ -128,12 +164,17 @@ class Instance:
             ]
         }
 
-    def issue_token(self, sub: str, email=None, aud="sigstore", expires_in=300, iat=None) -> str:
+    def issue_token(self, sub: str, email=None, aud="sigstore", expires_in=300, iat=None, iss=None, extra=None) -> str:
         now = int(time.time()) if iat is None else int(iat)
-        claims = {"iss": self.base_url, "sub": sub, "aud": aud, "iat": now, "nbf": now, "exp": now + int(expires_in)}
+        iss = iss or self.base_url
+        if iss not in self.issuers():
+            raise Error(400, f"this issuer signs tokens only for {self.issuers()}")
+        claims = {"iss": iss, "sub": sub, "aud": aud, "iat": now, "nbf": now, "exp": now + int(expires_in)}
         if email:
             claims["email"] = email
             claims["email_verified"] = True
+        for k, v in (extra or {}).items():
+            claims.setdefault(k, v)
         header = {"alg": "ES256", "typ": "JWT", "kid": "local"}
         signing_input = f"{b64url(canonical(header))}.{b64url(canonical(claims))}".encode()
         r, s = decode_dss_signature(self.oidc_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
@@ -148,7 +189,7 @@ class Instance:
             claims = json.loads(b64url_decode(claims_b64))
         except (ValueError, InvalidSignature) as e:
             raise Error(401, f"There was an error processing the identity token: invalid token: {e}")
-        if claims.get("iss") != self.base_url:
+        if claims.get("iss") not in self.issuers():
             raise Error(401, f"There was an error processing the identity token: unknown issuer {claims.get('iss')!r}")
         aud = claims.get("aud")
         if aud != "sigstore" and not (isinstance(aud, list) and "sigstore" in aud):
@@ -156,6 +197,12 @@ class Instance:
         if claims.get("exp", 0) < time.time():
             raise Error(401, "There was an error processing the identity token: token has expired")
         return claims
+
+    def issuers(self):
+        """The issuers this Fulcio trusts, all with the local key: the local URL, and
+        GitHub Actions' issuer (workflow certificates as real Fulcio makes them), and
+        Sigstore's GitHub login issuer (people signing with their email)."""
+        return [self.base_url, GITHUB_ISSUER, "https://github.com/login/oauth"]
 
     def authorize(self, query: dict):
         """(status, headers, body) for GET /auth."""
@@ -217,7 +264,7 @@ class Instance:
             .issuer_name(name)
             .public_key(self.ca_key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_before(now - datetime.timedelta(days=60))
             .not_valid_after(now + datetime.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
             .add_extension(
@@ -252,13 +299,17 @@ class Instance:
                 public_key.verify(proof, (identity or claims["sub"]).encode(), ec.ECDSA(hashes.SHA256()))
             except InvalidSignature:
                 raise Error(400, "proof of possession does not verify")
-        san = x509.RFC822Name(identity) if identity else x509.UniformResourceIdentifier(claims["sub"])
+        workflow = claims["iss"] == GITHUB_ISSUER and "job_workflow_ref" in claims
+        if workflow:
+            san = x509.UniformResourceIdentifier("https://github.com/" + claims["job_workflow_ref"])
+        else:
+            san = x509.RFC822Name(identity) if identity else x509.UniformResourceIdentifier(claims["sub"])
         issuer = claims["iss"]
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = utcnow().replace(microsecond=0)
         serial = x509.random_serial_number()
 
         def builder():
-            return (
+            b = (
                 x509.CertificateBuilder()
                 .subject_name(x509.Name([]))
                 .issuer_name(self.ca_cert.subject)
@@ -274,11 +325,14 @@ class Instance:
                 .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V1, issuer.encode()), critical=False)
                 .add_extension(x509.UnrecognizedExtension(OID_ISSUER_V2, der_utf8(issuer)), critical=False)
             )
+            for ext in github_extensions(claims) if workflow else []:
+                b = b.add_extension(ext, critical=False)
+            return b
 
         # The SCT signs the certificate as it is without the SCT extension (RFC 6962's
         # precertificate entry), so build that first, then the final one carrying the SCT.
         tbs = builder().sign(self.ca_key, hashes.SHA256()).tbs_certificate_bytes
-        timestamp = int(time.time() * 1000)
+        timestamp = int(sigstore_now() * 1000)
         signed = struct.pack("!BBQH", 0, 0, timestamp, 1) + key_id(self.ca_key) + len(tbs).to_bytes(3, "big") + tbs + b"\x00\x00"
         sig = self.ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
         sct = b"\x00" + key_id(self.ct_key) + struct.pack("!Q", timestamp) + b"\x00\x00" + b"\x04\x03" + struct.pack("!H", len(sig)) + sig
@@ -417,7 +471,7 @@ class Instance:
             index = len(self.tree.leaves)
             leaf = Merkle.leaf_hash(body)
             self.tree.leaves.append(leaf)
-            integrated = int(time.time())
+            integrated = int(sigstore_now())
             log_id = key_id(self.rekor_key).hex()
             set_payload = canonical({"body": body_b64, "integratedTime": integrated, "logID": log_id, "logIndex": index})
             entry = {
@@ -565,7 +619,7 @@ def handler(instance: Instance):
                         raise
                 if method == "POST" and url.path == "/token":
                     req = self.body()
-                    return self.reply(200, {"id_token": instance.issue_token(req.get("sub", "spin-tests"), req.get("email"), req.get("aud", "sigstore"), req.get("expires_in", 300), req.get("iat")), "token_type": "Bearer"})
+                    return self.reply(200, {"id_token": instance.issue_token(req.get("sub", "spin-tests"), req.get("email"), req.get("aud", "sigstore"), req.get("expires_in", 300), req.get("iat"), req.get("iss"), req.get("claims")), "token_type": "Bearer"})
                 if method == "GET" and url.path == "/actions-token":
                     if self.headers.get("Authorization") != f"Bearer {instance.actions_request_token}":
                         raise Error(401, "bad request token")
@@ -594,6 +648,9 @@ def handler(instance: Instance):
                         return self.reply(200, instance.with_proof(index))
                 if method == "GET" and url.path == "/api/v1/log":
                     return self.reply(200, instance.log_info())
+                if method == "POST" and url.path == "/admin/clock":
+                    CLOCK["offset"] = int(self.body().get("offset", 0))
+                    return self.reply(200, {})
                 if method == "POST" and url.path == "/admin/fail-fulcio":
                     instance.fail_fulcio = int(self.body().get("status", 500))
                     return self.reply(200, {})

@@ -18,6 +18,7 @@ from sigstore_common import (
     Error,
     der,
     der_children,
+    utcnow,
     der_int,
     der_octets,
     der_oid,
@@ -48,7 +49,7 @@ class TimestampAuthority:
             .issuer_name(root_name)
             .public_key(self.tsa_root_key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_before(now - datetime.timedelta(days=60))
             .not_valid_after(now + datetime.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
@@ -61,7 +62,7 @@ class TimestampAuthority:
             .issuer_name(root_name)
             .public_key(self.tsa_key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_before(now - datetime.timedelta(days=30))
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
@@ -90,7 +91,7 @@ class TimestampAuthority:
         with self.lock:
             self.tsa_serial += 1
             serial = self.tsa_serial
-        gen_time = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ").encode()
+        gen_time = utcnow().strftime("%Y%m%d%H%M%SZ").encode()
         tst_info = der_seq(
             der_int(1),
             der_oid("1.3.6.1.4.1.57264.2"),

@@ -525,39 +525,103 @@ pub struct SlowProxy {
 impl SlowProxy {
     /// Forward to `127.0.0.1:target_port` at about `bytes_per_sec` each way.
     pub fn start(target_port: u16, bytes_per_sec: usize) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(upstream) = TcpStream::connect(("127.0.0.1", target_port)) else {
-                    continue;
-                };
-                let pairs = [
-                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
-                    (upstream, client),
-                ];
-                for (mut from, mut to) in pairs {
-                    std::thread::spawn(move || {
-                        let chunk = 16 * 1024;
-                        let pause = Duration::from_secs_f64(chunk as f64 / bytes_per_sec as f64);
-                        let mut buf = vec![0u8; chunk];
-                        loop {
-                            match from.read(&mut buf) {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => {
-                                    if to.write_all(&buf[..n]).is_err() {
-                                        break;
-                                    }
-                                    std::thread::sleep(pause);
+        Self {
+            port: proxy(target_port, Some(bytes_per_sec), None),
+        }
+    }
+}
+
+/// Something to do while a request is in flight.
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A TCP proxy on 127.0.0.1 to `target_port` that runs a hook once, after the first request
+/// containing `needle` has reached the server and before its response reaches the client:
+/// for changing the world between two steps of one `spin` command (moving a tag after it
+/// was resolved, say).
+pub struct HookProxy {
+    /// Port it listens on.
+    pub port: u16,
+}
+
+impl HookProxy {
+    /// Forward to `127.0.0.1:target_port`, running `hook` as described.
+    pub fn start(target_port: u16, needle: &str, hook: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            port: proxy(
+                target_port,
+                None,
+                Some((needle.as_bytes().to_vec(), Box::new(hook))),
+            ),
+        }
+    }
+}
+
+struct HookState {
+    needle: Vec<u8>,
+    hook: Option<Hook>,
+    armed: bool,
+}
+
+fn proxy(target_port: u16, bytes_per_sec: Option<usize>, hook: Option<(Vec<u8>, Hook)>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let state = hook.map(|(needle, hook)| {
+        Arc::new(Mutex::new(HookState {
+            needle,
+            hook: Some(hook),
+            armed: false,
+        }))
+    });
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(upstream) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                continue;
+            };
+            let pairs = [
+                (
+                    client.try_clone().unwrap(),
+                    upstream.try_clone().unwrap(),
+                    true,
+                ),
+                (upstream, client, false),
+            ];
+            for (mut from, mut to, to_server) in pairs {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    let chunk = 16 * 1024;
+                    let pause =
+                        bytes_per_sec.map(|r| Duration::from_secs_f64(chunk as f64 / r as f64));
+                    let mut buf = vec![0u8; chunk];
+                    loop {
+                        let n = match from.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if let Some(state) = &state {
+                            let mut s = state.lock().unwrap();
+                            if to_server {
+                                if buf[..n].windows(s.needle.len()).any(|w| w == s.needle) {
+                                    s.armed = true;
                                 }
+                            } else if s.armed
+                                && let Some(hook) = s.hook.take()
+                            {
+                                drop(s);
+                                hook();
                             }
                         }
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                        let _ = from.shutdown(std::net::Shutdown::Both);
-                    });
-                }
+                        if to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        if let Some(p) = pause {
+                            std::thread::sleep(p);
+                        }
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                    let _ = from.shutdown(std::net::Shutdown::Both);
+                });
             }
-        });
-        Self { port }
-    }
+        }
+    });
+    port
 }

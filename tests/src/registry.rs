@@ -328,6 +328,42 @@ impl Registry {
         body
     }
 
+    /// Upload `data` as a blob of `repo` (monolithic upload), as an independent writer;
+    /// its digest.
+    pub fn put_blob(&self, repo: &str, data: &[u8]) -> String {
+        let digest = format!("sha256:{}", crate::sha256_hex(data));
+        let base = format!("http://{}", self.host());
+        let started = ureq::post(&format!("{base}/v2/{repo}/blobs/uploads/"))
+            .call()
+            .unwrap_or_else(|e| panic!("start upload to {repo}: {e}"));
+        let location = started
+            .header("Location")
+            .expect("upload location")
+            .to_string();
+        let url = if location.starts_with("http") {
+            location
+        } else {
+            format!("{base}{location}")
+        };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        ureq::put(&format!("{url}{sep}digest={digest}"))
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(data)
+            .unwrap_or_else(|e| panic!("finish upload to {repo}: {e}"));
+        digest
+    }
+
+    /// PUT a manifest of `media_type` under `reference` (a tag or digest) of `repo`.
+    pub fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) {
+        ureq::put(&format!(
+            "http://{}/v2/{repo}/manifests/{reference}",
+            self.host()
+        ))
+        .set("Content-Type", media_type)
+        .send_bytes(body)
+        .unwrap_or_else(|e| panic!("PUT manifest {repo}:{reference}: {e}"));
+    }
+
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }

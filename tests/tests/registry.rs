@@ -14,9 +14,18 @@ struct User {
 }
 
 impl User {
+    /// A user whose default policy (`~/.config/spin/policy.toml`) lets every registry app
+    /// run unsigned: these tests are about distribution, not signatures.
     fn new() -> Self {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join("docker")).unwrap();
+        let config = home.path().join("config/spin");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("policy.toml"),
+            "version = 1\n[[rule]]\nname = \"distribution tests\"\nscope = \"*\"\nallow_unsigned = true\n",
+        )
+        .unwrap();
         Self { home }
     }
 
@@ -199,29 +208,32 @@ fn round_trip_push_pull_run_matches_the_local_app() {
         app.path(),
     );
     assert!(pulled.contains(&format!("Pulled {pinned}")), "{pulled}");
-    let remote = other.up(&reference, &["--insecure", "--insecure-skip-verify"]);
+    let remote = other.up(&reference, &["--insecure"]);
     assert_eq!(responses(&remote), expected);
     let info: serde_json::Value =
         serde_json::from_slice(&remote.get("/.well-known/spin/info").body).unwrap();
     assert_eq!(info["oci_image_digest"], digest.as_str());
+    // The user's default policy allowed it, and said which rule did.
     assert!(
-        remote.stderr().contains("WITHOUT signature verification"),
+        remote
+            .stderr()
+            .contains(&format!("ALLOW {}/acme/shipped@{digest}", registry.host()))
+            && remote.stderr().contains("rule \"distribution tests\""),
         "{}",
         remote.stderr()
     );
 }
 
 #[test]
-fn registry_apps_need_the_explicit_skip_flag() {
+fn registry_apps_do_not_run_without_a_policy() {
     let registry = Registry::start();
     let user = User::new();
+    std::fs::remove_file(user.home.path().join("config/spin/policy.toml")).unwrap();
     let reference = format!("{}/acme/nothing:v1", registry.host());
     let err = user.fails(&["up", "-f", &reference, "--insecure"], Path::new("."));
-    assert!(
-        err.contains("registry apps run only after their signature is verified"),
-        "{err}"
-    );
-    assert!(err.contains("--insecure-skip-verify"), "{err}");
+    assert!(err.contains("no verification policy"), "{err}");
+    assert!(err.contains("--policy FILE, set SPIN_POLICY"), "{err}");
+    assert!(err.contains("[[rule.authority]]"), "{err}");
 }
 
 #[test]
@@ -509,7 +521,7 @@ fn an_oras_pushed_wasm_component_runs_and_ours_reads_back() {
         "{}",
         String::from_utf8_lossy(&pushed.stderr)
     );
-    let spin = user.up(&theirs, &["--insecure", "--insecure-skip-verify"]);
+    let spin = user.up(&theirs, &["--insecure"]);
     assert_eq!(spin.get("/anything").text(), "Hello from WAT!\n");
     drop(spin);
 
@@ -545,7 +557,7 @@ fn an_oras_pushed_wasm_component_runs_and_ours_reads_back() {
         manifest["layers"][0]["digest"],
         spin_registry::Digest::of_file(&hello).unwrap().to_string()
     );
-    let spin = user.up(&ours, &["--insecure", "--insecure-skip-verify"]);
+    let spin = user.up(&ours, &["--insecure"]);
     assert_eq!(spin.get("/").text(), "Hello from WAT!\n");
 }
 
@@ -833,7 +845,7 @@ fn tls_registry_with_basic_auth_login_and_ca_file() {
     let digest = pushed_digest(&pushed);
     let spin = user.up(
         &format!("{}/alice/app@{digest}", registry.host()),
-        &["--ca-file", ca, "--insecure-skip-verify"],
+        &["--ca-file", ca],
     );
     assert_eq!(spin.get("/hello").text(), "Hello from WAT!\n");
     drop(spin);
@@ -1297,7 +1309,7 @@ fn many_files_go_into_an_archive_layer_and_still_run() {
         "above 499 layers the files travel as one archive"
     );
     let other = User::new();
-    let spin = other.up(&reference, &["--insecure", "--insecure-skip-verify"]);
+    let spin = other.up(&reference, &["--insecure"]);
     assert_eq!(
         spin.get("/file/files/f123.txt").text(),
         format!("{:0>200}", 123)

@@ -4,6 +4,7 @@
 //! manifest as an OCI referrer (`artifactType` = the bundle media type). Registries
 //! without the referrers API get the `sha256-<hex>` tag index instead (see
 //! `spin_registry::oci::client`). Signing again adds a referrer; it never replaces one.
+//! Verifying is the policy's business (`crate::gate`, `crate::policy`).
 
 use crate::blob::signing_error;
 use crate::instance::Instance;
@@ -156,116 +157,4 @@ pub async fn sign_and_attach_with_key(
     )
     .await?;
     attach(client, reference, subject, &bundle).await
-}
-
-/// Largest attached bundle read (real ones are a few KiB).
-const MAX_BUNDLE_BYTES: u64 = 1 << 20;
-
-/// A signature that verified.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    /// The app manifest's digest.
-    pub digest: spin_registry::Digest,
-    /// The referrer whose bundle verified.
-    pub referrer: spin_registry::Digest,
-}
-
-/// The in-toto predicate type of a DSSE bundle, if it has one.
-fn predicate_type(bundle_json: &[u8]) -> Option<String> {
-    use base64::Engine;
-    let bundle: serde_json::Value = serde_json::from_slice(bundle_json).ok()?;
-    let payload = bundle["dsseEnvelope"]["payload"].as_str()?;
-    let statement = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .ok()?;
-    let statement: serde_json::Value = serde_json::from_slice(&statement).ok()?;
-    statement["predicateType"].as_str().map(String::from)
-}
-
-/// Verify that the app `reference` points at carries a signature bundle that verifies for
-/// `expected`. Fails closed: no signatures, unreadable ones, or none by `expected` are
-/// errors that list what was found.
-pub async fn verify_app(
-    instance: &Instance,
-    client: &RegistryClient,
-    reference: &Reference,
-    expected: &crate::blob::Expected,
-) -> Result<Verified> {
-    let digest = client.resolve(reference).await.map_err(registry_error)?;
-    let referrers = client
-        .referrers(reference, &digest, Some(BUNDLE_MEDIA_TYPE))
-        .await
-        .map_err(registry_error)?;
-    if referrers.is_empty() {
-        return Err(Error::Verification(format!(
-            "{}@{digest} has no Sigstore signature attached\n  help: sign it with `spin sign {}@{digest}`",
-            reference.repository_url(),
-            reference.repository_url()
-        )));
-    }
-    let hex: [u8; 32] = hex::decode(digest.hex())
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| Error::Input(format!("{digest} is not a SHA-256 digest")))?;
-    let mut rejected = Vec::new();
-    for r in &referrers {
-        let outcome = async {
-            let manifest = client
-                .fetch_manifest(reference, &r.digest)
-                .await
-                .map_err(registry_error)?;
-            let manifest: spin_registry::oci::package::ImageManifest =
-                serde_json::from_slice(&manifest)
-                    .map_err(|e| Error::Verification(format!("not an OCI manifest: {e}")))?;
-            let layer = manifest
-                .layers
-                .iter()
-                .find(|l| l.media_type == BUNDLE_MEDIA_TYPE)
-                .ok_or_else(|| Error::Verification("no bundle layer".into()))?;
-            if manifest.subject.as_ref().map(|s| &s.digest) != Some(&digest) {
-                return Err(Error::Verification(
-                    "its subject is another manifest".into(),
-                ));
-            }
-            let json = client
-                .fetch_small_blob(reference, layer, MAX_BUNDLE_BYTES)
-                .await
-                .map_err(registry_error)?;
-            match predicate_type(&json) {
-                Some(p) if p == SIGN_PREDICATE_TYPE => {}
-                Some(p) => {
-                    return Err(Error::Verification(format!(
-                        "an attestation ({p}), not a signature"
-                    )));
-                }
-                None => return Err(Error::Verification("not a DSSE signature bundle".into())),
-            }
-            let text = String::from_utf8(json)
-                .map_err(|_| Error::Verification("the bundle is not UTF-8".into()))?;
-            let bundle = sigstore_sign::types::Bundle::from_json(&text)
-                .map_err(|e| Error::Verification(format!("not a valid Sigstore bundle: {e}")))?;
-            crate::blob::verify(
-                instance,
-                &bundle,
-                &crate::blob::Input::Digest(hex),
-                expected,
-            )
-        }
-        .await;
-        match outcome {
-            Ok(()) => {
-                return Ok(Verified {
-                    digest,
-                    referrer: r.digest.clone(),
-                });
-            }
-            Err(e) => rejected.push(format!("  {}: {e}", r.digest)),
-        }
-    }
-    Err(Error::Verification(format!(
-        "none of the {} signature(s) on {}@{digest} verifies for what was required:\n{}",
-        referrers.len(),
-        reference.repository_url(),
-        rejected.join("\n")
-    )))
 }

@@ -223,3 +223,79 @@ async fn push_blob(
     }
     Ok(descriptor)
 }
+
+/// The Sigstore bundle (v0.1, as cosign reads legacy signatures) that a `.sig` layer's
+/// annotations describe: signature over `payload`, certificate and chain (or none, for a
+/// key signature), the Rekor entry with its signed entry timestamp, and an RFC 3161
+/// timestamp when there is one.
+pub fn bundle_from_layer(
+    annotations: &BTreeMap<String, String>,
+    payload: &[u8],
+) -> std::result::Result<Bundle, String> {
+    use sha2::Digest as _;
+    let signature = annotations
+        .get(SIGNATURE)
+        .ok_or("the layer has no dev.cosignproject.cosign/signature annotation")?;
+    let mut material = serde_json::Map::new();
+    match annotations.get(CERTIFICATE) {
+        Some(pem_text) => {
+            let certs: Vec<serde_json::Value> = pem::parse_many(pem_text)
+                .map_err(|e| format!("the certificate annotation is not PEM: {e}"))?
+                .into_iter()
+                .map(|p| serde_json::json!({"rawBytes": B64.encode(p.contents())}))
+                .collect();
+            let leaf = certs.first().ok_or("the certificate annotation is empty")?;
+            material.insert(
+                "x509CertificateChain".into(),
+                serde_json::json!({"certificates": [leaf]}),
+            );
+        }
+        None => {
+            material.insert("publicKey".into(), serde_json::json!({"hint": ""}));
+        }
+    }
+    let mut entries = Vec::new();
+    if let Some(set) = annotations.get(BUNDLE) {
+        let set: serde_json::Value = serde_json::from_str(set)
+            .map_err(|e| format!("the bundle annotation is not JSON: {e}"))?;
+        let p = &set["Payload"];
+        let log_id = p["logID"]
+            .as_str()
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or("the bundle annotation has no hex logID")?;
+        let body = p["body"]
+            .as_str()
+            .ok_or("the bundle annotation has no body")?;
+        let kind: serde_json::Value = B64
+            .decode(body)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or("the Rekor entry body is not base64 JSON")?;
+        entries.push(serde_json::json!({
+            "logIndex": p["logIndex"].to_string(),
+            "logId": {"keyId": B64.encode(log_id)},
+            "kindVersion": {"kind": kind["kind"], "version": kind["apiVersion"]},
+            "integratedTime": p["integratedTime"].to_string(),
+            "inclusionPromise": {"signedEntryTimestamp": set["SignedEntryTimestamp"]},
+            "canonicalizedBody": body,
+        }));
+    }
+    material.insert("tlogEntries".into(), serde_json::Value::Array(entries));
+    if let Some(ts) = annotations.get(TIMESTAMP) {
+        let ts: serde_json::Value = serde_json::from_str(ts)
+            .map_err(|e| format!("the timestamp annotation is not JSON: {e}"))?;
+        material.insert(
+            "timestampVerificationData".into(),
+            serde_json::json!({"rfc3161Timestamps": [{"signedTimestamp": ts["SignedRFC3161Timestamp"]}]}),
+        );
+    }
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        "verificationMaterial": material,
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": B64.encode(sha2::Sha256::digest(payload))},
+            "signature": signature,
+        },
+    });
+    Bundle::from_json(&bundle.to_string()).map_err(|e| format!("not a usable signature: {e}"))
+}

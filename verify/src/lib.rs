@@ -18,16 +18,23 @@
 //! - [`legacy`]: cosign's legacy `sha256-<hex>.sig` signatures, written with
 //!   `--legacy-format`.
 //!
-//! Not here yet: reading legacy signatures when verifying, and the verification policy
-//! language.
+//! - [`policy`]: verification policy files (rules, authorities, thresholds, audit mode,
+//!   inline tests) and the decision with its trace.
+//! - [`discover`]: the signatures attached to a digest (referrers API, fallback tag,
+//!   cosign legacy `.sig`).
+//! - [`gate`]: [`gate::Verified`], the proof the runtime requires before it runs a registry
+//!   app, made only by [`gate::verify_reference`] on an allowing decision.
 
 pub mod app;
 pub mod blob;
+pub mod discover;
+pub mod gate;
 pub mod identity;
 pub mod instance;
 pub mod keys;
 pub mod legacy;
 pub mod login;
+pub mod policy;
 
 /// What went wrong, naming the failed step; every message ends in what to do.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +62,9 @@ pub enum Error {
     /// Bad input from the user.
     #[error("{0}")]
     Input(String),
+    /// A policy file is unreadable or wrong (located at file:line:col).
+    #[error(transparent)]
+    Policy(#[from] spin_registry::manifest::ManifestError),
 }
 
 /// This crate's result.

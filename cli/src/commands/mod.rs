@@ -3,6 +3,7 @@
 pub mod build;
 pub mod new;
 pub mod plugins;
+pub mod policy;
 pub mod registry;
 pub mod signatures;
 pub mod up;

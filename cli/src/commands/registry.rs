@@ -64,7 +64,8 @@ impl Connection {
         Ok(Store::open(&root)?)
     }
 
-    fn locations(&self) -> Locations {
+    /// Which repositories hold which blobs (for cross-repository mounts).
+    pub fn locations(&self) -> Locations {
         let root = self
             .cache_dir
             .clone()

@@ -1,5 +1,6 @@
-//! `spin sign` / `spin verify` for apps in registries, and `spin sign-bundle` /
-//! `spin verify-bundle` for plain files (the sigstore-conformance client protocol).
+//! `spin sign` for apps in registries, `spin sign-bundle` / `spin verify-bundle` for plain
+//! files (the sigstore-conformance client protocol), keys and trust material. Verifying
+//! apps is `policy.rs`.
 
 use super::registry::Connection;
 use clap::Args;
@@ -24,6 +25,17 @@ pub struct InstanceArgs {
 }
 
 impl InstanceArgs {
+    /// The trust a one-authority policy from flags (`spin verify --certificate-identity`)
+    /// uses.
+    pub fn trust(&self) -> spin_verify::policy::Trust {
+        use spin_verify::policy::Trust;
+        match (&self.trusted_root, self.staging) {
+            (Some(p), _) => Trust::TrustedRoot(p.clone()),
+            (None, true) => Trust::Staging,
+            (None, false) => Trust::PublicGood,
+        }
+    }
+
     fn load(&self) -> anyhow::Result<Instance> {
         let refreshed = refreshed_dir(self.staging);
         Ok(Instance::load(&Source {
@@ -344,51 +356,6 @@ pub async fn sign_app(
         reference.repository_url(),
         signed.subject.digest,
         signed.referrer.digest
-    );
-    Ok(())
-}
-
-#[derive(Args)]
-pub struct VerifyArgs {
-    /// The app, e.g. ghcr.io/acme/app:v1 (the tag is resolved to a digest once)
-    reference: String,
-    #[command(flatten)]
-    signer: SignerArgs,
-    #[command(flatten)]
-    instance: InstanceArgs,
-    #[command(flatten)]
-    connection: Connection,
-}
-
-/// `spin verify`: exit 0 when a signature verifies, 1 when none does, 2 on other errors.
-pub async fn verify(args: VerifyArgs) -> std::process::ExitCode {
-    use std::process::ExitCode;
-    match verify_app(args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => match e.downcast_ref::<spin_verify::Error>() {
-            Some(spin_verify::Error::Verification(_)) => {
-                eprintln!("Denied: {e}");
-                ExitCode::from(1)
-            }
-            _ => {
-                eprintln!("Error: {e}");
-                ExitCode::from(2)
-            }
-        },
-    }
-}
-
-async fn verify_app(args: VerifyArgs) -> anyhow::Result<()> {
-    let reference: Reference = args.reference.parse()?;
-    let expected = args.signer.expected(true);
-    let instance = args.instance.load()?;
-    let client = args.connection.client(&[reference.registry()])?;
-    let v = spin_verify::app::verify_app(&instance, &client, &reference, &expected).await?;
-    println!(
-        "Verified {}@{}: signature {} matches",
-        reference.repository_url(),
-        v.digest,
-        v.referrer
     );
     Ok(())
 }

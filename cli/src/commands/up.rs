@@ -15,9 +15,8 @@ pub struct UpArgs {
     /// directory, or a registry reference [default: ./spin.toml]
     #[arg(short = 'f', long = "from", alias = "file", value_name = "APP")]
     from: Option<String>,
-    /// Run a registry app without verifying its signature (temporary, until policies land)
-    #[arg(long = "insecure-skip-verify")]
-    insecure_skip_verify: bool,
+    #[command(flatten)]
+    policy: super::policy::PolicyArgs,
     /// Use plain HTTP for the app's registry
     #[arg(long)]
     insecure: bool,
@@ -233,17 +232,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             (locked, dir.clone())
         }
         Source::Registry(reference) => {
-            if !args.insecure_skip_verify {
-                bail!(
-                    "{reference} is a registry app, and registry apps run only after their signature is verified\n  help: verification policies are not implemented yet; to run it unverified anyway, pass --insecure-skip-verify"
-                );
-            }
-            eprintln!(
-                "warning: running {reference} WITHOUT signature verification (--insecure-skip-verify)"
-            );
-            let pulled = super::registry::fetch(&reference.to_string(), &connection).await?;
-            eprintln!("Running {}", pulled.reference);
-            let locked = spin_registry::oci::app::locked_app(&connection.store()?, &pulled)?;
+            let client = connection.client(&[reference.registry()])?;
+            let verified = super::policy::gate(&args.policy, &client, &reference).await?;
+            let locked = spin_runtime::registry_app(
+                &verified,
+                &client,
+                &connection.store()?,
+                &connection.locations(),
+                std::sync::Arc::new(crate::progress::Reporter::new()),
+            )
+            .await?;
+            eprintln!("Running {}", verified.reference());
             (locked, std::env::current_dir()?)
         }
     };

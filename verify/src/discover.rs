@@ -1,0 +1,145 @@
+//! Finding the signatures attached to an app digest in its registry: Sigstore bundles in
+//! referrer manifests (OCI 1.1 referrers API, or the `sha256-<hex>` fallback tag), and
+//! cosign's legacy `sha256-<hex>.sig` layers. Unreadable signatures are kept, with the
+//! reason, so the trace shows them; failing to list is an error (fail closed).
+
+use crate::app::BUNDLE_MEDIA_TYPE;
+use crate::legacy::SIMPLESIGNING_MEDIA_TYPE;
+use crate::policy::{Evidence, Found, Source};
+use crate::{Error, Result};
+use spin_registry::oci::client::RegistryClient;
+use spin_registry::oci::package::{Descriptor, ImageManifest};
+use spin_registry::{Digest, Reference};
+
+/// Largest attached bundle or payload read (real ones are a few KiB).
+const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
+
+fn registry_error(e: spin_registry::oci::client::RegistryError) -> Error {
+    Error::Signing(e.to_string())
+}
+
+/// Every signature attached to `digest` in `reference`'s repository.
+pub async fn signatures(
+    client: &RegistryClient,
+    reference: &Reference,
+    digest: &Digest,
+) -> Result<Vec<Found>> {
+    let pinned = reference.with_digest(digest.clone());
+    let referrers = client
+        .referrers(&pinned, digest, Some(BUNDLE_MEDIA_TYPE))
+        .await
+        .map_err(registry_error)?;
+    let fallback_tag = digest.to_string().replace(':', "-");
+    let in_tag: Vec<Digest> = match client
+        .fetch_tag(reference, &fallback_tag)
+        .await
+        .map_err(registry_error)?
+    {
+        Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["manifests"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| m["digest"].as_str()?.parse().ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut found = Vec::new();
+    for r in &referrers {
+        let source = if in_tag.contains(&r.digest) {
+            Source::ReferrersTag
+        } else {
+            Source::ReferrersApi
+        };
+        found.push(Found {
+            source,
+            location: r.digest.to_string(),
+            content: referrer_bundle(client, reference, digest, r).await,
+        });
+    }
+    legacy(client, reference, digest, &mut found).await?;
+    Ok(found)
+}
+
+async fn referrer_bundle(
+    client: &RegistryClient,
+    reference: &Reference,
+    digest: &Digest,
+    r: &Descriptor,
+) -> std::result::Result<Evidence, String> {
+    let manifest = client
+        .fetch_manifest(reference, &r.digest)
+        .await
+        .map_err(|e| e.to_string())?;
+    let manifest: ImageManifest =
+        serde_json::from_slice(&manifest).map_err(|e| format!("not an OCI manifest: {e}"))?;
+    if manifest.subject.as_ref().map(|s| &s.digest) != Some(digest) {
+        return Err("its subject is another manifest".into());
+    }
+    let layer = manifest
+        .layers
+        .iter()
+        .find(|l| l.media_type == BUNDLE_MEDIA_TYPE)
+        .ok_or("the referrer has no bundle layer")?;
+    let json = client
+        .fetch_small_blob(reference, layer, MAX_SIGNATURE_BYTES)
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(json).map_err(|_| "the bundle is not UTF-8".to_string())?;
+    crate::blob::parse_bundle(&text)
+        .map(|b| Evidence::Bundle(Box::new(b)))
+        .map_err(|e| format!("not a valid Sigstore bundle: {e}"))
+}
+
+async fn legacy(
+    client: &RegistryClient,
+    reference: &Reference,
+    digest: &Digest,
+    found: &mut Vec<Found>,
+) -> Result<()> {
+    let tag = format!("{}.sig", digest.to_string().replace(':', "-"));
+    let Some(bytes) = client
+        .fetch_tag(reference, &tag)
+        .await
+        .map_err(registry_error)?
+    else {
+        return Ok(());
+    };
+    let manifest: ImageManifest = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            found.push(Found {
+                source: Source::LegacySig,
+                location: tag,
+                content: Err(format!("not an image manifest: {e}")),
+            });
+            return Ok(());
+        }
+    };
+    for (i, layer) in manifest.layers.iter().enumerate() {
+        if layer.media_type != SIMPLESIGNING_MEDIA_TYPE {
+            continue;
+        }
+        let content = match client
+            .fetch_small_blob(reference, layer, MAX_SIGNATURE_BYTES)
+            .await
+        {
+            Ok(payload) => {
+                let annotations = layer.annotations.clone().unwrap_or_default();
+                crate::legacy::bundle_from_layer(&annotations, &payload).map(|bundle| {
+                    Evidence::Legacy {
+                        bundle: Box::new(bundle),
+                        payload,
+                    }
+                })
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        found.push(Found {
+            source: Source::LegacySig,
+            location: format!("{tag} layer {}", i + 1),
+            content,
+        });
+    }
+    Ok(())
+}
