@@ -451,7 +451,7 @@ fn shipped_examples_decide_as_their_comments_say() {
         &env,
     );
     assert!(signed.status.success(), "{}", output_text(&signed));
-    check(&air, &site, true, "\"kind\": \"key\"");
+    check(&air, &site, true, "\"kind\":\"key\"");
 
     // audit-rollout.toml: acme/app enforced; everything else runs, and is reported.
     let audit = localize(&examples.join("audit-rollout.toml"), &w, None);
@@ -543,7 +543,7 @@ fn the_most_specific_rule_applies_and_regexes_match_whole_values() {
     let lint = w.spin(&["policy", "lint", open.to_str().unwrap()]);
     assert!(lint.status.success());
     assert!(
-        output_text(&lint).contains("open.toml:7:17: warning: the regex")
+        output_text(&lint).contains("open.toml:8:17: warning: the regex")
             && output_text(&lint).contains("acme-evil"),
         "{}",
         output_text(&lint)
@@ -565,7 +565,6 @@ fn signature_age_timestamps_legacy_signatures_and_attestations() {
             .token(serde_json::json!({"sub": "ops", "email": "ops@example.com"}))
     };
     let fresh = w.policy("fresh.toml", &rule("max_age = \"1d\""));
-    let stamped = w.policy("stamped.toml", &rule("require_timestamp = true"));
 
     // Signed three days ago (Fulcio, Rekor and the TSA all agree): too old for 1d.
     let old = w.reference("apps/old:v1");
@@ -590,11 +589,48 @@ fn signature_age_timestamps_legacy_signatures_and_attestations() {
     assert_eq!(code, 1, "{d:#}");
     assert!(problems(&d).contains("future"), "{d:#}");
 
-    // The default signing config has no TSA: a rule requiring a signed timestamp denies.
+    // Keyless signatures here always carry a TSA timestamp; one signed with a key and
+    // recorded in Rekor has none. A rule requiring a signed timestamp denies it.
+    let keys = tempfile::tempdir().unwrap();
+    let made = spin_env(
+        &["signing", "generate-key-pair", "--output-key-prefix", "ops"],
+        keys.path(),
+        &[("COSIGN_PASSWORD", "pw")],
+    );
+    assert!(made.status.success(), "{}", output_text(&made));
+    let key_rule = |extra: &str| {
+        format!(
+            "version = 1\n{}{extra}\n[[rule.authority]]\nname = \"ops key\"\nkey = {:?}\n",
+            w.rule("apps", "apps/*"),
+            keys.path().join("ops.pub")
+        )
+    };
+    let by_key = w.policy("key.toml", &key_rule(""));
+    let stamped = w.policy("stamped.toml", &key_rule("require_timestamp = true"));
     let plain = w.reference("apps/plain:v1");
     w.push("apps/plain:v1", "plain");
-    w.sign(&plain, &ops(), &[]);
-    assert_eq!(w.verify(&plain, &fresh).0, 0);
+    let (tr, sc) = (w.sigstore.trusted_root(), w.sigstore.signing_config());
+    let env = w.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("COSIGN_PASSWORD", "pw"));
+    let key = keys.path().join("ops.key");
+    let signed = spin_env(
+        &[
+            "sign",
+            &plain,
+            "--insecure",
+            "--key",
+            key.to_str().unwrap(),
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+        ],
+        w.home.path(),
+        &env,
+    );
+    assert!(signed.status.success(), "{}", output_text(&signed));
+    assert_eq!(w.verify(&plain, &by_key).0, 0);
     let (code, d) = w.verify(&plain, &stamped);
     assert_eq!(code, 1, "{d:#}");
     assert!(
@@ -767,7 +803,11 @@ fn malformed_policies_fail_closed_at_their_location() {
     let head = "version = 1\n[[rule]]\nscope = \"ghcr.io/acme/*\"\n";
     let who = "[[rule.authority]]\nissuer = \"https://token.actions.githubusercontent.com\"\nsubject = \"x\"\n";
     let cases: Vec<(String, &str, &str)> = vec![
-        ("version = 1\n[[rule]\n".into(), "2:7", "expected"),
+        (
+            "version = 1\n[[rule]\n".into(),
+            "2:8",
+            "unclosed array table",
+        ),
         (
             format!("versoin = 1\n{head}"),
             "1:1",
@@ -884,7 +924,7 @@ fn malformed_policies_fail_closed_at_their_location() {
             format!(
                 "{head}{who}[[test]]\nreference = \"ghcr.io/acme/app:v1\"\nexpect = \"allow\"\n"
             ),
-            "9:13",
+            "8:13",
             "needs a digest",
         ),
         (
@@ -892,7 +932,7 @@ fn malformed_policies_fail_closed_at_their_location() {
                 "{head}{who}[[test]]\nreference = \"ghcr.io/acme/app@sha256:{}\"\nexpect = \"yes\"\n",
                 "0".repeat(64)
             ),
-            "10:10",
+            "9:10",
             "unknown expectation",
         ),
         (
@@ -1019,7 +1059,21 @@ fn spin_up_runs_only_what_the_policy_allows() {
         },
     );
     let through_proxy = format!("127.0.0.1:{}/apps/moving:v1", mover.port);
-    let spin = up(&through_proxy).unwrap_or_else(|e| panic!("{e}"));
+    let proxied = w.policy(
+        "proxied.toml",
+        &format!(
+            "version = 1\n[[rule]]\nscope = \"127.0.0.1:{}/apps/*\"\ntrusted_root = {:?}\n[[rule.authority]]\nissuer = {:?}\nsubject = \"release@example.com\"\n",
+            mover.port,
+            w.sigstore.trusted_root(),
+            w.sigstore.url
+        ),
+    );
+    let spin = Spin::start(
+        Path::new(&through_proxy),
+        &["--insecure", "--policy", proxied.to_str().unwrap()],
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let info: serde_json::Value =
         serde_json::from_slice(&spin.get("/.well-known/spin/info").body).unwrap();
     assert_eq!(info["oci_image_digest"], verified.as_str());

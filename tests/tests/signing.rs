@@ -273,46 +273,121 @@ fn github_actions_ambient_credentials_sign_as_the_workflow() {
 /// Each `_fail` case of the conformance suite, and the words of our error that show it was
 /// rejected for the reason its README states.
 const FAIL_REASONS: &[(&str, &str)] = &[
-    ("bundle-empty-certificate-chain_fail", "certificate chain is empty"),
+    (
+        "bundle-empty-certificate-chain_fail",
+        "certificate chain is empty",
+    ),
     ("bundle-invalid-base64-signature_fail", "invalid base64"),
     ("bundle-malformed-json_fail", "EOF while parsing"),
     ("bundle-negative-log-index_fail", "negative log index"),
-    ("bundle-with-root-cert_fail", "contains a self-signed root certificate"),
-    ("checkpoint-bad-keyhint_fail", "No matching Rekor key found for checkpoint"),
-    ("dsse-invalid-sig_fail", "DSSE signature verification failed"),
+    (
+        "bundle-with-root-cert_fail",
+        "contains a self-signed root certificate",
+    ),
+    (
+        "checkpoint-bad-keyhint_fail",
+        "No matching Rekor key found for checkpoint",
+    ),
+    (
+        "dsse-invalid-sig_fail",
+        "DSSE signature verification failed",
+    ),
     ("dsse-mismatch-envelope_fail", "DSSE payload hash mismatch"),
-    ("dsse-mismatch-sig_fail", "DSSE signature in bundle does not match"),
-    ("inclusion-proof-corrupted-hash_fail", "inclusion proof verification failed: root hash mismatch"),
+    (
+        "dsse-mismatch-sig_fail",
+        "DSSE signature in bundle does not match",
+    ),
+    (
+        "inclusion-proof-corrupted-hash_fail",
+        "inclusion proof verification failed: root hash mismatch",
+    ),
     // The modified entry no longer matches what the log's SET signed.
     ("incorrect-public-key_fail", "SET verification failed"),
     // The integrated time falls outside the certificate's validity.
     ("integrated-time-in-future_fail", "CertExpired"),
     ("intoto-log-entry-mismatch_fail", "malformed log entry"),
-    ("intoto-missing-inclusion-proof_fail", "must have an inclusion proof"),
-    ("intoto-set-outside-signing-cert-validity_fail", "CertExpired"),
-    ("invalid-checkpoint-signature_fail", "No valid Rekor signature found on checkpoint"),
+    (
+        "intoto-missing-inclusion-proof_fail",
+        "must have an inclusion proof",
+    ),
+    (
+        "intoto-set-outside-signing-cert-validity_fail",
+        "CertExpired",
+    ),
+    (
+        "invalid-checkpoint-signature_fail",
+        "No valid Rekor signature found on checkpoint",
+    ),
     ("invalid-ct-key_fail", "SCT signature verification failed"),
-    ("managed-key-no-key_fail", "bundle has no signing certificate"),
-    ("message-digest-mismatch_fail", "does not match artifact hash"),
-    ("rekor2-checkpoint-missing-log-signature_fail", "no signatures found"),
-    ("rekor2-checkpoint-missing-root-hash_fail", "missing root hash"),
+    (
+        "managed-key-no-key_fail",
+        "bundle has no signing certificate",
+    ),
+    (
+        "message-digest-mismatch_fail",
+        "does not match artifact hash",
+    ),
+    (
+        "rekor2-checkpoint-missing-log-signature_fail",
+        "no signatures found",
+    ),
+    (
+        "rekor2-checkpoint-missing-root-hash_fail",
+        "missing root hash",
+    ),
     ("rekor2-checkpoint-missing-size_fail", "invalid tree size"),
-    ("rekor2-dsse-invalid-sig_fail", "DSSE signature verification failed"),
-    ("rekor2-dsse-mismatch-envelope_fail", "artifact hash mismatch for hashedrekord entry"),
-    ("rekor2-dsse-mismatch-sig_fail", "DSSE signature in bundle does not match signature in Rekor entry"),
-    ("rekor2-no-inclusion-proof_fail", "must have an inclusion proof"),
+    (
+        "rekor2-dsse-invalid-sig_fail",
+        "DSSE signature verification failed",
+    ),
+    (
+        "rekor2-dsse-mismatch-envelope_fail",
+        "artifact hash mismatch for hashedrekord entry",
+    ),
+    (
+        "rekor2-dsse-mismatch-sig_fail",
+        "DSSE signature in bundle does not match signature in Rekor entry",
+    ),
+    (
+        "rekor2-no-inclusion-proof_fail",
+        "must have an inclusion proof",
+    ),
     ("rekor2-no-timestamp_fail", "requires RFC3161 timestamp"),
-    ("rekor2-timestamp-outside-trust-root-tsa-validity_fail", "outside the validity period of the authority"),
-    ("rekor2-timestamp-payload-mismatch_fail", "Timestamp message hash mismatch"),
-    ("rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail", "does not match any trusted TSA certificate"),
-    ("rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail", "does not match any trusted TSA certificate"),
+    (
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+        "outside the validity period of the authority",
+    ),
+    (
+        "rekor2-timestamp-payload-mismatch_fail",
+        "Timestamp message hash mismatch",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+        "does not match any trusted TSA certificate",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        "does not match any trusted TSA certificate",
+    ),
     // The timestamp is valid, but outside the certificate's lifetime.
     ("rekor2-timestamp-with-incorrect-time_fail", "CertExpired"),
     ("signature-mismatch_fail", "signature verification failed"),
-    ("trust-root-tlog-missing-validity-start_fail", "missing field `start`"),
-    ("wrong-hashedrekord-artifact_fail", "artifact hash mismatch for hashedrekord entry"),
-    ("wrong-hashedrekord-cert-and-sig_fail", "certificate in bundle does not match certificate in Rekor entry"),
-    ("wrong-hashedrekord-entry_fail", "artifact hash mismatch for hashedrekord entry"),
+    (
+        "trust-root-tlog-missing-validity-start_fail",
+        "missing field `start`",
+    ),
+    (
+        "wrong-hashedrekord-artifact_fail",
+        "artifact hash mismatch for hashedrekord entry",
+    ),
+    (
+        "wrong-hashedrekord-cert-and-sig_fail",
+        "certificate in bundle does not match certificate in Rekor entry",
+    ),
+    (
+        "wrong-hashedrekord-entry_fail",
+        "artifact hash mismatch for hashedrekord entry",
+    ),
 ];
 
 #[test]
@@ -368,7 +443,10 @@ fn sigstore_conformance_bundles_verify_or_fail_as_the_suite_says() {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let out = run(&args, &case, &[]);
             let should_pass = !name.ends_with("_fail");
-            let reason = FAIL_REASONS.iter().find(|(c, _)| *c == name).map(|(_, r)| *r);
+            let reason = FAIL_REASONS
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, r)| *r);
             if !should_pass && !out.status.success() {
                 match reason {
                     Some(r) if output_text(&out).contains(r) => {}

@@ -170,7 +170,9 @@ fn unwrap_base64(v: &mut serde_json::Value, in_field: bool) {
         serde_json::Value::String(s) if in_field && s.contains(['\n', '\r']) => {
             s.retain(|c| c != '\n' && c != '\r');
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| unwrap_base64(i, in_field)),
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|i| unwrap_base64(i, in_field))
+        }
         serde_json::Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 unwrap_base64(v, BASE64_FIELDS.contains(&k.as_str()));
@@ -187,14 +189,18 @@ pub fn parse_bundle(text: &str) -> std::result::Result<Bundle, String> {
     let mut json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("JSON error: {e}"))?;
     unwrap_base64(&mut json, false);
-    if let Some(chain) = json["verificationMaterial"]["x509CertificateChain"]["certificates"].as_array() {
+    if let Some(chain) =
+        json["verificationMaterial"]["x509CertificateChain"]["certificates"].as_array()
+    {
         if chain.is_empty() {
             return Err("its certificate chain is empty".into());
         }
         for cert in chain {
             let der = cert["rawBytes"]
                 .as_str()
-                .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
+                .and_then(|b| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok()
+                })
                 .ok_or("a certificate in its chain is not base64")?;
             use x509_cert::der::Decode;
             let cert = x509_cert::Certificate::from_der(&der)
