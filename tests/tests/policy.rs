@@ -132,6 +132,15 @@ impl World {
         }))
     }
 
+    /// Sign `reference` as `repo`'s workflow `file`, pushed to `git_ref`, on `runner`.
+    fn sign_workflow(&self, reference: &str, repo: &str, file: &str, git_ref: &str, runner: &str) {
+        self.sign(
+            reference,
+            &self.workflow(repo, file, git_ref, "push", runner),
+            &[],
+        );
+    }
+
     /// `spin verify REF --policy FILE --format json`: exit code and decision.
     fn verify(&self, reference: &str, policy: &Path) -> (i32, serde_json::Value) {
         let out = self.spin(&[
@@ -315,28 +324,20 @@ fn shipped_examples_decide_as_their_comments_say() {
     let tagged = w.push("acme/app:v1.2.0", "release");
     let pinned = format!("{}@{tagged}", w.reference("acme/app"));
     check(&release, &app, false, "has no signatures");
-    w.sign(
+    w.sign_workflow(
         &app,
-        &w.workflow(
-            "acme/app",
-            "release.yml",
-            "refs/heads/main",
-            "push",
-            "github-hosted",
-        ),
-        &[],
+        "acme/app",
+        "release.yml",
+        "refs/heads/main",
+        "github-hosted",
     );
     check(&release, &app, false, "refs/heads/main");
-    w.sign(
+    w.sign_workflow(
         &app,
-        &w.workflow(
-            "acme/app",
-            "release.yml",
-            "refs/tags/v1.2.0",
-            "push",
-            "self-hosted",
-        ),
-        &[],
+        "acme/app",
+        "release.yml",
+        "refs/tags/v1.2.0",
+        "self-hosted",
     );
     check(
         &release,
@@ -344,16 +345,12 @@ fn shipped_examples_decide_as_their_comments_say() {
         false,
         "the runner is self-hosted, not github-hosted",
     );
-    w.sign(
+    w.sign_workflow(
         &app,
-        &w.workflow(
-            "acme/app",
-            "release.yml",
-            "refs/tags/v1.2.0",
-            "push",
-            "github-hosted",
-        ),
-        &[],
+        "acme/app",
+        "release.yml",
+        "refs/tags/v1.2.0",
+        "github-hosted",
     );
     check(&release, &pinned, true, "\"satisfied_by\"");
 
@@ -361,28 +358,20 @@ fn shipped_examples_decide_as_their_comments_say() {
     let org = localize(&examples.join("github-org.toml"), &w, None);
     let tool = w.reference("acme/team/tool:v1");
     w.push("acme/team/tool:v1", "tool");
-    w.sign(
+    w.sign_workflow(
         &tool,
-        &w.workflow(
-            "acme-evil/tool",
-            "ci.yml",
-            "refs/heads/main",
-            "push",
-            "github-hosted",
-        ),
-        &[],
+        "acme-evil/tool",
+        "ci.yml",
+        "refs/heads/main",
+        "github-hosted",
     );
     check(&org, &tool, false, "is not /^https://github\\\\.com/acme//");
-    w.sign(
+    w.sign_workflow(
         &tool,
-        &w.workflow(
-            "acme/tool",
-            "ci.yml",
-            "refs/heads/main",
-            "push",
-            "github-hosted",
-        ),
-        &[],
+        "acme/tool",
+        "ci.yml",
+        "refs/heads/main",
+        "github-hosted",
     );
     check(&org, &tool, true, "any acme workflow");
 
@@ -514,16 +503,12 @@ fn the_most_specific_rule_applies_and_regexes_match_whole_values() {
     // longer acme path. Written with ^, the author opens the end, and lint says so.
     let tool = w.reference("tools/x:v1");
     w.push("tools/x:v1", "x");
-    w.sign(
+    w.sign_workflow(
         &tool,
-        &w.workflow(
-            "acme-evil/x",
-            "ci.yml",
-            "refs/heads/main",
-            "push",
-            "github-hosted",
-        ),
-        &[],
+        "acme-evil/x",
+        "ci.yml",
+        "refs/heads/main",
+        "github-hosted",
     );
     let (code, d) = w.verify(&tool, &policy);
     assert_eq!(code, 1, "{d:#}");

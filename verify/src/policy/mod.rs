@@ -13,8 +13,10 @@
 //! decides for one digest and the signatures found for it, with a [`decision::Decision`]
 //! trace; [`run_tests`] runs the inline cases offline.
 
+mod claims;
 pub mod decision;
 pub mod evaluate;
+mod examine;
 pub mod matcher;
 pub mod model;
 pub mod parse;
