@@ -28,6 +28,7 @@ mkdir -p "$work/reg"
 printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/reg/data" "$port" > "$work/reg/config.yml"
 docker-registry serve "$work/reg/config.yml" >/dev/null 2>&1 &
 pids+=($!)
+mkdir -p "$work/trust"
 "$cache/sigstore/bin/python" tests/interop/sigstore_local.py --dir "$work/trust" > "$work/sigstore.json" 2>/dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -37,7 +38,7 @@ done
 issuer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/sigstore.json")
 token=$(python3 -c "
 import json, sys, urllib.request
-r = urllib.request.Request(sys.argv[1] + '/token', data=json.dumps({'sub': 'ops', 'email': 'ops@example.com'}).encode())
+r = urllib.request.Request(sys.argv[1] + '/token', data=json.dumps({'sub': 'ops', 'email': 'ops@example.com'}).encode(), headers={'Content-Type': 'application/json'})
 print(json.load(urllib.request.urlopen(r))['id_token'])" "$issuer")
 
 mkdir -p "$work/app"

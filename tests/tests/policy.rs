@@ -1,7 +1,7 @@
 //! Verification policies end to end, on the local registry and the local Sigstore
 //! instance: the shipped examples (linted, checked against the JSON Schema, and deciding
 //! as their comments say), one test per policy feature (most specific rule, regex
-//! anchoring, distinct-signer thresholds, audit mode, signature age, signed timestamps,
+//! anchoring, distinct-signer thresholds, audit mode, GitHub claims, signature age, signed timestamps,
 //! legacy `.sig` signatures, attestations), inline `[[test]]` cases, and the `spin up` gate
 //! (signed app served, unsigned refused, wrong identity refused, audit runs and reports, a
 //! tag moved after verification changes nothing).
@@ -981,6 +981,24 @@ fn spin_up_runs_only_what_the_policy_allows() {
     assert_eq!(info["oci_image_digest"], digest.as_str());
     assert!(spin.stderr().contains("ALLOW"), "{}", spin.stderr());
     drop(spin);
+    // `spin verify` flags naming one authority win over $SPIN_POLICY.
+    let tr = w.sigstore.trusted_root();
+    let flags = spin_env(
+        &[
+            "verify",
+            &signed,
+            "--insecure",
+            "--certificate-identity",
+            "release@example.com",
+            "--certificate-oidc-issuer",
+            &w.sigstore.url,
+            "--trusted-root",
+            tr.to_str().unwrap(),
+        ],
+        w.home.path(),
+        &env,
+    );
+    assert_eq!(flags.status.code(), Some(0), "{}", output_text(&flags));
 
     // Unsigned, and signed by someone else: refused, with the trace.
     let unsigned = w.reference("apps/unsigned:v1");
@@ -1068,5 +1086,58 @@ fn spin_up_runs_only_what_the_policy_allows() {
         !output_text(&moved).contains(&verified),
         "the tag did move: {}",
         output_text(&moved)
+    );
+}
+
+#[test]
+fn github_commit_and_event_claims_are_matched_from_the_certificate() {
+    let w = World::new();
+    let tool = w.reference("tools/pinned:v1");
+    w.push("tools/pinned:v1", "pinned");
+    w.sign_workflow(
+        &tool,
+        "acme/tool",
+        "release.yml",
+        "refs/tags/v1",
+        "github-hosted",
+    );
+    let policy = |claims: &str| {
+        w.policy(
+            "claims.toml",
+            &format!(
+                "version = 1\n{}[[rule.authority]]\nname = \"tool release\"\nissuer = {GITHUB:?}\n[rule.authority.github]\nrepository = \"acme/tool\"\n{claims}\n",
+                w.rule("tools", "tools/*")
+            ),
+        )
+    };
+    let commit = "4f1c0ffee4f1c0ffee4f1c0ffee4f1c0ffee4f1c";
+    let (code, d) = w.verify(
+        &tool,
+        &policy(&format!("sha = {commit:?}\nevent = \"push\"")),
+    );
+    assert_eq!(code, 0, "{d:#}");
+    let (code, d) = w.verify(
+        &tool,
+        &policy("sha = \"0000000000000000000000000000000000000000\""),
+    );
+    assert_eq!(code, 1, "{d:#}");
+    assert!(
+        problems(&d).contains(&format!("commit {commit} is not 0000")),
+        "{d:#}"
+    );
+    let (code, d) = w.verify(
+        &tool,
+        &policy("event = [\"release\", \"workflow_dispatch\"]"),
+    );
+    assert_eq!(code, 1, "{d:#}");
+    assert!(
+        problems(&d).contains("event push is not one of release, workflow_dispatch"),
+        "{d:#}"
+    );
+    let (code, d) = w.verify(&tool, &policy("self_hosted = true"));
+    assert_eq!(code, 1, "{d:#}");
+    assert!(
+        problems(&d).contains("the runner is github-hosted, not self-hosted"),
+        "{d:#}"
     );
 }

@@ -14,15 +14,22 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct PolicyArgs {
     /// Verification policy file [default: $SPIN_POLICY, then ~/.config/spin/policy.toml]
-    #[arg(long, value_name = "FILE", env = "SPIN_POLICY")]
+    #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
 }
 
 impl PolicyArgs {
     /// The policy file in force, or None when there is none anywhere.
+    /// (SPIN_POLICY is read here rather than by clap, so that it never conflicts with
+    /// `spin verify`'s explicit identity or key flags.)
     fn path(&self) -> Option<PathBuf> {
         self.policy
             .clone()
+            .or_else(|| {
+                std::env::var_os("SPIN_POLICY")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .or_else(|| Some(paths::default_policy()).filter(|p| p.is_file()))
     }
 
