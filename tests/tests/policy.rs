@@ -132,6 +132,28 @@ impl World {
         }))
     }
 
+    /// Sign `reference` with the cosign key file `key` (password `pw`), with `extra` flags.
+    fn sign_with_key(&self, reference: &str, key: &Path, extra: &[&str]) {
+        let (tr, sc) = (self.sigstore.trusted_root(), self.sigstore.signing_config());
+        let mut args = vec![
+            "sign",
+            reference,
+            "--insecure",
+            "--key",
+            key.to_str().unwrap(),
+            "--trusted-root",
+            tr.to_str().unwrap(),
+            "--signing-config",
+            sc.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let env = self.env();
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.push(("COSIGN_PASSWORD", "pw"));
+        let out = spin_env(&args, self.home.path(), &env);
+        assert!(out.status.success(), "{}", output_text(&out));
+    }
+
     /// Sign `reference` as `repo`'s workflow `file`, pushed to `git_ref`, on `runner`.
     fn sign_workflow(&self, reference: &str, repo: &str, file: &str, git_ref: &str, runner: &str) {
         self.sign(
@@ -185,6 +207,20 @@ impl World {
             .send_string(&serde_json::json!({ "offset": offset }).to_string())
             .unwrap();
     }
+}
+
+/// A new cosign key pair `<dir>/<name>.key` (password `pw`) and `<dir>/<name>.pub`.
+fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let made = spin_env(
+        &["signing", "generate-key-pair", "--output-key-prefix", name],
+        dir,
+        &[("COSIGN_PASSWORD", "pw")],
+    );
+    assert!(made.status.success(), "{}", output_text(&made));
+    (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pub")),
+    )
 }
 
 fn problems(d: &serde_json::Value) -> String {
@@ -398,48 +434,12 @@ fn shipped_examples_decide_as_their_comments_say() {
 
     // air-gapped/policy.toml: the site key, no log, a signed timestamp.
     let keys = tempfile::tempdir().unwrap();
-    let prefix = keys.path().join("site");
-    let made = spin_env(
-        &[
-            "signing",
-            "generate-key-pair",
-            "--output-key-prefix",
-            prefix.to_str().unwrap(),
-        ],
-        keys.path(),
-        &[("COSIGN_PASSWORD", "pw")],
-    );
-    assert!(made.status.success(), "{}", output_text(&made));
-    let air = localize(
-        &examples.join("air-gapped/policy.toml"),
-        &w,
-        Some(&keys.path().join("site.pub")),
-    );
+    let (key, public) = key_pair(keys.path(), "site");
+    let air = localize(&examples.join("air-gapped/policy.toml"), &w, Some(&public));
     let site = w.reference("site/app:v1");
     w.push("site/app:v1", "site");
     check(&air, &site, false, "has no signatures");
-    let (tr, sc) = (w.sigstore.trusted_root(), w.sigstore.signing_config());
-    let key = keys.path().join("site.key");
-    let env = w.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("COSIGN_PASSWORD", "pw"));
-    let signed = spin_env(
-        &[
-            "sign",
-            &site,
-            "--insecure",
-            "--key",
-            key.to_str().unwrap(),
-            "--tlog-upload=false",
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-        ],
-        w.home.path(),
-        &env,
-    );
-    assert!(signed.status.success(), "{}", output_text(&signed));
+    w.sign_with_key(&site, &key, &["--tlog-upload=false"]);
     check(&air, &site, true, "\"kind\":\"key\"");
 
     // audit-rollout.toml: acme/app enforced; everything else runs, and is reported.
@@ -577,44 +577,18 @@ fn signature_age_timestamps_legacy_signatures_and_attestations() {
     // Keyless signatures here always carry a TSA timestamp; one signed with a key and
     // recorded in Rekor has none. A rule requiring a signed timestamp denies it.
     let keys = tempfile::tempdir().unwrap();
-    let made = spin_env(
-        &["signing", "generate-key-pair", "--output-key-prefix", "ops"],
-        keys.path(),
-        &[("COSIGN_PASSWORD", "pw")],
-    );
-    assert!(made.status.success(), "{}", output_text(&made));
+    let (key, public) = key_pair(keys.path(), "ops");
     let key_rule = |extra: &str| {
         format!(
-            "version = 1\n{}{extra}\n[[rule.authority]]\nname = \"ops key\"\nkey = {:?}\n",
+            "version = 1\n{}{extra}\n[[rule.authority]]\nname = \"ops key\"\nkey = {public:?}\n",
             w.rule("apps", "apps/*"),
-            keys.path().join("ops.pub")
         )
     };
     let by_key = w.policy("key.toml", &key_rule(""));
     let stamped = w.policy("stamped.toml", &key_rule("require_timestamp = true"));
     let plain = w.reference("apps/plain:v1");
     w.push("apps/plain:v1", "plain");
-    let (tr, sc) = (w.sigstore.trusted_root(), w.sigstore.signing_config());
-    let env = w.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("COSIGN_PASSWORD", "pw"));
-    let key = keys.path().join("ops.key");
-    let signed = spin_env(
-        &[
-            "sign",
-            &plain,
-            "--insecure",
-            "--key",
-            key.to_str().unwrap(),
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-        ],
-        w.home.path(),
-        &env,
-    );
-    assert!(signed.status.success(), "{}", output_text(&signed));
+    w.sign_with_key(&plain, &key, &[]);
     assert_eq!(w.verify(&plain, &by_key).0, 0);
     let (code, d) = w.verify(&plain, &stamped);
     assert_eq!(code, 1, "{d:#}");

@@ -262,35 +262,29 @@ fn explain_denial(
     }
 }
 
-/// Trust material for a rule.
+/// Trust material for a rule: a trusted root file, or the public-good or staging material
+/// (refreshed copy in the cache if there is one, else the embedded one).
 pub fn load_trust(trust: &Trust, ctx: &Context) -> Result<Instance> {
-    let refreshed = |sub: &str| ctx.sigstore_cache.as_ref().map(|c| c.join(sub));
-    match trust {
-        Trust::PublicGood => {
-            let r = refreshed("public-good");
-            Instance::load(&crate::instance::Source {
-                trusted_root: None,
+    use crate::instance::Source;
+    let (staging, name) = match trust {
+        Trust::TrustedRoot(path) => {
+            return Instance::load(&Source {
+                trusted_root: Some(path),
                 signing_config: None,
                 staging: false,
-                refreshed: r.as_deref(),
-            })
+                refreshed: None,
+            });
         }
-        Trust::Staging => {
-            let r = refreshed("staging");
-            Instance::load(&crate::instance::Source {
-                trusted_root: None,
-                signing_config: None,
-                staging: true,
-                refreshed: r.as_deref(),
-            })
-        }
-        Trust::TrustedRoot(path) => Instance::load(&crate::instance::Source {
-            trusted_root: Some(path),
-            signing_config: None,
-            staging: false,
-            refreshed: None,
-        }),
-    }
+        Trust::PublicGood => (false, "public-good"),
+        Trust::Staging => (true, "staging"),
+    };
+    let refreshed = ctx.sigstore_cache.as_ref().map(|c| c.join(name));
+    Instance::load(&Source {
+        trusted_root: None,
+        signing_config: None,
+        staging,
+        refreshed: refreshed.as_deref(),
+    })
 }
 
 /// Assign each authority at most one distinct signer and each signer at most one
