@@ -43,7 +43,9 @@ start_registry() {
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && return 0; sleep 0.05; done
   echo "registry did not start" >&2; return 1
 }
-seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e - $s:.2f}')"; }
+# Each timing starts from clean page cache writeback (`sync` first), so neither tool waits
+# for data the previous step left dirty (fsync on ext4 also flushes what others wrote).
+seconds() { local s e; sync; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e - $s:.2f}')"; }
 
 # spin: its own registry storage and store.
 port=$(free_port); start_registry "$work/reg-spin" "$port"
