@@ -973,6 +973,29 @@ fn spin_up_runs_only_what_the_policy_allows() {
         &env,
     );
     assert_eq!(flags.status.code(), Some(0), "{}", output_text(&flags));
+    // A regexp flag follows the policy's rule: whole value unless anchored by hand.
+    let by_regexp = |regexp: &str| {
+        spin_env(
+            &[
+                "verify",
+                &signed,
+                "--insecure",
+                "--certificate-identity-regexp",
+                regexp,
+                "--certificate-oidc-issuer",
+                &w.sigstore.url,
+                "--trusted-root",
+                tr.to_str().unwrap(),
+            ],
+            w.home.path(),
+            &env,
+        )
+        .status
+        .code()
+    };
+    assert_eq!(by_regexp("^release@"), Some(0));
+    assert_eq!(by_regexp("release"), Some(1));
+    assert_eq!(by_regexp("release@example\\.com"), Some(0));
 
     // Unsigned, and signed by someone else: refused, with the trace.
     let unsigned = w.reference("apps/unsigned:v1");
