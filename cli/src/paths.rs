@@ -2,22 +2,28 @@
 
 use std::path::PathBuf;
 
-/// `$XDG_CACHE_HOME/spin`, else `~/.cache/spin`, else a temp directory.
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
+/// `$<var>/spin`, else `~/<home_relative>/spin`, else a temp directory.
+fn xdg_dir(var: &str, home_relative: &str) -> PathBuf {
+    std::env::var_os(var)
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(home_relative)))
         .unwrap_or_else(std::env::temp_dir)
         .join("spin")
 }
 
+/// `$XDG_CACHE_HOME/spin`, else `~/.cache/spin`.
+pub fn cache_dir() -> PathBuf {
+    xdg_dir("XDG_CACHE_HOME", ".cache")
+}
+
 /// `$XDG_DATA_HOME/spin`, else `~/.local/share/spin`.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("spin")
+    xdg_dir("XDG_DATA_HOME", ".local/share")
+}
+
+/// The user's Sigstore cache: trust material refreshed by `spin sigstore update-trust-root`.
+pub fn sigstore_cache() -> PathBuf {
+    cache_dir().join("sigstore")
 }
 
 /// Where `spin templates install` puts user templates.
@@ -33,10 +39,5 @@ pub fn plugins_dir() -> PathBuf {
 /// `$XDG_CONFIG_HOME/spin/policy.toml`, else `~/.config/spin/policy.toml`: the policy
 /// `spin verify` and `spin up -f REF` use when neither --policy nor SPIN_POLICY is given.
 pub fn default_policy() -> PathBuf {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("spin")
-        .join("policy.toml")
+    xdg_dir("XDG_CONFIG_HOME", ".config").join("policy.toml")
 }

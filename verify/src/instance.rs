@@ -109,6 +109,12 @@ pub struct Source<'a> {
     pub refreshed: Option<&'a Path>,
 }
 
+/// Where `spin sigstore update-trust-root` keeps the refreshed public-good (or staging)
+/// material under the user's Sigstore cache `cache`.
+pub fn refreshed_dir(cache: &Path, staging: bool) -> std::path::PathBuf {
+    cache.join(if staging { "staging" } else { "public-good" })
+}
+
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(io(path))
 }

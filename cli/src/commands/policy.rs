@@ -57,7 +57,7 @@ const MINIMAL_POLICY: &str = r#"    version = 1
 
 /// The evaluation context: now, and the refreshed trust material cache.
 pub fn context() -> policy::Context {
-    policy::Context::now(Some(paths::cache_dir().join("sigstore")))
+    policy::Context::now(Some(paths::sigstore_cache()))
 }
 
 /// Verify `reference` under the policy for `spin up`; the proof, or an error carrying the

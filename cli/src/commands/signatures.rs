@@ -49,9 +49,7 @@ impl InstanceArgs {
 
 /// Where `spin sigstore update-trust-root` keeps the public-good (or staging) material.
 fn refreshed_dir(staging: bool) -> PathBuf {
-    crate::paths::cache_dir()
-        .join("sigstore")
-        .join(if staging { "staging" } else { "public-good" })
+    spin_verify::instance::refreshed_dir(&crate::paths::sigstore_cache(), staging)
 }
 
 #[derive(clap::Subcommand)]

@@ -41,8 +41,8 @@ pub enum Evidence {
 pub struct Context {
     /// The time to evaluate at (signature age).
     pub now: jiff::Timestamp,
-    /// Where `spin sigstore update-trust-root` keeps refreshed public-good and staging
-    /// material (`<dir>/public-good`, `<dir>/staging`).
+    /// The user's Sigstore cache, where `spin sigstore update-trust-root` keeps refreshed
+    /// public-good and staging material (see `instance::refreshed_dir`).
     pub sigstore_cache: Option<PathBuf>,
 }
 
@@ -266,7 +266,7 @@ fn explain_denial(
 /// (refreshed copy in the cache if there is one, else the embedded one).
 pub fn load_trust(trust: &Trust, ctx: &Context) -> Result<Instance> {
     use crate::instance::Source;
-    let (staging, name) = match trust {
+    let staging = match trust {
         Trust::TrustedRoot(path) => {
             return Instance::load(&Source {
                 trusted_root: Some(path),
@@ -275,10 +275,13 @@ pub fn load_trust(trust: &Trust, ctx: &Context) -> Result<Instance> {
                 refreshed: None,
             });
         }
-        Trust::PublicGood => (false, "public-good"),
-        Trust::Staging => (true, "staging"),
+        Trust::PublicGood => false,
+        Trust::Staging => true,
     };
-    let refreshed = ctx.sigstore_cache.as_ref().map(|c| c.join(name));
+    let refreshed = ctx
+        .sigstore_cache
+        .as_deref()
+        .map(|c| crate::instance::refreshed_dir(c, staging));
     Instance::load(&Source {
         trusted_root: None,
         signing_config: None,
