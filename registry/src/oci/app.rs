@@ -34,7 +34,10 @@ fn resolve(content: &mut ContentRef, store: &Store, what: &str) -> Result<(), Pu
 }
 
 /// Unpack an archive layer's files into the store (each checked by its own digest).
-fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
+/// Idempotent: files already in the store are skipped. A pull unpacks as soon as the
+/// archive is verified; building the locked app unpacks again only what is missing (an
+/// archive pulled by a run that was interrupted before it finished unpacking).
+pub(crate) fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
     let file = std::fs::File::open(store.blob_path(digest))
         .map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

@@ -95,8 +95,8 @@ impl Store {
     /// filesystem sync for all of them: each is checked, written to a temporary file, the
     /// filesystem is synced once, and only then are they renamed into place.
     pub fn put_all(&self, blobs: &[(Digest, Vec<u8>)]) -> Result<(), StoreError> {
-        let dir = self.root.join("partial");
-        let mut staged = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = Vec::new();
         for (digest, bytes) in blobs {
             let actual = Digest::of_bytes(bytes);
             if &actual != digest {
@@ -105,21 +105,25 @@ impl Store {
                     actual,
                 });
             }
-            if self.has(digest) || staged.iter().any(|(d, _)| d == digest) {
-                continue;
+            if seen.insert(digest) && !self.has(digest) {
+                todo.push((digest, bytes));
             }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let dir = self.root.join("partial");
+        let mut staged = Vec::with_capacity(todo.len());
+        for (digest, bytes) in todo {
             let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
             tmp.write_all(bytes).map_err(io(&dir))?;
             // Keep only the path: thousands of open files would exhaust descriptors.
-            staged.push((digest.clone(), tmp.into_temp_path()));
-        }
-        if staged.is_empty() {
-            return Ok(());
+            staged.push((digest, tmp.into_temp_path()));
         }
         let fd = File::open(&dir).map_err(io(&dir))?;
         rustix::fs::syncfs(&fd).map_err(|e| io(&dir)(e.into()))?;
         for (digest, tmp) in staged {
-            let dest = self.blob_path(&digest);
+            let dest = self.blob_path(digest);
             tmp.persist(&dest).map_err(|e| io(&dest)(e.error))?;
         }
         Ok(())
@@ -149,8 +153,15 @@ impl Store {
     pub fn writer(&self, digest: &Digest) -> Result<BlobWriter, StoreError> {
         let partial = self.root.join("partial").join(digest.hex());
         let lock_path = partial.with_extension("lock");
-        let lock = File::create(&lock_path).map_err(io(&lock_path))?;
-        lock.lock().map_err(io(&lock_path))?;
+        let lock = loop {
+            let lock = File::create(&lock_path).map_err(io(&lock_path))?;
+            lock.lock().map_err(io(&lock_path))?;
+            // A writer that finished while we waited removed the lock file, so ours is a
+            // deleted one that no newcomer can see: take the lock again on a fresh file.
+            if same_file(&lock, &lock_path) {
+                break lock;
+            }
+        };
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -172,6 +183,7 @@ impl Store {
             store: self.clone(),
             digest: digest.clone(),
             partial,
+            lock_path,
             file: std::io::BufWriter::with_capacity(1 << 20, file),
             hasher,
             len,
@@ -180,11 +192,21 @@ impl Store {
     }
 }
 
+/// Whether `path` still names the file `file` has open.
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 /// An in-progress blob download.
 pub struct BlobWriter {
     store: Store,
     digest: Digest,
     partial: PathBuf,
+    lock_path: PathBuf,
     file: std::io::BufWriter<File>,
     hasher: sha2::Sha256,
     len: u64,
@@ -215,10 +237,12 @@ impl BlobWriter {
     }
 
     /// Check the digest and move the blob into place; on mismatch the partial is deleted.
+    /// Either way the lock file goes too (while still held, see [`Store::writer`]).
     pub fn commit(self) -> Result<(), StoreError> {
         let actual = Digest::from_hasher(self.hasher);
         if actual != self.digest {
             let _ = std::fs::remove_file(&self.partial);
+            let _ = std::fs::remove_file(&self.lock_path);
             return Err(StoreError::DigestMismatch {
                 expected: self.digest,
                 actual,
@@ -231,6 +255,7 @@ impl BlobWriter {
         file.sync_all().map_err(io(&self.partial))?;
         let dest = self.store.blob_path(&self.digest);
         std::fs::rename(&self.partial, &dest).map_err(io(&dest))?;
+        let _ = std::fs::remove_file(&self.lock_path);
         Ok(())
     }
 }
@@ -256,6 +281,48 @@ mod tests {
         w.write(&data[10..]).unwrap();
         w.commit().unwrap();
         assert_eq!(store.read(&digest).unwrap(), data);
+    }
+
+    #[test]
+    fn a_waiting_writer_relocks_after_the_holder_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let data = b"written once, by whoever holds the lock";
+        let digest = Digest::of_bytes(data);
+        let mut first = store.writer(&digest).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (store, digest) = (store.clone(), digest.clone());
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                let mut w = store.writer(&digest).unwrap();
+                // The first writer's lock file is gone; this one holds a fresh, visible one.
+                let lock = dir_entry(&store, &format!("{}.lock", digest.hex()));
+                let offset = w.offset();
+                w.write(data).unwrap();
+                w.commit().unwrap();
+                (offset, lock)
+            })
+        };
+        rx.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        first.write(data).unwrap();
+        first.commit().unwrap();
+        let (offset, lock_visible) = waiter.join().unwrap();
+        assert_eq!(
+            offset, 0,
+            "the committed partial is gone; a new one starts empty"
+        );
+        assert!(lock_visible);
+        assert!(store.has(&digest));
+        assert!(
+            !dir_entry(&store, &format!("{}.lock", digest.hex())),
+            "lock file left behind"
+        );
+    }
+
+    fn dir_entry(store: &Store, name: &str) -> bool {
+        store.root.join("partial").join(name).exists()
     }
 
     #[test]

@@ -283,7 +283,13 @@ pub async fn pull(
     };
     let manifest = parse_manifest(&bytes, &pinned.to_string())?;
     let registry = reference.registry().to_string();
-    futures::stream::iter(std::iter::once(&manifest.config).chain(&manifest.layers))
+    // Small blobs first: the locked app and any files archive arrive early, so the archive
+    // is unpacked while the large layers are still downloading.
+    let mut blobs: Vec<&Descriptor> = std::iter::once(&manifest.config)
+        .chain(&manifest.layers)
+        .collect();
+    blobs.sort_by_key(|d| d.size);
+    futures::stream::iter(blobs)
         .map(|d| {
             let (progress, pinned, registry) = (progress.clone(), pinned.clone(), registry.clone());
             async move {
@@ -310,6 +316,14 @@ pub async fn pull(
                     })?;
                 locations.record(&registry, pinned.repository(), &d.digest);
                 progress.end(&d.digest, Outcome::Downloaded);
+                if d.media_type == ARCHIVE_LAYER_MEDIA_TYPE {
+                    let (store, digest) = (store.clone(), d.digest.clone());
+                    tokio::task::spawn_blocking(move || {
+                        super::app::unpack_archive(&store, &digest)
+                    })
+                    .await
+                    .map_err(|e| PullError::Unsupported(format!("{}: {e}", context())))??;
+                }
                 Ok::<_, PullError>(())
             }
         })
