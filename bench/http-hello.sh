@@ -4,10 +4,9 @@
 # hyper server (the ceiling), each measured with wrk on loopback in the same run.
 # Usage: bench/http-hello.sh [seconds-per-run] [connections]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 duration=${1:-10}
 conns=${2:-64}
+source "$(dirname "$0")/lib.sh"
 cache="${SPIN_BENCH_CACHE:-$HOME/.cache/spin-bench}"
 wasm="$root/tests/guests/components/hello.wasm"
 
@@ -18,15 +17,11 @@ if [ ! -x "$wasmtime" ]; then
   cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$cache/wasmtime-48.0.8"
 fi
 cargo build --release --quiet -p spin-cli -p spin-bench
-spin="${CARGO_TARGET_DIR:-$root/target}/release/spin"
-native="${CARGO_TARGET_DIR:-$root/target}/release/native-hello"
+spin="$target/release/spin"
+native="$target/release/native-hello"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; return 1; }
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
 
 # run NAME PORT: wrk against a started server, prints "rps p99_ms"
 measure() {

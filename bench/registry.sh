@@ -7,17 +7,10 @@
 # registries and stores. Usage: bench/registry.sh [ROUNDS]
 set -euo pipefail
 rounds=${1:-3}
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-for tool in docker-registry skopeo; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: run tests/setup.sh" >&2; exit 1; }
-done
+source "$(dirname "$0")/lib.sh"
+need docker-registry skopeo
 cargo build --release --quiet -p spin-cli
-spin="${CARGO_TARGET_DIR:-$root/target}/release/spin"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+spin="$target/release/spin"
 
 echo "generating the 200 MB app in $work/app" >&2
 mkdir -p "$work/app/files"
@@ -35,16 +28,6 @@ for i in range(1000):
 PY
 printf 'files = [{ source = "files", destination = "/files" }]\n' >> "$manifest"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() {
-  local dir=$1 port=$2
-  mkdir -p "$dir"
-  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$dir/data" "$port" > "$dir/config.yml"
-  docker-registry serve "$dir/config.yml" >/dev/null 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && return 0; sleep 0.05; done
-  echo "registry did not start" >&2; return 1
-}
 # Each timing starts from clean page cache writeback (`sync` first), so neither tool waits
 # for data the previous step left dirty (fsync on ext4 also flushes what others wrote).
 seconds() { local s e; sync; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print(f'{$e - $s:.2f}')"; }

@@ -6,35 +6,20 @@
 #    sigstore-python's `verify identity --offline` of the same bundle and artifact.
 # Prints the median of N runs (default 15) of each. Usage: bench/verify.sh [N]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 runs=${1:-15}
+source "$(dirname "$0")/lib.sh"
 cache="${SPIN_TEST_CACHE:-$HOME/.cache/spin-tests}"
-for tool in docker-registry "$cache/sigstore/bin/sigstore"; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: run tests/setup.sh" >&2; exit 1; }
-done
+need docker-registry "$cache/sigstore/bin/sigstore"
 cargo build --release --quiet -p spin-cli
-spin="${CARGO_TARGET_DIR:-$root/target}/release/spin"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+spin="$target/release/spin"
 export HOME="$work/home" SPIN_DISABLE_KEYRING=1
 mkdir -p "$HOME"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-mkdir -p "$work/reg"
-printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/reg/data" "$port" > "$work/reg/config.yml"
-docker-registry serve "$work/reg/config.yml" >/dev/null 2>&1 &
-pids+=($!)
 mkdir -p "$work/trust"
 "$cache/sigstore/bin/python" tests/interop/sigstore_local.py --dir "$work/trust" > "$work/sigstore.json" 2>/dev/null &
 pids+=($!)
-for _ in $(seq 1 100); do
-  [ -s "$work/sigstore.json" ] && python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v2/')" 2>/dev/null && break
-  sleep 0.1
-done
+port=$(free_port); start_registry "$work/reg" "$port"
+for _ in $(seq 1 100); do [ -s "$work/sigstore.json" ] && break; sleep 0.1; done
 issuer=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/sigstore.json")
 token=$(python3 -c "
 import json, sys, urllib.request
