@@ -8,7 +8,7 @@ use crate::instance::Instance;
 use crate::{Error, Result, io};
 use sha2::Digest as _;
 use sigstore_sign::oidc::IdentityToken;
-use sigstore_sign::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_sign::types::{Artifact, Bundle, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -229,15 +229,9 @@ pub fn verify(
             &VerificationPolicy::new(identity.as_str(), issuer.as_str()),
         ),
         Expected::Key { path, require_tlog } => {
-            let key = std::fs::read_to_string(path)
-                .map_err(|e| format!("{}: {e}", path.display()))
-                .and_then(|pem| {
-                    DerPublicKey::from_pem(&pem)
-                        .map_err(|e| format!("{}: not a PEM public key: {e}", path.display()))
-                })
-                .map_err(|e| {
-                    Error::Verification(sigstore_verify::Error::UnsupportedArtifact(e).to_string())
-                })?;
+            let key = crate::keys::read_public(path).map_err(|e| {
+                Error::Verification(sigstore_verify::Error::UnsupportedArtifact(e).to_string())
+            })?;
             let policy = PublicKeyVerificationPolicy::new(key);
             let policy = if *require_tlog {
                 policy

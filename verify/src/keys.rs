@@ -9,6 +9,7 @@ use crate::{Error, Result, io};
 use base64::Engine;
 use crypto_secretbox::aead::{Aead, KeyInit};
 use sigstore_sign::crypto::KeyPair;
+use sigstore_sign::types::DerPublicKey;
 use std::path::Path;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -121,6 +122,15 @@ fn decrypt(envelope_json: &[u8], password: &str, path: &Path) -> Result<Vec<u8>>
                 path.display()
             ))
         })
+}
+
+/// Read a public key file (`PUBLIC KEY` PEM, as `cosign generate-key-pair` writes); the error
+/// names the file.
+pub fn read_public(path: &Path) -> std::result::Result<DerPublicKey, String> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    DerPublicKey::from_pem(&pem)
+        .map_err(|e| format!("{} is not a PEM public key: {e}", path.display()))
 }
 
 /// Read a private key file; `password` is asked only for encrypted keys.

@@ -537,10 +537,7 @@ impl Parser<'_> {
 /// A key authority for the PEM public key at `path`.
 pub fn key_authority(path: PathBuf) -> Result<AuthorityKind, String> {
     use sha2::Digest as _;
-    let pem = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let key = sigstore_verify::types::DerPublicKey::from_pem(&pem)
-        .map_err(|e| format!("{} is not a PEM public key: {e}", path.display()))?;
+    let key = crate::keys::read_public(&path)?;
     let fingerprint = format!(
         "sha256:{}",
         hex::encode(sha2::Sha256::digest(key.as_bytes()))
