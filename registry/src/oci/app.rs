@@ -35,8 +35,8 @@ fn resolve(content: &mut ContentRef, store: &Store, what: &str) -> Result<(), Pu
 
 /// Unpack an archive layer's files into the store (each checked by its own digest).
 /// Idempotent: files already in the store are skipped. A pull unpacks as soon as the
-/// archive is verified; building the locked app unpacks again only what is missing (an
-/// archive pulled by a run that was interrupted before it finished unpacking).
+/// archive is verified; building the locked app unpacks again only when a file is missing
+/// (an archive pulled by a run that was interrupted before it finished unpacking).
 pub(crate) fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
     let file = std::fs::File::open(store.blob_path(digest))
         .map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
@@ -104,12 +104,28 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
             })?;
         let mut app =
             LockedApp::from_json(&bytes).map_err(|e| unsupported(format!("{what}: {e}")))?;
-        for archive in m
-            .layers
+        // The pull unpacked its archives; unpack again only if a file is missing (a pull
+        // cut short after an archive arrived). Malformed digests are reported by `resolve`.
+        let missing = |c: &ContentRef| {
+            c.inline.is_none()
+                && c.digest
+                    .as_deref()
+                    .and_then(|d| d.parse::<Digest>().ok())
+                    .is_some_and(|d| !store.has(&d))
+        };
+        if app
+            .components
             .iter()
-            .filter(|l| l.media_type == ARCHIVE_LAYER_MEDIA_TYPE)
+            .flat_map(|c| &c.files)
+            .any(|f| missing(&f.content))
         {
-            unpack_archive(store, &archive.digest)?;
+            for archive in m
+                .layers
+                .iter()
+                .filter(|l| l.media_type == ARCHIVE_LAYER_MEDIA_TYPE)
+            {
+                unpack_archive(store, &archive.digest)?;
+            }
         }
         for c in &mut app.components {
             resolve(
