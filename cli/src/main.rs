@@ -122,11 +122,45 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("Error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            eprint!("{}", render_error(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error as the user sees it: the message, each cause that adds something (a cause
+/// whose text an earlier line already shows is left out), and the first hint a typed
+/// error carries.
+fn render_error(e: &anyhow::Error) -> String {
+    let mut out = format!("Error: {e}\n");
+    let mut shown = e.to_string();
+    let mut help = None;
+    for cause in e.chain() {
+        help = help.or_else(|| hint(cause));
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            out.push_str(&format!("  caused by: {text}\n"));
+            shown.push_str(&text);
+        }
+    }
+    if let Some(h) = help.filter(|h| !shown.contains(h.as_str())) {
+        out.push_str(&format!("  help: {h}\n"));
+    }
+    out
+}
+
+/// The hint of the library errors that carry one.
+fn hint(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use spin_registry::oci::client::RegistryError;
+    use spin_registry::oci::transfer::PullError;
+    if let Some(e) = e.downcast_ref::<RegistryError>() {
+        return Some(e.help());
+    }
+    if let Some(e) = e.downcast_ref::<PullError>() {
+        return e.help();
+    }
+    if let Some(e) = e.downcast_ref::<spin_verify::Error>() {
+        return e.help();
+    }
+    None
 }

@@ -49,6 +49,15 @@ pub fn check(manifest_path: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
     let app_dir = manifest_path.parent().unwrap_or(Path::new("."));
 
+    for problem in spin_registry::lock::check_files(&manifest, manifest_path) {
+        let text = problem.to_string();
+        let (problem, fix) = text
+            .split_once("\n  help: ")
+            .map(|(p, f)| (p.to_string(), f.to_string()))
+            .unwrap_or((text.clone(), "fix the `files` entry in spin.toml".into()));
+        out.push(finding(Severity::Error, problem, fix));
+    }
+
     for (component, tool) in missing_tools(&manifest, &[]) {
         out.push(finding(
             Severity::Error,
@@ -97,7 +106,18 @@ pub fn check(manifest_path: &Path) -> Vec<Finding> {
             HttpRoute::Private => None,
         })
         .collect();
-    let (router, duplicates) = spin_runtime::Router::build(base, routes);
+    let (router, duplicates) = match spin_runtime::Router::build(base, routes) {
+        Ok(built) => built,
+        // The manifest validator has checked every route; only the v1 base can be off.
+        Err(e) => {
+            out.push(finding(
+                Severity::Error,
+                e.to_string(),
+                e.help().to_string(),
+            ));
+            return out;
+        }
+    };
     for d in duplicates {
         out.push(finding(
             Severity::Warning,

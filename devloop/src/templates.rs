@@ -485,10 +485,15 @@ pub fn add_component(
     spin_registry::manifest::parse(manifest_path, &updated)
         .map_err(|e| anyhow::anyhow!("adding `{name}` would make the manifest invalid: {e}"))?;
     write_files(template, &dir, values)?;
-    let tmp = tempfile::NamedTempFile::new_in(app_dir)?;
-    std::fs::write(tmp.path(), &updated)?;
-    std::fs::set_permissions(tmp.path(), std::fs::metadata(manifest_path)?.permissions())?;
-    tmp.persist(manifest_path)?;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(manifest_path)?.permissions().mode();
+    spin_registry::fsutil::write_atomic_with(
+        manifest_path,
+        updated.as_bytes(),
+        spin_registry::fsutil::WriteOptions {
+            mode: Some(mode & 0o7777),
+        },
+    )?;
     Ok(name)
 }
 

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const KEYRING_SERVICE: &str = "spin-registry";
@@ -266,23 +266,16 @@ impl Credentials {
 
     fn write_file_entries(&self, entries: &BTreeMap<String, Saved>) -> Result<(), CredentialError> {
         let path = &self.fallback_file;
-        let dir = path.parent().unwrap_or(Path::new("."));
         let wrap = |source| CredentialError::Io {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(wrap)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(wrap)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(wrap)?;
-        }
-        tmp.write_all(&serde_json::to_vec_pretty(entries).expect("serializable"))
-            .map_err(wrap)?;
-        tmp.persist(path).map_err(|e| wrap(e.error))?;
+        crate::fsutil::write_atomic_with(
+            path,
+            &serde_json::to_vec_pretty(entries).expect("serializable"),
+            crate::fsutil::WriteOptions { mode: Some(0o600) },
+        )
+        .map_err(wrap)?;
         Ok(())
     }
 
@@ -382,6 +375,7 @@ fn run_helper(helper: &str, registry: &str) -> Result<Credential, CredentialErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn creds(dir: &Path, docker: &str) -> Credentials {
         std::fs::create_dir_all(dir.join("docker")).unwrap();

@@ -43,11 +43,14 @@
 pub mod allowed_hosts;
 pub mod credentials;
 mod digest;
+pub mod fsutil;
+pub mod guest_path;
 pub mod lock;
 pub mod locked;
 pub mod manifest;
 pub mod oci;
 pub mod reference;
+pub mod route;
 pub mod template;
 
 pub use digest::{Digest, DigestError};

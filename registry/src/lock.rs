@@ -38,6 +38,29 @@ pub enum LockError {
         /// The offending path.
         path: PathBuf,
     },
+    /// Two different files would land at one guest path (or one where the other needs a
+    /// directory).
+    #[error("component `{component}`: {} and {} would both be mounted at {guest}\n  help: give them different destinations in `files`, or exclude one with `exclude_files`", first.display(), second.display())]
+    FileConflict {
+        /// Component id.
+        component: String,
+        /// The normalised guest path.
+        guest: String,
+        /// The file that claimed it first.
+        first: PathBuf,
+        /// The file that collides with it.
+        second: PathBuf,
+    },
+    /// A file's guest path is unusable.
+    #[error(
+        "component `{component}`: file destination {reason}\n  help: fix the `files` entry in spin.toml"
+    )]
+    BadDestination {
+        /// Component id.
+        component: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Downloading a URL source failed or its digest did not match.
     #[error("component `{component}`: {message}")]
     Download {
@@ -319,76 +342,15 @@ async fn download(
     Ok(dest)
 }
 
-/// Expand `files` into one content reference per file, keyed by guest path.
+/// Expand `files` into one content reference per file, keyed by normalised guest path.
 fn expand_files(
     id: &str,
     mounts: &[FileMount],
     exclude: &[String],
     root: &Path,
 ) -> Result<Vec<ContentPath>, LockError> {
-    let exclude: Vec<glob::Pattern> = exclude
-        .iter()
-        .filter_map(|p| glob::Pattern::new(p).ok())
-        .collect();
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut by_guest_path: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for mount in mounts {
-        let (host, guest_base, pattern) = match mount {
-            FileMount::Pattern(p) => (root.join(p), format!("/{p}"), p.clone()),
-            FileMount::Placement {
-                source,
-                destination,
-            } => (root.join(source), destination.clone(), source.clone()),
-        };
-        let mut found = Vec::new();
-        if host.is_dir() {
-            walk(&host, &mut found).map_err(|source| LockError::Io {
-                path: host.clone(),
-                source,
-            })?;
-            for f in &found {
-                let rel = f.strip_prefix(&host).unwrap_or(f);
-                let guest = format!("{}/{}", guest_base.trim_end_matches('/'), slash(rel));
-                by_guest_path.insert(guest, f.clone());
-            }
-        } else if host.is_file() {
-            by_guest_path.insert(guest_base.clone(), host.clone());
-            found.push(host.clone());
-        } else if let (FileMount::Pattern(p), Ok(paths)) =
-            (mount, glob::glob(&host.to_string_lossy()))
-        {
-            for f in paths.flatten().filter(|f| f.is_file()) {
-                let rel = f.strip_prefix(root).unwrap_or(&f).to_path_buf();
-                by_guest_path.insert(format!("/{}", slash(&rel)), f.clone());
-                found.push(f);
-            }
-            let _ = p;
-        }
-        if found.is_empty() {
-            return Err(LockError::MissingFiles {
-                component: id.into(),
-                pattern,
-            });
-        }
-    }
     let mut out = Vec::new();
-    for (guest, host) in by_guest_path {
-        let canonical = host.canonicalize().map_err(|source| LockError::Io {
-            path: host.clone(),
-            source,
-        })?;
-        if !canonical.starts_with(&canonical_root) {
-            return Err(LockError::OutsideApp {
-                component: id.into(),
-                path: host,
-            });
-        }
-        let rel = canonical
-            .strip_prefix(&canonical_root)
-            .unwrap_or(&canonical);
-        if exclude.iter().any(|p| p.matches_path(rel)) {
-            continue;
-        }
+    for (guest, canonical) in place_files(id, mounts, exclude, root)? {
         let digest = Digest::of_file(&canonical).map_err(|source| LockError::Io {
             path: canonical.clone(),
             source,
@@ -403,6 +365,125 @@ fn expand_files(
         });
     }
     Ok(out)
+}
+
+/// Problems with the component files a manifest mounts (missing files, files outside the
+/// app, two files at one guest path), without reading any file: for `spin doctor`.
+pub fn check_files(manifest: &AppManifest, manifest_path: &Path) -> Vec<LockError> {
+    let manifest_path = absolute(manifest_path);
+    let root = manifest_path.parent().unwrap_or(Path::new("/"));
+    manifest
+        .components
+        .iter()
+        .filter_map(|(id, c)| place_files(id, &c.files, &c.exclude_files, root).err())
+        .collect()
+}
+
+/// Where each mounted file goes: normalised guest path → canonical host path. Two
+/// different files at one guest path, or a file where another needs a directory, are an
+/// error: one would silently replace the other.
+fn place_files(
+    id: &str,
+    mounts: &[FileMount],
+    exclude: &[String],
+    root: &Path,
+) -> Result<BTreeMap<String, PathBuf>, LockError> {
+    let exclude: Vec<glob::Pattern> = exclude
+        .iter()
+        .filter_map(|p| glob::Pattern::new(p).ok())
+        .collect();
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut by_guest_path: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for mount in mounts {
+        let (host, guest_base, pattern) = match mount {
+            FileMount::Pattern(p) => (root.join(p), format!("/{p}"), p.clone()),
+            FileMount::Placement {
+                source,
+                destination,
+            } => (root.join(source), destination.clone(), source.clone()),
+        };
+        let mut found: Vec<(String, PathBuf)> = Vec::new();
+        if host.is_dir() {
+            let mut files = Vec::new();
+            walk(&host, &mut files).map_err(|source| LockError::Io {
+                path: host.clone(),
+                source,
+            })?;
+            for f in files {
+                let rel = f.strip_prefix(&host).unwrap_or(&f);
+                let guest = format!("{}/{}", guest_base.trim_end_matches('/'), slash(rel));
+                found.push((guest, f));
+            }
+        } else if host.is_file() {
+            found.push((guest_base.clone(), host.clone()));
+        } else if let (FileMount::Pattern(_), Ok(paths)) =
+            (mount, glob::glob(&host.to_string_lossy()))
+        {
+            for f in paths.flatten().filter(|f| f.is_file()) {
+                let rel = f.strip_prefix(root).unwrap_or(&f).to_path_buf();
+                found.push((format!("/{}", slash(&rel)), f));
+            }
+        }
+        if found.is_empty() {
+            return Err(LockError::MissingFiles {
+                component: id.into(),
+                pattern,
+            });
+        }
+        for (guest, host) in found {
+            let canonical = host.canonicalize().map_err(|source| LockError::Io {
+                path: host.clone(),
+                source,
+            })?;
+            if !canonical.starts_with(&canonical_root) {
+                return Err(LockError::OutsideApp {
+                    component: id.into(),
+                    path: host,
+                });
+            }
+            let rel = canonical
+                .strip_prefix(&canonical_root)
+                .unwrap_or(&canonical);
+            if exclude.iter().any(|p| p.matches_path(rel)) {
+                continue;
+            }
+            let guest =
+                crate::guest_path::normalize(&guest).map_err(|e| LockError::BadDestination {
+                    component: id.into(),
+                    reason: e.to_string(),
+                })?;
+            match by_guest_path.get(&guest) {
+                Some(first) if first != &canonical => {
+                    return Err(LockError::FileConflict {
+                        component: id.into(),
+                        guest,
+                        first: first.clone(),
+                        second: canonical,
+                    });
+                }
+                _ => {
+                    by_guest_path.insert(guest, canonical);
+                }
+            }
+        }
+    }
+    // A file at `/a` and another at `/a/b` cannot both exist: look up every proper
+    // ancestor directory of each path.
+    for guest in by_guest_path.keys() {
+        let ancestors = guest.match_indices('/').map(|(i, _)| &guest[..i]);
+        if let Some(file) = ancestors
+            .filter(|a| !a.is_empty())
+            .find(|a| by_guest_path.contains_key(*a))
+        {
+            return Err(LockError::FileConflict {
+                component: id.into(),
+                guest: file.to_string(),
+                first: by_guest_path[file].clone(),
+                second: by_guest_path[guest].clone(),
+            });
+        }
+    }
+    Ok(by_guest_path)
 }
 
 fn slash(p: &Path) -> String {

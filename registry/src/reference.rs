@@ -27,20 +27,98 @@ pub struct ReferenceError {
     reason: String,
 }
 
+/// The distribution grammar for a repository: path components of lowercase alphanumerics
+/// joined by one separator (`.`, `_`, `__`, or a run of `-`), components joined by `/`.
 fn valid_repository(repo: &str) -> Result<(), String> {
     if repo.is_empty() {
         return Err("the repository name is empty".into());
     }
+    if repo.len() > 255 {
+        return Err("the repository name is longer than 255 characters".into());
+    }
     for component in repo.split('/') {
-        let ok = !component.is_empty()
-            && component
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-            && component.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && component.ends_with(|c: char| c.is_ascii_alphanumeric());
-        if !ok {
+        if !valid_path_component(component) {
             return Err(format!(
-                "repository component `{component}` must be lowercase letters, digits and separators (. _ -)"
+                "repository component `{component}` must be lowercase letters and digits, joined by single separators (`.`, `_`, `__` or dashes)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn valid_path_component(component: &str) -> bool {
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let bytes = component.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    if !alnum(first) || !alnum(last) {
+        return false;
+    }
+    // Every maximal run of separators must be one of the allowed forms.
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let run = &component[start..i];
+        let ok = matches!(run, "." | "_" | "__") || run.bytes().all(|b| b == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// A registry host: DNS labels (letters, digits, inner `-`) joined by `.`, or a bracketed
+/// IPv6 address, with an optional numeric port.
+fn valid_registry(registry: &str) -> Result<(), String> {
+    let (host, port) = if let Some(rest) = registry.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or("the IPv6 address has no closing `]`")?;
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`[{addr}]` is not an IPv6 address"));
+        }
+        match after {
+            "" => (None, None),
+            p => (
+                None,
+                Some(p.strip_prefix(':').ok_or("only `:port` may follow `]`")?),
+            ),
+        }
+    } else {
+        match registry.rsplit_once(':') {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (Some(registry), None),
+        }
+    };
+    if let Some(port) = port
+        && (port.is_empty()
+            || port.len() > 5
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u16>().is_err())
+    {
+        return Err(format!(
+            "registry port `{port}` must be a number from 0 to 65535"
+        ));
+    }
+    if let Some(host) = host {
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+            return Err(format!(
+                "registry `{registry}` is not a host name or address (letters, digits, `-` and `.`, then an optional `:port`)"
             ));
         }
     }
@@ -108,9 +186,7 @@ impl FromStr for Reference {
         } else {
             repository.to_string()
         };
-        if registry.ends_with(':') || registry.starts_with(':') {
-            return Err(err("the registry port is empty"));
-        }
+        valid_registry(&registry).map_err(|r| err(&r))?;
         Ok(Self {
             registry: registry.to_ascii_lowercase(),
             repository,
@@ -218,6 +294,13 @@ mod tests {
                 false,
             ),
             ("localhost/app", "localhost", "app", None, false),
+            (
+                "[::1]:5000/a__b/c--d/e.f",
+                "[::1]:5000",
+                "a__b/c--d/e.f",
+                None,
+                false,
+            ),
         ];
         for (input, registry, repo, tag, _) in cases {
             let r: Reference = input.parse().unwrap();
@@ -245,6 +328,18 @@ mod tests {
             ("ghcr.io/acme/app@sha256:xyz", "sha256"),
             ("ghcr.io//app", "lowercase"),
             ("ghcr.io/acme/app:v1/x", "lowercase"),
+            ("127.0.0.1:5000?x/acme/app", "number"),
+            ("127.0.0.1:5000#x/acme/app", "number"),
+            ("reg?istry.io/acme/app", "not a host name"),
+            ("a#b.io/acme/app", "not a host name"),
+            ("ghcr.io/a..b", "single separators"),
+            ("ghcr.io/a___b", "single separators"),
+            ("ghcr.io/a-._b", "single separators"),
+            ("ghcr.io/acme/app%2f", "single separators"),
+            ("ghcr.io:/acme/app", "number"),
+            ("-bad.io/acme/app", "not a host name"),
+            ("127.0.0.1:99999/acme/app", "number"),
+            ("[::1/acme/app", "closing"),
         ] {
             let e = input.parse::<Reference>().unwrap_err().to_string();
             assert!(e.contains(needle), "{input}: {e}");

@@ -3,6 +3,7 @@
 //! here, at start-up, not on the first request.
 
 use crate::engine::{self, Limits};
+use crate::files::{FilesRoot, source_path};
 use crate::host::kv::{Backend, RedisStore, SqliteDb, StoreManager};
 use crate::host::{base_linker, unsupported};
 use crate::router::Router;
@@ -11,11 +12,11 @@ use crate::state::{ComponentCtx, RequestState};
 use anyhow::{Context, bail};
 use spin_registry::Digest;
 use spin_registry::allowed_hosts::AllowedHosts;
-use spin_registry::locked::{ContentRef, LockedApp, LockedComponent, LockedRoute};
+use spin_registry::locked::{LockedApp, LockedRoute};
 use spin_registry::template::Template;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -68,7 +69,7 @@ pub struct LoadedApp {
     /// Limits.
     pub limits: Limits,
     /// Keeps materialized files alive while serving.
-    _files: Option<tempfile::TempDir>,
+    _files: Option<FilesRoot>,
 }
 
 /// Resolve application variables: `--variable`, then `SPIN_VARIABLE_<NAME>`, then the
@@ -155,65 +156,6 @@ async fn build_stores(opts: &RuntimeOptions) -> anyhow::Result<StoreManager> {
     Ok(stores)
 }
 
-fn file_path(content: &ContentRef, what: &str) -> anyhow::Result<PathBuf> {
-    let source = content
-        .source
-        .as_deref()
-        .with_context(|| format!("{what} has no `source`"))?;
-    let url =
-        url::Url::parse(source).with_context(|| format!("{what}: bad source URL {source}"))?;
-    if url.scheme() != "file" {
-        bail!("{what}: source {source} must be a local file:// URL (pull registry apps first)");
-    }
-    url.to_file_path()
-        .map_err(|_| anyhow::anyhow!("{what}: bad file URL {source}"))
-}
-
-/// Copy (hard-link where possible) a component's files into `dir`.
-fn materialize_files(component: &LockedComponent, dir: &Path) -> anyhow::Result<()> {
-    for file in &component.files {
-        let guest = file.path.trim_start_matches('/');
-        if guest.split('/').any(|p| p == "..") {
-            bail!(
-                "component `{}`: file path {} escapes its mount",
-                component.id,
-                file.path
-            );
-        }
-        let dest = dir.join(guest);
-        if let Some(bytes) = &file.content.inline {
-            std::fs::create_dir_all(dest.parent().unwrap_or(dir))?;
-            std::fs::write(&dest, bytes)?;
-            continue;
-        }
-        let src = file_path(
-            &file.content,
-            &format!("component `{}` file {}", component.id, file.path),
-        )?;
-        copy_tree(&src, &dest)
-            .with_context(|| format!("mounting {} at {}", src.display(), file.path))?;
-    }
-    Ok(())
-}
-
-fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
-    if src.is_dir() {
-        std::fs::create_dir_all(dest)?;
-        for entry in std::fs::read_dir(src)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
-        }
-        return Ok(());
-    }
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    if std::fs::hard_link(src, dest).is_err() {
-        std::fs::copy(src, dest)?;
-    }
-    Ok(())
-}
-
 fn render(template: &str, values: &BTreeMap<String, String>, what: &str) -> anyhow::Result<String> {
     Template::parse(template)
         .and_then(|t| t.render(values))
@@ -222,6 +164,9 @@ fn render(template: &str, values: &BTreeMap<String, String>, what: &str) -> anyh
 
 /// Prepare `locked` for serving.
 pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<LoadedApp> {
+    // Apps from outside were checked when read; local ones are checked here too, before
+    // anything is written for them.
+    spin_registry::locked::validate(locked)?;
     if let Some(feature) = locked.must_understand.first() {
         bail!("the app requires host feature `{feature}`, which this runtime does not support");
     }
@@ -259,12 +204,7 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
     };
     let needs_files = locked.components.iter().any(|c| !c.files.is_empty());
     let files_root = if needs_files {
-        std::fs::create_dir_all(&opts.state_dir)?;
-        Some(
-            tempfile::Builder::new()
-                .prefix("files-")
-                .tempdir_in(&opts.state_dir)?,
-        )
+        Some(FilesRoot::create(&opts.state_dir)?)
     } else {
         None
     };
@@ -274,7 +214,12 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
         if components.contains_key(&config.component) {
             continue;
         }
-        let c = locked.component(&config.component).expect("checked above");
+        let (index, c) = locked
+            .components
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == config.component)
+            .expect("checked above");
         let id = &c.id;
         if !c.dependencies.is_empty() {
             bail!(
@@ -286,7 +231,8 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
                 "component `{id}` requires host feature `{req}`, which this runtime does not support"
             );
         }
-        let wasm = file_path(&c.source.content, &format!("component `{id}` source"))?;
+        let wasm =
+            source_path(&c.source.content).with_context(|| format!("component `{id}` source"))?;
         let digest = match c.source.content.digest.as_deref().map(str::parse::<Digest>) {
             Some(Ok(d)) => d,
             _ => Digest::of_file(&wasm).with_context(|| format!("reading {}", wasm.display()))?,
@@ -351,12 +297,7 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
         env.extend(opts.env.iter().cloned());
         let env: Vec<(String, String)> = env.into_iter().collect();
         let files_dir = match &files_root {
-            Some(root) if !c.files.is_empty() => {
-                let dir = root.path().join(id);
-                std::fs::create_dir_all(&dir)?;
-                materialize_files(c, &dir)?;
-                Some(dir)
-            }
+            Some(root) if !c.files.is_empty() => Some(root.materialize(index, c)?),
             _ => None,
         };
         let ctx = ComponentCtx {
@@ -384,7 +325,7 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
             LockedRoute::Private => None,
         })
         .collect();
-    let (router, duplicates) = Router::build(locked.http_base(), public);
+    let (router, duplicates) = Router::build(locked.http_base(), public)?;
     for d in duplicates {
         tracing::warn!(
             "route {} is defined twice; component `{}` replaces `{}`",

@@ -2,6 +2,7 @@
 //! component cache that makes warm starts skip Cranelift.
 
 use anyhow::Context;
+use sha2::Digest as _;
 use spin_registry::Digest;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
@@ -82,12 +83,20 @@ pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
 fn engine_key(engine: &Engine) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    format!("{:016x}", h.finish())
+    // `v2`: entries carry a checksum header (older ones do not and are never read).
+    format!("v2-{:016x}", h.finish())
 }
 
 /// Compile a component, or load its machine code from `cache_dir` when a previous run
-/// compiled the same bytes with a compatible engine. Processes sharing a cache take turns
-/// (a lock file per digest), so one compiles and the others load its result.
+/// compiled the same bytes with a compatible engine.
+///
+/// Entries are keyed by the component's digest and the engine's compatibility hash (its
+/// version and every setting that changes code generation). The component is compiled only
+/// from bytes that hash to `digest`, so an entry can never hold code for other bytes; each
+/// entry starts with the SHA-256 of the code after it, checked before the code is loaded,
+/// and is written once (to a temporary file, then renamed), never opened for writing
+/// again. Processes sharing a cache take turns (a lock file per digest), so one compiles
+/// and the others load its result.
 pub fn load_component(
     engine: &Engine,
     wasm: &Path,
@@ -95,7 +104,7 @@ pub fn load_component(
     cache_dir: Option<&Path>,
 ) -> anyhow::Result<Component> {
     let Some(cache_dir) = cache_dir else {
-        return compile(engine, wasm);
+        return compile(engine, wasm, digest);
     };
     let dir = cache_dir.join(engine_key(engine));
     let cached = dir.join(format!("{}.cwasm", digest.hex()));
@@ -104,15 +113,12 @@ pub fn load_component(
         .and_then(|f| f.lock().map(|()| f))
         .map_err(|e| tracing::warn!("compiling without the cache lock in {}: {e}", dir.display()))
         .ok();
-    if cached.is_file() {
-        // SAFETY: the cache holds only artifacts this program serialized itself, keyed by
-        // the engine's compatibility hash and the source digest.
-        match unsafe { Component::deserialize_file(engine, &cached) } {
-            Ok(c) => return Ok(c),
-            Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", cached.display()),
-        }
+    match read_compiled(engine, &cached) {
+        Ok(Some(c)) => return Ok(c),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", cached.display()),
     }
-    let component = compile(engine, wasm)?;
+    let component = compile(engine, wasm, digest)?;
     if let Err(e) = store_compiled(&component, &cached) {
         tracing::warn!(
             "could not cache compiled component at {}: {e}",
@@ -122,8 +128,35 @@ pub fn load_component(
     Ok(component)
 }
 
-fn compile(engine: &Engine, wasm: &Path) -> anyhow::Result<Component> {
+/// A cache entry, if there is one and its checksum holds.
+fn read_compiled(engine: &Engine, path: &Path) -> anyhow::Result<Option<Component>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some((sum, code)) = bytes.split_at_checked(32) else {
+        anyhow::bail!("it is truncated");
+    };
+    if Digest::of_bytes(code).hex() != hex::encode(sum) {
+        anyhow::bail!("its checksum does not match its content (it was modified); recompiling");
+    }
+    // SAFETY: the code is exactly what this program serialized (checksum above), for this
+    // engine configuration (the directory key) and for bytes with this digest (checked
+    // before compiling).
+    let component = unsafe { Component::deserialize(engine, code) }.map_err(anyhow::Error::from)?;
+    Ok(Some(component))
+}
+
+fn compile(engine: &Engine, wasm: &Path, digest: &Digest) -> anyhow::Result<Component> {
     let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let actual = Digest::of_bytes(&bytes);
+    if &actual != digest {
+        anyhow::bail!(
+            "{} has digest {actual}, not the {digest} the app names; refusing to run it\n  help: the file changed after the app was locked or pulled; if it is a store blob, delete it and pull again",
+            wasm.display()
+        );
+    }
     Component::new(engine, &bytes)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("{} is not a valid Wasm component", wasm.display()))
@@ -132,8 +165,10 @@ fn compile(engine: &Engine, wasm: &Path) -> anyhow::Result<Component> {
 fn store_compiled(component: &Component, path: &Path) -> anyhow::Result<()> {
     let dir = path.parent().context("cache path has no parent")?;
     std::fs::create_dir_all(dir)?;
+    let code = component.serialize()?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &component.serialize()?)?;
+    std::io::Write::write_all(&mut tmp, &sha2::Sha256::digest(&code))?;
+    std::io::Write::write_all(&mut tmp, &code)?;
     tmp.persist(path)?;
     Ok(())
 }

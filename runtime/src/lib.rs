@@ -27,6 +27,7 @@
 
 mod app;
 mod engine;
+mod files;
 mod host;
 mod router;
 pub mod runtime_config;

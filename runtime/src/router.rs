@@ -2,13 +2,8 @@
 //! Exact beats wildcard; among wildcards the longest prefix wins. A later trigger with
 //! the same route replaces an earlier one (with a warning), as in Spin.
 
+use spin_registry::route::{RouteError, RoutePattern, Segment, join};
 use std::cmp::Ordering;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Exact(String),
-    Param(String),
-}
 
 /// One route, after the base path is applied.
 #[derive(Debug, Clone)]
@@ -51,10 +46,6 @@ pub struct Router {
     routes: Vec<Route>,
 }
 
-fn sanitize(s: &str) -> &str {
-    s.strip_suffix('/').unwrap_or(s)
-}
-
 fn rank_key(r: &Route) -> Vec<u8> {
     // END > exact > param > wildcard, compared left to right.
     let mut key: Vec<u8> = r
@@ -70,36 +61,19 @@ fn rank_key(r: &Route) -> Vec<u8> {
 }
 
 impl Router {
-    /// Build from `(component, route)` pairs; `base` is the app's HTTP base path.
+    /// Build from `(component, route)` pairs; `base` is the app's HTTP base path. Routes
+    /// follow [`spin_registry::route`]'s grammar; one that does not is an error.
     pub fn build<'a>(
         base: &str,
         entries: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> (Self, Vec<Duplicate>) {
+    ) -> Result<(Self, Vec<Duplicate>), RouteError> {
+        let base_pattern = RoutePattern::parse(base)?;
         let mut routes: Vec<Route> = Vec::new();
         let mut duplicates = Vec::new();
         for (component, raw) in entries {
-            let path = if raw.starts_with('/') {
-                raw.to_string()
-            } else {
-                format!("/{raw}")
-            };
-            let based = format!("{}{}", sanitize(base), sanitize(&path));
-            let (prefix, wildcard) = match based
-                .strip_suffix("/...")
-                .or_else(|| based.strip_suffix("/*"))
-            {
-                Some(p) => (p.to_string(), true),
-                None if based == "..." => (String::new(), true),
-                None => (based.clone(), false),
-            };
-            let segments = prefix
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .map(|s| match s.strip_prefix(':') {
-                    Some(name) => Segment::Param(name.to_string()),
-                    None => Segment::Exact(s.to_string()),
-                })
-                .collect();
+            let RoutePattern { segments, wildcard } =
+                RoutePattern::parse(raw)?.under(&base_pattern);
+            let based = join(base, raw);
             let route = Route {
                 component: component.to_string(),
                 raw: raw.to_string(),
@@ -118,7 +92,7 @@ impl Router {
                 routes.push(route);
             }
         }
-        (Self { routes }, duplicates)
+        Ok((Self { routes }, duplicates))
     }
 
     /// All routes, in manifest order.
@@ -219,7 +193,7 @@ mod tests {
     use super::*;
 
     fn router(routes: &[(&str, &str)]) -> Router {
-        Router::build("/", routes.iter().copied()).0
+        Router::build("/", routes.iter().copied()).unwrap().0
     }
 
     #[test]
@@ -318,7 +292,8 @@ mod tests {
 
     #[test]
     fn base_path_and_duplicates() {
-        let (r, dups) = Router::build("/base", [("a", "/x"), ("b", "/x"), ("c", "/y/...")]);
+        let (r, dups) =
+            Router::build("/base", [("a", "/x"), ("b", "/x"), ("c", "/y/...")]).unwrap();
         assert_eq!(target(&r, "/base/x").as_deref(), Some("b"));
         assert!(r.route("/x").is_none());
         assert_eq!(r.route("/base/y/z").unwrap().route.based, "/base/y/...");

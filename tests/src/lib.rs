@@ -3,6 +3,7 @@
 //! `redis-server`, the distribution registry). Only 127.0.0.1 is ever used.
 
 pub mod registry;
+pub mod sandbox;
 pub mod sigstore;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -255,10 +256,11 @@ impl Spin {
         cmd.arg(command)
             .arg("-f")
             .arg(app)
-            .args(["--listen", "127.0.0.1:0"])
-            .arg("--cache-dir")
-            .arg(test_cache())
-            .args(extra)
+            .args(["--listen", "127.0.0.1:0"]);
+        if !extra.contains(&"--cache-dir") {
+            cmd.arg("--cache-dir").arg(test_cache());
+        }
+        cmd.args(extra)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -311,6 +313,11 @@ impl Spin {
             stdout,
             banner,
         })
+    }
+
+    /// The process id of `spin`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// `base + path`.

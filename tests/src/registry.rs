@@ -422,3 +422,95 @@ pub fn oras(args: &[&str]) -> std::process::Output {
         .output()
         .expect("run oras client")
 }
+
+/// The malicious registry of `tests/interop/evil_registry.py` on 127.0.0.1: repository
+/// `evil/<case>` misbehaves as that script describes.
+pub struct EvilRegistry {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl EvilRegistry {
+    /// Start it; the first start on a machine builds its large payloads (cached in
+    /// [`crate::setup_cache`]).
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("python3")
+            .arg(crate::repo_root().join("tests/interop/evil_registry.py"))
+            .arg(port.to_string())
+            .arg(crate::setup_cache().join("evil-registry"))
+            .arg(crate::component("hello"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 is needed for the malicious registry");
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the malicious registry did not start");
+        // Keep reading its access log, so its writes never fail.
+        let log = crate::capture(reader);
+        let _ = crate::capture(child.stderr.take().unwrap());
+        Self { child, port, log }
+    }
+
+    /// Its access log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// `127.0.0.1:<port>/evil/<case>:v1`.
+    pub fn reference(&self, case: &str) -> String {
+        format!("127.0.0.1:{}/evil/{case}:v1", self.port)
+    }
+}
+
+impl Drop for EvilRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Hash every blob of the store under `cache` and check each against its name; how many
+/// there are. A store object that changed is a failed test.
+pub fn assert_store_intact(cache: &Path) -> usize {
+    let blobs = cache.join("registry/blobs/sha256");
+    let Ok(entries) = std::fs::read_dir(&blobs) else {
+        return 0;
+    };
+    let mut n = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(
+            crate::sha256_hex(&bytes),
+            name,
+            "store blob {} changed",
+            path.display()
+        );
+        n += 1;
+    }
+    n
+}
+
+/// Total size of the files under `dir`.
+pub fn tree_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => tree_size(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}

@@ -870,6 +870,21 @@ fn malformed_policies_fail_closed_at_their_location() {
             "unknown unit",
         ),
         (
+            format!("{head}max_age = \"30500568904944w\"\n{who}"),
+            "4:11",
+            "is longer than 36500 days",
+        ),
+        (
+            format!("{head}max_age = \"18446744073709551615s\"\n{who}"),
+            "4:11",
+            "is longer than 36500 days",
+        ),
+        (
+            format!("{head}max_age = \"99999999999999999999999d\"\n{who}"),
+            "4:11",
+            "is longer than 36500 days",
+        ),
+        (
             format!("{head}allow_unsigned = true\n{who}"),
             "4:18",
             "the authorities would never be checked",

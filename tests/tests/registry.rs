@@ -959,7 +959,7 @@ fn bad_input_gets_one_line_errors() {
         here,
     );
     assert!(
-        err.contains("not found") && err.contains("check the repository name and tag"),
+        err.contains("not found") && err.contains("check the repository name, tag and digest"),
         "{err}"
     );
     // Nothing listening: retried, then a clear message.

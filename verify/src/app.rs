@@ -30,20 +30,13 @@ pub struct Signed {
     pub referrer: Descriptor,
 }
 
-fn registry_error(e: spin_registry::oci::client::RegistryError) -> Error {
-    Error::Signing(e.to_string())
-}
-
 /// The app manifest `reference` points at, as a referrer subject, and its digest.
 async fn subject(
     client: &RegistryClient,
     reference: &Reference,
 ) -> Result<(Descriptor, Sha256Hash)> {
-    let digest = client.resolve(reference).await.map_err(registry_error)?;
-    let manifest = client
-        .fetch_manifest(reference, &digest)
-        .await
-        .map_err(registry_error)?;
+    let digest = client.resolve(reference).await?;
+    let manifest = client.fetch_manifest(reference, &digest).await?;
     let media_type = serde_json::from_slice::<serde_json::Value>(&manifest)
         .ok()
         .and_then(|m| m["mediaType"].as_str().map(String::from))
@@ -97,8 +90,7 @@ async fn attach(
             json.into_bytes(),
             annotations,
         )
-        .await
-        .map_err(registry_error)?;
+        .await?;
     Ok(Signed { subject, referrer })
 }
 

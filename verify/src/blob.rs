@@ -10,7 +10,7 @@ use sha2::Digest as _;
 use sigstore_sign::oidc::IdentityToken;
 use sigstore_sign::types::{Artifact, Bundle, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
-use std::io::Write;
+
 use std::path::{Path, PathBuf};
 
 /// What is signed or verified.
@@ -81,15 +81,7 @@ pub(crate) fn signing_error(e: sigstore_sign::Error) -> Error {
 
 /// Write `contents` to `path` atomically (temp file in the same folder, then rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(path))?;
-    tmp.write_all(contents).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist(path).map_err(|e| io(path)(e.error))?;
-    Ok(())
+    spin_registry::fsutil::write_atomic(path, contents).map_err(io(path))
 }
 
 /// Sign `input` keylessly with `instance`'s services and write the bundle to `bundle_out`.

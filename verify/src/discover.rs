@@ -3,20 +3,20 @@
 //! cosign's legacy `sha256-<hex>.sig` layers. Unreadable signatures are kept, with the
 //! reason, so the trace shows them; failing to list is an error (fail closed).
 
+use crate::Result;
 use crate::app::BUNDLE_MEDIA_TYPE;
 use crate::legacy::SIMPLESIGNING_MEDIA_TYPE;
 use crate::policy::{Evidence, Found, Source};
-use crate::{Error, Result};
-use spin_registry::oci::client::RegistryClient;
+use spin_registry::oci::client::{RegistryClient, tag_for};
 use spin_registry::oci::package::{Descriptor, ImageManifest};
 use spin_registry::{Digest, Reference};
 
 /// Largest attached bundle or payload read (real ones are a few KiB).
 const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
 
-fn registry_error(e: spin_registry::oci::client::RegistryError) -> Error {
-    Error::Signing(e.to_string())
-}
+/// Most signatures examined per place they are found (referrers, legacy `.sig` layers):
+/// each costs requests, and no real app carries this many.
+const MAX_SIGNATURES: usize = 64;
 
 /// Every signature attached to `digest` in `reference`'s repository.
 pub async fn signatures(
@@ -27,30 +27,14 @@ pub async fn signatures(
     let pinned = reference.with_digest(digest.clone());
     let referrers = client
         .referrers(&pinned, digest, Some(BUNDLE_MEDIA_TYPE))
-        .await
-        .map_err(registry_error)?;
-    let fallback_tag = digest.to_string().replace(':', "-");
-    let in_tag: Vec<Digest> = match client
-        .fetch_tag(reference, &fallback_tag)
-        .await
-        .map_err(registry_error)?
-    {
-        Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["manifests"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|m| m["digest"].as_str()?.parse().ok())
-            .collect(),
-        None => Vec::new(),
+        .await?;
+    let source = if referrers.from_api {
+        Source::ReferrersApi
+    } else {
+        Source::ReferrersTag
     };
     let mut found = Vec::new();
-    for r in &referrers {
-        let source = if in_tag.contains(&r.digest) {
-            Source::ReferrersTag
-        } else {
-            Source::ReferrersApi
-        };
+    for r in referrers.manifests.iter().take(MAX_SIGNATURES) {
         found.push(Found {
             source,
             location: r.digest.to_string(),
@@ -97,12 +81,8 @@ async fn legacy(
     digest: &Digest,
     found: &mut Vec<Found>,
 ) -> Result<()> {
-    let tag = format!("{}.sig", digest.to_string().replace(':', "-"));
-    let Some(bytes) = client
-        .fetch_tag(reference, &tag)
-        .await
-        .map_err(registry_error)?
-    else {
+    let tag = format!("{}.sig", tag_for(digest));
+    let Some(bytes) = client.fetch_tag(reference, &tag).await? else {
         return Ok(());
     };
     let manifest: ImageManifest = match serde_json::from_slice(&bytes) {
@@ -116,7 +96,7 @@ async fn legacy(
             return Ok(());
         }
     };
-    for (i, layer) in manifest.layers.iter().enumerate() {
+    for (i, layer) in manifest.layers.iter().enumerate().take(MAX_SIGNATURES) {
         if layer.media_type != SIMPLESIGNING_MEDIA_TYPE {
             continue;
         }

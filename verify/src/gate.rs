@@ -3,8 +3,8 @@
 //! allowing decision yields a [`Verified`], which nothing outside this module can make.
 //! The runtime's registry entry point takes a `Verified`, and pulls exactly its digest.
 
+use crate::Result;
 use crate::policy::{Context, Decision, Policy};
-use crate::{Error, Result};
 use spin_registry::oci::client::RegistryClient;
 use spin_registry::{Digest, Reference};
 
@@ -51,10 +51,7 @@ pub async fn verify_reference(
     reference: &Reference,
     ctx: &Context,
 ) -> Result<Outcome> {
-    let digest = client
-        .resolve(reference)
-        .await
-        .map_err(|e| Error::Signing(e.to_string()))?;
+    let digest = client.resolve(reference).await?;
     let found = crate::discover::signatures(client, reference, &digest).await?;
     let decision = crate::policy::evaluate(policy, reference, &digest, &found, ctx)?;
     let verified = decision.allowed().then(|| Verified {

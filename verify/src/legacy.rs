@@ -96,10 +96,6 @@ pub fn annotations(bundle: &Bundle, chain_pem: &str) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-fn registry_error(e: spin_registry::oci::client::RegistryError) -> Error {
-    Error::Signing(e.to_string())
-}
-
 fn config_for(layers: &[Descriptor]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "architecture": "",
@@ -120,7 +116,7 @@ pub async fn append(
     payload: Vec<u8>,
     annotations: BTreeMap<String, String>,
 ) -> Result<()> {
-    let tag = format!("{}.sig", digest.to_string().replace(':', "-"));
+    let tag = format!("{}.sig", spin_registry::oci::client::tag_for(digest));
     let layer = Descriptor {
         media_type: SIMPLESIGNING_MEDIA_TYPE.into(),
         digest: spin_registry::Digest::of_bytes(&payload),
@@ -128,18 +124,11 @@ pub async fn append(
         annotations: Some(annotations),
         artifact_type: None,
     };
-    client
-        .prepare_push(reference)
-        .await
-        .map_err(registry_error)?;
+    client.prepare_push(reference).await?;
     push_blob(client, reference, SIMPLESIGNING_MEDIA_TYPE, payload).await?;
     let mut update = spin_registry::oci::client::TagUpdate::default();
     loop {
-        let mut layers = match client
-            .fetch_tag(reference, &tag)
-            .await
-            .map_err(registry_error)?
-        {
+        let mut layers = match client.fetch_tag(reference, &tag).await? {
             Some(bytes) => {
                 serde_json::from_slice::<ImageManifest>(&bytes)
                     .map_err(|e| {
@@ -189,8 +178,7 @@ pub async fn append(
                 &bytes,
                 spin_registry::oci::MANIFEST_MEDIA_TYPE,
             )
-            .await
-            .map_err(registry_error)?;
+            .await?;
     }
 }
 
@@ -207,19 +195,14 @@ async fn push_blob(
         annotations: None,
         artifact_type: None,
     };
-    if !client
-        .blob_exists(reference, &descriptor.digest)
-        .await
-        .map_err(registry_error)?
-    {
+    if !client.blob_exists(reference, &descriptor.digest).await? {
         let blob = Blob {
             descriptor: descriptor.clone(),
             data: BlobData::Bytes(data),
         };
         client
             .push_blob(reference, &blob, std::sync::Arc::new(|_| {}))
-            .await
-            .map_err(registry_error)?;
+            .await?;
     }
     Ok(descriptor)
 }

@@ -38,7 +38,11 @@ pub mod policy;
 
 /// What went wrong, naming the failed step; every message ends in what to do.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// The registry (or the way to it) failed: not found, refused, unreachable, ...
+    #[error(transparent)]
+    Registry(#[from] spin_registry::oci::client::RegistryError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -65,6 +69,16 @@ pub enum Error {
     /// A policy file is unreadable or wrong (located at file:line:col).
     #[error(transparent)]
     Policy(#[from] spin_registry::manifest::ManifestError),
+}
+
+impl Error {
+    /// What to do about it, when the message does not already say.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::Registry(e) => Some(e.help()),
+            _ => None,
+        }
+    }
 }
 
 /// This crate's result.

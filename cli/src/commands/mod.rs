@@ -1,5 +1,6 @@
 //! One module per command; each is a screen long: parse, call the library, render.
 
+pub mod args;
 pub mod build;
 pub mod new;
 pub mod plugins;
@@ -11,14 +12,6 @@ pub mod watch;
 
 use anyhow::bail;
 use std::path::{Path, PathBuf};
-
-/// `KEY=VALUE` arguments.
-pub fn key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
-    }
-}
 
 /// The manifest that `-f` names: a spin.toml, a directory holding one, or ./spin.toml.
 pub fn manifest_path(from: Option<&Path>) -> anyhow::Result<PathBuf> {

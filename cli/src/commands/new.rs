@@ -17,7 +17,7 @@ pub struct TemplateArgs {
     /// Name of the app (spin new) or component (spin add)
     name: String,
     /// Set a template parameter (repeatable)
-    #[arg(short = 'v', long = "value", value_name = "NAME=VALUE", value_parser = super::key_value)]
+    #[arg(short = 'v', long = "value", value_name = "NAME=VALUE", value_parser = super::args::key_value)]
     values: Vec<(String, String)>,
     /// A TOML file of parameter values (`name = "value"`); -v wins over it
     #[arg(long = "values-file", value_name = "FILE")]

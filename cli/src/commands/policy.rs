@@ -1,7 +1,7 @@
 //! `spin verify REF` (the CI gate: exit 0 allow, 1 deny, 2 error), `spin policy lint` and
 //! `spin policy test`, and the policy gate `spin up -f REF` goes through.
 
-use super::registry::Connection;
+use super::args::Connection;
 use crate::paths;
 use anyhow::{Context as _, bail};
 use clap::Args;

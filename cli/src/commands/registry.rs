@@ -1,13 +1,11 @@
 //! `spin registry push|pull|login|logout|inspect|copy`.
 
-use crate::paths;
+use super::args::{CacheArgs, Connection, LimitArgs};
 use crate::progress::{Reporter, size};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use spin_registry::Reference;
-use spin_registry::oci::client::{ClientOptions, RegistryClient};
-use spin_registry::oci::store::Store;
-use spin_registry::oci::transfer::{self, Locations, Pulled};
+use spin_registry::oci::transfer::{self, Pulled};
 use spin_registry::oci::{app, layout, package};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,52 +27,6 @@ pub enum RegistryCommand {
     Copy(CopyArgs),
 }
 
-/// How to reach the registry.
-#[derive(Args, Clone)]
-pub struct Connection {
-    /// Use plain HTTP for this command's registry (e.g. a local test registry)
-    #[arg(long)]
-    pub insecure: bool,
-    /// Trust this CA certificate (PEM) for TLS
-    #[arg(long = "ca-file", value_name = "PEM")]
-    pub ca_file: Option<PathBuf>,
-    /// Local store and caches [default: ~/.cache/spin]
-    #[arg(long = "cache-dir", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-}
-
-impl Connection {
-    /// A client for talking to `registries`.
-    pub fn client(&self, registries: &[&str]) -> anyhow::Result<RegistryClient> {
-        let mut options = ClientOptions::for_user();
-        if self.insecure {
-            options.insecure = registries.iter().map(|r| r.to_string()).collect();
-        }
-        options.ca_files.extend(self.ca_file.clone());
-        Ok(RegistryClient::new(options)?)
-    }
-
-    /// The local store.
-    pub fn store(&self) -> anyhow::Result<Store> {
-        let root = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(paths::cache_dir)
-            .join("registry");
-        Ok(Store::open(&root)?)
-    }
-
-    /// Which repositories hold which blobs (for cross-repository mounts).
-    pub fn locations(&self) -> Locations {
-        let root = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(paths::cache_dir)
-            .join("registry");
-        Locations::beside(&root)
-    }
-}
-
 #[derive(Args)]
 pub struct PushArgs {
     /// Where to push, e.g. ghcr.io/acme/app:v1 (with --oci-layout: the tag to use)
@@ -86,7 +38,7 @@ pub struct PushArgs {
     #[arg(long, value_name = "WASM", conflicts_with = "from")]
     component: Option<PathBuf>,
     /// Extra manifest annotation (repeatable)
-    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = crate::commands::key_value)]
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = super::args::key_value)]
     annotations: Vec<(String, String)>,
     /// Write to this OCI image layout directory instead of a registry
     #[arg(long = "oci-layout", value_name = "DIR")]
@@ -98,6 +50,8 @@ pub struct PushArgs {
     signing: super::signatures::SigningArgs,
     #[command(flatten)]
     connection: Connection,
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Args)]
@@ -105,7 +59,18 @@ pub struct PullArgs {
     /// What to pull, e.g. ghcr.io/acme/app@sha256:…
     reference: String,
     #[command(flatten)]
-    connection: Connection,
+    source: SourceArgs,
+}
+
+/// Where an artifact comes from and what is accepted from it.
+#[derive(Args, Clone)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args)]
@@ -139,17 +104,18 @@ pub struct InspectArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    connection: Connection,
+    source: SourceArgs,
 }
 
 #[derive(Args)]
 pub struct CopyArgs {
     /// Source: a reference, or oci:DIR[:TAG]
-    source: String,
+    #[arg(value_name = "SOURCE")]
+    source_ref: String,
     /// Destination: a reference, or oci:DIR[:TAG]
     destination: String,
     #[command(flatten)]
-    connection: Connection,
+    source: SourceArgs,
 }
 
 pub async fn run(command: RegistryCommand) -> anyhow::Result<()> {
@@ -182,13 +148,8 @@ async fn package(args: &PushArgs) -> anyhow::Result<package::Artifact> {
     }
     let manifest_path = crate::commands::manifest_path(args.from.as_deref())?;
     let manifest = spin_registry::manifest::load(&manifest_path)?;
-    let cache = args
-        .connection
-        .cache_dir
-        .clone()
-        .unwrap_or_else(paths::cache_dir);
     let options = spin_registry::lock::LockOptions {
-        download_cache: cache.join("wasm"),
+        download_cache: args.cache.dir().join("wasm"),
     };
     let locked = spin_registry::lock::lock(&manifest, &manifest_path, &options)
         .await
@@ -241,7 +202,7 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
     let client = args.connection.client(&[target.registry()])?;
     let report = transfer::push(
         &client,
-        &args.connection.locations(),
+        &args.cache.locations(),
         &artifact,
         &target,
         Arc::new(Reporter::new()),
@@ -260,22 +221,22 @@ async fn push(args: PushArgs) -> anyhow::Result<()> {
 }
 
 /// Pull (or import from a layout) into the store, showing progress.
-pub async fn fetch(source: &str, connection: &Connection) -> anyhow::Result<Pulled> {
-    fetch_with(source, connection, Arc::new(Reporter::new())).await
+pub async fn fetch(source: &str, args: &SourceArgs) -> anyhow::Result<Pulled> {
+    fetch_with(source, args, Arc::new(Reporter::new())).await
 }
 
 async fn fetch_with(
     source: &str,
-    connection: &Connection,
+    args: &SourceArgs,
     progress: Arc<dyn transfer::Progress>,
 ) -> anyhow::Result<Pulled> {
-    let store = connection.store()?;
+    let store = args.cache.store(args.limits.limits())?;
     if let Some((dir, tag)) = layout_arg(source) {
         return Ok(layout::import(&dir, tag.as_deref(), &store)?);
     }
     let r = reference(source)?;
-    let client = connection.client(&[r.registry()])?;
-    Ok(transfer::pull(&client, &store, &connection.locations(), &r, progress).await?)
+    let client = args.connection.client(&[r.registry()])?;
+    Ok(transfer::pull(&client, &store, &args.cache.locations(), &r, progress).await?)
 }
 
 /// `oci:DIR[:TAG]` (or an existing layout directory) → (dir, tag).
@@ -291,8 +252,8 @@ fn layout_arg(arg: &str) -> Option<(PathBuf, Option<String>)> {
 }
 
 async fn pull(args: PullArgs) -> anyhow::Result<()> {
-    let pulled = fetch(&args.reference, &args.connection).await?;
-    let store = args.connection.store()?;
+    let pulled = fetch(&args.reference, &args.source).await?;
+    let store = args.source.cache.store(args.source.limits.limits())?;
     app::locked_app(&store, &pulled)?;
     println!("Pulled {}", pulled.reference);
     Ok(())
@@ -361,17 +322,15 @@ fn logout(args: LogoutArgs) -> anyhow::Result<()> {
 }
 
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
-    let pulled = fetch_with(
-        &args.reference,
-        &args.connection,
-        Arc::new(transfer::Silent),
-    )
-    .await?;
-    let store = args.connection.store()?;
+    let pulled = fetch_with(&args.reference, &args.source, Arc::new(transfer::Silent)).await?;
+    let store = args.source.cache.store(args.source.limits.limits())?;
     let locked = app::locked_app(&store, &pulled)?;
     let m = &pulled.manifest;
     if args.json {
-        let manifest: serde_json::Value = serde_json::from_slice(&store.read(&pulled.digest)?)?;
+        let manifest: serde_json::Value = serde_json::from_slice(&store.read(
+            &pulled.digest,
+            spin_registry::oci::MAX_MANIFEST_BYTES as u64,
+        )?)?;
         let out = serde_json::json!({
             "reference": pulled.reference.to_string(),
             "digest": pulled.digest.to_string(),
@@ -421,11 +380,11 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
 }
 
 async fn copy(args: CopyArgs) -> anyhow::Result<()> {
-    let store = args.connection.store()?;
+    let store = args.source.cache.store(args.source.limits.limits())?;
     let artifact_digest;
     match layout_arg(&args.destination) {
         Some((dir, tag)) => {
-            let pulled = fetch(&args.source, &args.connection).await?;
+            let pulled = fetch(&args.source_ref, &args.source).await?;
             let tag = tag
                 .or_else(|| pulled.reference.tag().map(String::from))
                 .unwrap_or_else(|| "latest".into());
@@ -435,26 +394,29 @@ async fn copy(args: CopyArgs) -> anyhow::Result<()> {
         }
         None => {
             let target = reference(&args.destination)?;
-            let artifact = match layout_arg(&args.source) {
+            let artifact = match layout_arg(&args.source_ref) {
                 Some((dir, tag)) => layout::read_artifact(&dir, tag.as_deref())?,
                 None => {
-                    let pulled = fetch(&args.source, &args.connection).await?;
+                    let pulled = fetch(&args.source_ref, &args.source).await?;
                     let blob = |d: &package::Descriptor| package::Blob {
                         descriptor: d.clone(),
                         data: package::BlobData::File(store.blob_path(&d.digest)),
                     };
                     package::Artifact {
-                        manifest: store.read(&pulled.digest)?,
+                        manifest: store.read(
+                            &pulled.digest,
+                            spin_registry::oci::MAX_MANIFEST_BYTES as u64,
+                        )?,
                         digest: pulled.digest.clone(),
                         config: blob(&pulled.manifest.config),
                         layers: pulled.manifest.layers.iter().map(blob).collect(),
                     }
                 }
             };
-            let client = args.connection.client(&[target.registry()])?;
+            let client = args.source.connection.client(&[target.registry()])?;
             transfer::push(
                 &client,
-                &args.connection.locations(),
+                &args.source.cache.locations(),
                 &artifact,
                 &target,
                 Arc::new(Reporter::new()),
@@ -465,7 +427,7 @@ async fn copy(args: CopyArgs) -> anyhow::Result<()> {
     }
     println!(
         "Copied {} to {} ({artifact_digest})",
-        args.source, args.destination
+        args.source_ref, args.destination
     );
     Ok(())
 }

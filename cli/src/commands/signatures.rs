@@ -2,7 +2,7 @@
 //! files (the sigstore-conformance client protocol), keys and trust material. Verifying
 //! apps is `policy.rs`.
 
-use super::registry::Connection;
+use super::args::Connection;
 use clap::Args;
 use spin_registry::Reference;
 use spin_verify::blob::{self, Expected, Input};

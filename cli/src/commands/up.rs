@@ -1,7 +1,6 @@
 //! `spin up`: lock the app and serve it.
 
-use super::registry::Connection;
-use crate::paths;
+use super::args::{CacheArgs, Connection, LimitArgs, duration, key_value, size};
 use anyhow::{Context, bail};
 use clap::Args;
 use spin_runtime::{Limits, RuntimeOptions, Server};
@@ -17,12 +16,12 @@ pub struct UpArgs {
     from: Option<String>,
     #[command(flatten)]
     policy: super::policy::PolicyArgs,
-    /// Use plain HTTP for the app's registry
-    #[arg(long)]
-    insecure: bool,
-    /// Trust this CA certificate (PEM) for the app's registry
-    #[arg(long = "ca-file", value_name = "PEM")]
-    ca_file: Option<PathBuf>,
+    /// For registry apps: how to reach the registry
+    #[command(flatten)]
+    connection: Connection,
+    /// For registry apps and OCI layouts: what is accepted from them
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Run `spin build` first
     #[arg(long)]
     build: bool,
@@ -63,17 +62,11 @@ pub struct ServeArgs {
     /// Requests served at once; more get 503
     #[arg(long = "max-concurrent-requests", default_value_t = 256)]
     max_concurrent_requests: u32,
-    /// Cache directory for compiled components and downloads [default: ~/.cache/spin]
-    #[arg(long = "cache-dir", value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 impl ServeArgs {
-    /// The cache directory in use.
-    pub fn cache(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(paths::cache_dir)
-    }
-
     /// Runtime options for an app whose files live in `app_dir`.
     pub fn runtime_options(&self, app_dir: &Path) -> RuntimeOptions {
         RuntimeOptions {
@@ -92,61 +85,16 @@ impl ServeArgs {
                 max_request_body: self.max_request_body,
                 max_concurrent_requests: self.max_concurrent_requests,
             },
-            compile_cache: Some(self.cache().join("compiled")),
+            compile_cache: Some(self.cache.dir().join("compiled")),
         }
     }
 
     /// How to lock manifests.
     pub fn lock_options(&self) -> spin_registry::lock::LockOptions {
         spin_registry::lock::LockOptions {
-            download_cache: self.cache().join("wasm"),
+            download_cache: self.cache.dir().join("wasm"),
         }
     }
-}
-
-use super::key_value;
-
-fn duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.trim().split_at(
-        s.trim()
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.trim().len()),
-    );
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30s or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s or m)")),
-    };
-    if secs <= 0.0 {
-        return Err("the duration must be positive".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-fn size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size like 512MiB"))?;
-    let mult = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit {unit:?} (use KiB, MiB or GiB)"
-            ));
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 /// What `-f` named.
@@ -199,11 +147,10 @@ pub fn args_for(manifest: &Path, extra: &[String]) -> anyhow::Result<UpArgs> {
 
 /// Serve until Ctrl-C.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    let cache = args.serve.cache();
-    let connection = Connection {
-        insecure: args.insecure,
-        ca_file: args.ca_file.clone(),
-        cache_dir: Some(cache.clone()),
+    let source = super::registry::SourceArgs {
+        connection: args.connection.clone(),
+        cache: args.serve.cache.clone(),
+        limits: args.limits.clone(),
     };
     let (locked, app_dir) = match resolve(args.from.as_deref())? {
         Source::Manifest(path) => {
@@ -227,18 +174,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
         ),
         Source::Layout(dir) => {
-            let pulled = super::registry::fetch(&dir.to_string_lossy(), &connection).await?;
-            let locked = spin_registry::oci::app::locked_app(&connection.store()?, &pulled)?;
+            let pulled = super::registry::fetch(&dir.to_string_lossy(), &source).await?;
+            let store = source.cache.store(source.limits.limits())?;
+            let locked = spin_registry::oci::app::locked_app(&store, &pulled)?;
             (locked, dir.clone())
         }
         Source::Registry(reference) => {
-            let client = connection.client(&[reference.registry()])?;
+            let client = source.connection.client(&[reference.registry()])?;
             let verified = super::policy::gate(&args.policy, &client, &reference).await?;
             let locked = spin_runtime::registry_app(
                 &verified,
                 &client,
-                &connection.store()?,
-                &connection.locations(),
+                &source.cache.store(source.limits.limits())?,
+                &source.cache.locations(),
                 std::sync::Arc::new(crate::progress::Reporter::new()),
             )
             .await?;

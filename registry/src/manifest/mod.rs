@@ -1,6 +1,7 @@
 //! `spin.toml`: parsing (v1 and v2), validation with located errors, normalization to v2.
 
 mod error;
+mod files;
 mod model;
 mod normalize;
 mod raw;

@@ -2,9 +2,11 @@
 //! line and column of the offending value and says how to fix it.
 
 use super::error::{ManifestError, SourceText};
+use super::files::{exclude_files, files};
 use super::model::*;
 use super::raw::{self, StrOr};
 use crate::allowed_hosts::AllowedHost;
+use crate::route::RoutePattern;
 use crate::template::{Template, is_kebab_id, is_snake_id};
 use indexmap::IndexMap;
 use std::collections::HashSet;
@@ -516,59 +518,6 @@ fn convert_allowed_http_hosts(
     Ok(out)
 }
 
-fn files(src: &SourceText, raw: Vec<Spanned<StrOr<raw::Placement>>>) -> Result<Vec<FileMount>> {
-    let mut out = Vec::new();
-    for f in raw {
-        let span = f.span();
-        out.push(match f.into_inner() {
-            StrOr::Str(pattern) => {
-                if pattern == ".." || pattern.ends_with("/..") || pattern == "." || pattern.ends_with("/.") {
-                    return Err(src.error(
-                        &span,
-                        format!("file pattern {pattern:?} cannot end in `.` or `..`"),
-                        "to include a directory use `{ source = \"dir\", destination = \"/dir\" }` or a glob like \"dir/**/*\"",
-                    ));
-                }
-                if pattern.starts_with('/') {
-                    return Err(src.error(
-                        &span,
-                        format!("file pattern {pattern:?} is absolute"),
-                        "patterns are relative to the directory of spin.toml; remove the leading `/`",
-                    ));
-                }
-                if let Err(e) = glob::Pattern::new(&pattern) {
-                    return Err(src.error(&span, format!("invalid glob {pattern:?}: {e}"), "fix the glob syntax"));
-                }
-                FileMount::Pattern(pattern)
-            }
-            StrOr::Other(raw::Placement { source, destination }) => {
-                if !destination.starts_with('/') {
-                    return Err(src.error(
-                        &span,
-                        format!("file destination {destination:?} is not an absolute path"),
-                        format!("start the destination with `/`, e.g. \"/{}\"", destination.trim_start_matches("./")),
-                    ));
-                }
-                FileMount::Placement { source, destination }
-            }
-        });
-    }
-    Ok(out)
-}
-
-fn exclude_files(src: &SourceText, raw: Vec<Spanned<String>>) -> Result<Vec<String>> {
-    raw.into_iter()
-        .map(|p| match glob::Pattern::new(p.get_ref()) {
-            Ok(_) => Ok(p.into_inner()),
-            Err(e) => Err(src.error(
-                &p.span(),
-                format!("invalid exclude_files glob {:?}: {e}", p.get_ref()),
-                "fix the glob syntax",
-            )),
-        })
-        .collect()
-}
-
 fn labels(src: &SourceText, raw: Vec<Spanned<String>>, field: &str) -> Result<Vec<String>> {
     raw.into_iter()
         .map(|l| {
@@ -633,42 +582,8 @@ fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<Htt
             "write a route pattern such as \"/hello\", or `{ private = true }`",
         )),
         StrOr::Str(route) => {
-            let path = if route.starts_with('/') {
-                route.clone()
-            } else {
-                format!("/{route}")
-            };
-            let segments: Vec<&str> = path.split('/').skip(1).collect();
-            for (i, seg) in segments.iter().enumerate() {
-                let last = i + 1 == segments.len();
-                if (*seg == "..." || *seg == "*") && !last {
-                    return Err(src.error(
-                        &span,
-                        format!("route {route:?} has a wildcard `{seg}` before its end"),
-                        "a wildcard may only be the last segment, as in \"/api/...\"",
-                    ));
-                }
-                if *seg != "..." && seg.contains("...") {
-                    return Err(src.error(
-                        &span,
-                        format!("route {route:?} has a malformed wildcard segment `{seg}`"),
-                        "write the wildcard as its own final segment: \"/prefix/...\"",
-                    ));
-                }
-                if *seg == ":" {
-                    return Err(src.error(
-                        &span,
-                        format!("route {route:?} has a `:` segment without a name"),
-                        "name the parameter, as in \"/users/:id\"",
-                    ));
-                }
-            }
-            if path.contains('?') || path.contains('#') {
-                return Err(src.error(
-                    &span,
-                    format!("route {route:?} contains a query or fragment"),
-                    "routes match paths only; remove `?...` or `#...`",
-                ));
+            if let Err(e) = RoutePattern::parse(&route) {
+                return Err(src.error(&span, e.to_string(), e.help()));
             }
             Ok(HttpRoute::Path(route))
         }

@@ -1,18 +1,21 @@
 //! A pulled artifact → a locked app whose content points into the verified store.
 
-use super::store::Store;
+use super::store::{Store, StoreError};
 use super::transfer::{PullError, Pulled};
 use super::*;
 use crate::digest::Digest;
 use crate::lock::file_url;
 use crate::locked::{ContentRef, LockedApp, OCI_IMAGE_DIGEST_KEY};
-use std::io::Read;
 
 fn unsupported(msg: String) -> PullError {
     PullError::Unsupported(msg)
 }
 
-/// Point a content reference at the store (inline content stays inline).
+/// Largest locked app read (Spin's are a few KiB; one with 100,000 files is a few MiB).
+pub const MAX_LOCKED_APP_BYTES: u64 = 64 << 20;
+
+/// Point a content reference at its blob in the store, after hashing the blob again
+/// (inline content stays inline).
 fn resolve(content: &mut ContentRef, store: &Store, what: &str) -> Result<(), PullError> {
     if content.inline.is_some() {
         content.source = None;
@@ -24,42 +27,18 @@ fn resolve(content: &mut ContentRef, store: &Store, what: &str) -> Result<(), Pu
         .ok_or_else(|| unsupported(format!("{what} has neither inline content nor a digest")))?
         .parse()
         .map_err(|e| unsupported(format!("{what}: {e}")))?;
-    if !store.has(&digest) {
-        return Err(unsupported(format!(
-            "{what} refers to {digest}, which the artifact does not contain"
-        )));
-    }
-    content.source = Some(file_url(&store.blob_path(&digest)));
-    Ok(())
-}
-
-/// Unpack an archive layer's files into the store (each checked by its own digest).
-/// Idempotent: files already in the store are skipped. A pull unpacks as soon as the
-/// archive is verified; building the locked app unpacks again only when a file is missing
-/// (an archive pulled by a run that was interrupted before it finished unpacking).
-pub(crate) fn unpack_archive(store: &Store, digest: &Digest) -> Result<(), PullError> {
-    let file = std::fs::File::open(store.blob_path(digest))
-        .map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let entries = archive
-        .entries()
-        .map_err(|e| unsupported(format!("archive {digest} is not a gzipped tar: {e}")))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let mut entry = entry.map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| unsupported(format!("archive {digest}: {e}")))?;
-        files.push((Digest::of_bytes(&bytes), bytes));
-    }
-    store.put_all(&files).map_err(|source| PullError::Store {
-        context: format!("unpacking {digest}"),
-        source,
-    })?;
+    let path = store
+        .verified_path(&digest)
+        .map_err(|source| match source {
+            StoreError::Missing(_) => unsupported(format!(
+                "{what} refers to {digest}, which the artifact does not contain"
+            )),
+            source => PullError::Store {
+                context: what.to_string(),
+                source,
+            },
+        })?;
+    content.source = Some(file_url(&path));
     Ok(())
 }
 
@@ -84,7 +63,13 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
             .next()
             .unwrap_or("component")
             .to_string();
-        crate::lock::lock_component_at(&store.blob_path(&layer.digest), &id, &layer.digest)
+        let path = store
+            .verified_path(&layer.digest)
+            .map_err(|source| PullError::Store {
+                context: format!("{what}: component"),
+                source,
+            })?;
+        crate::lock::lock_component_at(&path, &id, &layer.digest)
     } else {
         let layer = m
             .layers
@@ -97,7 +82,7 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
                 ))
             })?;
         let bytes = store
-            .read(&layer.digest)
+            .read(&layer.digest, MAX_LOCKED_APP_BYTES)
             .map_err(|source| PullError::Store {
                 context: format!("reading {}", layer.digest),
                 source,
@@ -124,7 +109,7 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
                 .iter()
                 .filter(|l| l.media_type == ARCHIVE_LAYER_MEDIA_TYPE)
             {
-                unpack_archive(store, &archive.digest)?;
+                super::archive::unpack(store, &archive.digest)?;
             }
         }
         for c in &mut app.components {

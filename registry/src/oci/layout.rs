@@ -6,6 +6,7 @@ use super::store::Store;
 use super::transfer::{PullError, Pulled, parse_manifest};
 use super::*;
 use crate::digest::Digest;
+use crate::fsutil::write_atomic;
 use crate::reference::Reference;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,21 @@ fn err(msg: String) -> PullError {
     PullError::Unsupported(msg)
 }
 
+/// A layout's `index.json` or manifest, refused above the 4 MiB manifest limit.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_MANIFEST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(std::io::Error::other(
+            "larger than the 4 MiB manifest limit",
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Is `dir` an OCI image layout?
 pub fn is_layout(dir: &Path) -> bool {
     dir.join("oci-layout").is_file() && dir.join("index.json").is_file()
@@ -23,14 +39,6 @@ pub fn is_layout(dir: &Path) -> bool {
 
 fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
     dir.join("blobs/sha256").join(digest.hex())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Write `artifact` into the layout at `dir` (created if needed), tagged `tag`.
@@ -80,7 +88,7 @@ pub fn write(dir: &Path, artifact: &Artifact, tag: &str) -> std::io::Result<()> 
 /// The manifest in a layout: the one tagged `tag`, or the only one.
 fn select(dir: &Path, tag: Option<&str>) -> Result<(Digest, Option<String>), PullError> {
     let where_ = dir.display();
-    let index: Value = std::fs::read(dir.join("index.json"))
+    let index: Value = read_capped(&dir.join("index.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| {
@@ -142,7 +150,7 @@ fn select(dir: &Path, tag: Option<&str>) -> Result<(Digest, Option<String>), Pul
 /// the layout's files, ready to push.
 pub fn read_artifact(dir: &Path, tag: Option<&str>) -> Result<Artifact, PullError> {
     let (digest, _) = select(dir, tag)?;
-    let bytes = std::fs::read(blob_path(dir, &digest))
+    let bytes = read_capped(&blob_path(dir, &digest))
         .map_err(|e| err(format!("{}: manifest {digest}: {e}", dir.display())))?;
     if Digest::of_bytes(&bytes) != digest {
         return Err(err(format!(
@@ -166,12 +174,14 @@ pub fn read_artifact(dir: &Path, tag: Option<&str>) -> Result<Artifact, PullErro
 /// Copy a layout's artifact into the store, verifying every blob, as if pulled.
 pub fn import(dir: &Path, tag: Option<&str>, store: &Store) -> Result<Pulled, PullError> {
     let artifact = read_artifact(dir, tag)?;
+    let what = dir.display().to_string();
+    super::transfer::check_total(&parse_manifest(&artifact.manifest, &what)?, store, &what)?;
     for blob in artifact.blobs() {
         let BlobData::File(path) = &blob.data else {
             continue;
         };
         store
-            .import_file(&blob.descriptor.digest, path)
+            .import_file(&blob.descriptor.digest, blob.descriptor.size, path)
             .map_err(|source| PullError::Store {
                 context: format!("{}: blob {}", dir.display(), blob.descriptor.digest),
                 source,
@@ -213,7 +223,9 @@ pub fn export(store: &Store, pulled: &Pulled, dir: &Path, tag: &str) -> std::io:
         data: BlobData::File(store.blob_path(&d.digest)),
     };
     let artifact = Artifact {
-        manifest: store.read(&pulled.digest).map_err(std::io::Error::other)?,
+        manifest: store
+            .read(&pulled.digest, MAX_MANIFEST_BYTES as u64)
+            .map_err(std::io::Error::other)?,
         digest: pulled.digest.clone(),
         config: blob(&pulled.manifest.config),
         layers: pulled.manifest.layers.iter().map(blob).collect(),

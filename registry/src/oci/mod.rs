@@ -2,6 +2,7 @@
 //! a verified local content-addressed store, registry transfer, and OCI layout directories.
 
 pub mod app;
+mod archive;
 mod canonical;
 pub mod client;
 pub mod layout;
@@ -37,3 +38,13 @@ pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 pub const LOCKED_APP_DIGEST_LABEL: &str = "com.fermyon.spin.lockedAppDigest";
 /// Largest manifest accepted on pull.
 pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
+
+/// `4 MiB`, `1 GiB`, `1000 bytes`: exact, for limits.
+pub fn human_size(bytes: u64) -> String {
+    for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{} {unit}", bytes / size);
+        }
+    }
+    format!("{bytes} bytes")
+}

@@ -1,15 +1,22 @@
 //! The local content-addressed store: `blobs/sha256/<hex>` holds only content whose digest
 //! was checked; downloads stream into `partial/<hex>` (kept across runs so an interrupted
 //! pull resumes) and are renamed into place only after the digest matches.
+//!
+//! A committed blob is immutable: nothing in this tool opens one for writing again (new
+//! content arrives in a temporary file that is renamed over the name, never into the old
+//! file), and [`Store::verified_path`] hashes a blob again before it is used to run an app,
+//! so a blob changed behind the tool's back is refused by name, not run.
 
 use crate::digest::Digest;
 use sha2::Digest as _;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// Filesystem trouble.
     #[error("store at {}: {source}", path.display())]
@@ -27,6 +34,47 @@ pub enum StoreError {
         /// What the bytes hash to.
         actual: Digest,
     },
+    /// A committed blob no longer hashes to its name: it was changed after it was stored.
+    #[error("blob {digest} in the store at {} now hashes to {actual}: it was modified after it was stored, so it will not be used\n  help: delete it (`rm {}`) and pull the app again", path.display(), path.display())]
+    Tampered {
+        /// The blob's name.
+        digest: Digest,
+        /// What its bytes hash to now.
+        actual: Digest,
+        /// Where it is.
+        path: PathBuf,
+    },
+    /// More items than allowed.
+    #[error("{what} is over the limit of {limit}; refusing it{}", help_line(help))]
+    TooMany {
+        /// What.
+        what: String,
+        /// The limit.
+        limit: u64,
+        /// How to raise it, if that is wanted.
+        help: String,
+    },
+    /// A blob the caller needs is not in the store.
+    #[error("blob {0} is not in the store")]
+    Missing(Digest),
+    /// Content larger than allowed.
+    #[error("{what} is larger than the {} limit; refusing it{}", super::human_size(*limit), help_line(help))]
+    TooLarge {
+        /// What.
+        what: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// How to raise it, if that is wanted.
+        help: String,
+    },
+}
+
+fn help_line(help: &str) -> String {
+    if help.is_empty() {
+        String::new()
+    } else {
+        format!("\n  help: {help}")
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -36,22 +84,76 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// How long an abandoned temporary file in `partial/` is kept before the store removes it.
+const STALE_TEMP: Duration = Duration::from_secs(24 * 3600);
+
+/// Bounds on what goes into the store from a pull or a layout: registries and layouts
+/// are untrusted, so disk use is bounded by what the artifact declares and by these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes one artifact's blobs may declare in total (default 4 GiB).
+    pub max_artifact_bytes: u64,
+    /// Most files one archive layer may hold (default 100,000).
+    pub max_archive_entries: u64,
+    /// An archive layer may expand to this many times its compressed size (default 32),
+    /// or to [`ARCHIVE_FLOOR`], whichever is more.
+    pub max_archive_ratio: u64,
+}
+
+/// Every archive layer may expand to at least this much (64 MiB), whatever its ratio.
+pub const ARCHIVE_FLOOR: u64 = 64 << 20;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_artifact_bytes: 4 << 30,
+            max_archive_entries: 100_000,
+            max_archive_ratio: 32,
+        }
+    }
+}
+
+impl Limits {
+    /// How many bytes an archive layer of `compressed` bytes may expand to.
+    pub fn archive_allowance(&self, compressed: u64) -> u64 {
+        compressed
+            .saturating_mul(self.max_archive_ratio)
+            .max(ARCHIVE_FLOOR)
+            .min(self.max_artifact_bytes)
+    }
+}
+
 /// A content-addressed blob store.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    limits: Limits,
 }
 
 impl Store {
-    /// Open (creating) a store at `root`.
+    /// Open (creating) a store at `root`, removing what interrupted runs left behind:
+    /// empty partial downloads and their lock files, and day-old temporary files.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         for dir in ["blobs/sha256", "partial"] {
             let d = root.join(dir);
             std::fs::create_dir_all(&d).map_err(io(&d))?;
         }
-        Ok(Self {
+        let store = Self {
             root: root.to_path_buf(),
-        })
+            limits: Limits::default(),
+        };
+        store.tidy();
+        Ok(store)
+    }
+
+    /// The same store, accepting content within `limits`.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// What the store accepts.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Where a verified blob lives.
@@ -59,15 +161,59 @@ impl Store {
         self.root.join("blobs/sha256").join(digest.hex())
     }
 
+    fn partial_dir(&self) -> PathBuf {
+        self.root.join("partial")
+    }
+
     /// Whether a verified blob is present.
     pub fn has(&self, digest: &Digest) -> bool {
         self.blob_path(digest).is_file()
     }
 
-    /// A verified blob's bytes.
-    pub fn read(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
+    /// A blob's bytes, read whole: for small blobs (manifests, configs, locked apps) up to
+    /// `max` bytes, checked against the digest.
+    pub fn read(&self, digest: &Digest, max: u64) -> Result<Vec<u8>, StoreError> {
         let p = self.blob_path(digest);
-        std::fs::read(&p).map_err(io(&p))
+        let file = File::open(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::Missing(digest.clone()),
+            _ => io(&p)(e),
+        })?;
+        let mut bytes = Vec::new();
+        file.take(max + 1).read_to_end(&mut bytes).map_err(io(&p))?;
+        if bytes.len() as u64 > max {
+            return Err(StoreError::TooLarge {
+                what: format!("blob {digest}"),
+                limit: max,
+                help: "this tool reads manifests, configs and locked apps whole; such a large one is not a Spin app".into(),
+            });
+        }
+        let actual = Digest::of_bytes(&bytes);
+        if &actual != digest {
+            return Err(StoreError::Tampered {
+                digest: digest.clone(),
+                actual,
+                path: p,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// The path of a blob after hashing it again: what runs an app uses, so a blob that
+    /// changed since it was stored is refused by name.
+    pub fn verified_path(&self, digest: &Digest) -> Result<PathBuf, StoreError> {
+        let p = self.blob_path(digest);
+        let actual = Digest::of_file(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::Missing(digest.clone()),
+            _ => io(&p)(e),
+        })?;
+        if &actual != digest {
+            return Err(StoreError::Tampered {
+                digest: digest.clone(),
+                actual,
+                path: p,
+            });
+        }
+        Ok(p)
     }
 
     /// Add bytes, checking them against `digest`.
@@ -82,7 +228,7 @@ impl Store {
         if self.has(digest) {
             return Ok(());
         }
-        let dir = self.root.join("partial");
+        let dir = self.partial_dir();
         let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
         tmp.write_all(bytes).map_err(io(&dir))?;
         tmp.as_file().sync_all().map_err(io(&dir))?;
@@ -91,57 +237,39 @@ impl Store {
         Ok(())
     }
 
-    /// Add many small blobs (e.g. files unpacked from a verified archive) with one
-    /// filesystem sync for all of them: each is checked, written to a temporary file, the
-    /// filesystem is synced once, and only then are they renamed into place.
-    pub fn put_all(&self, blobs: &[(Digest, Vec<u8>)]) -> Result<(), StoreError> {
-        let mut seen = std::collections::HashSet::new();
-        let mut todo = Vec::new();
-        for (digest, bytes) in blobs {
-            let actual = Digest::of_bytes(bytes);
-            if &actual != digest {
-                return Err(StoreError::DigestMismatch {
-                    expected: digest.clone(),
-                    actual,
-                });
-            }
-            if seen.insert(digest) && !self.has(digest) {
-                todo.push((digest, bytes));
-            }
+    /// Start adding many small blobs (e.g. files unpacked from an archive) whose digests
+    /// are learned while they are written; [`Batch::commit`] syncs once for all of them.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            store: self,
+            staged: Vec::new(),
         }
-        if todo.is_empty() {
-            return Ok(());
-        }
-        let dir = self.root.join("partial");
-        let mut staged = Vec::with_capacity(todo.len());
-        for (digest, bytes) in todo {
-            let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
-            tmp.write_all(bytes).map_err(io(&dir))?;
-            // Keep only the path: thousands of open files would exhaust descriptors.
-            staged.push((digest, tmp.into_temp_path()));
-        }
-        let fd = File::open(&dir).map_err(io(&dir))?;
-        rustix::fs::syncfs(&fd).map_err(|e| io(&dir)(e.into()))?;
-        for (digest, tmp) in staged {
-            let dest = self.blob_path(digest);
-            tmp.persist(&dest).map_err(|e| io(&dest)(e.error))?;
-        }
-        Ok(())
     }
 
-    /// Add a local file, checking it against `digest` while copying.
-    pub fn import_file(&self, digest: &Digest, path: &Path) -> Result<(), StoreError> {
+    /// Add a local file of `size` bytes (as its descriptor says), checking it against
+    /// `digest` while copying; a longer file is refused without copying the excess.
+    pub fn import_file(&self, digest: &Digest, size: u64, path: &Path) -> Result<(), StoreError> {
         if self.has(digest) {
             return Ok(());
         }
         let mut writer = self.writer(digest)?;
         writer.restart()?;
-        let mut file = File::open(path).map_err(io(path))?;
+        let mut file = File::open(path)
+            .map_err(io(path))?
+            .take(size.saturating_add(1));
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = file.read(&mut buf).map_err(io(path))?;
             if n == 0 {
                 break;
+            }
+            if writer.offset() + n as u64 > size {
+                writer.restart()?;
+                return Err(StoreError::TooLarge {
+                    what: format!("{} (blob {digest})", path.display()),
+                    limit: size,
+                    help: "the layout's manifest declares a smaller size for this blob; the layout is corrupt or crafted".into(),
+                });
             }
             writer.write(&buf[..n])?;
         }
@@ -151,7 +279,7 @@ impl Store {
     /// A writer for `digest` that continues any partial download already on disk.
     /// Holds a lock so two processes never write the same partial file.
     pub fn writer(&self, digest: &Digest) -> Result<BlobWriter, StoreError> {
-        let partial = self.root.join("partial").join(digest.hex());
+        let partial = self.partial_dir().join(digest.hex());
         let lock_path = partial.with_extension("lock");
         let lock = loop {
             let lock = File::create(&lock_path).map_err(io(&lock_path))?;
@@ -180,15 +308,56 @@ impl Store {
             len += n as u64;
         }
         Ok(BlobWriter {
-            store: self.clone(),
+            done: false,
             digest: digest.clone(),
+            dest: self.blob_path(digest),
             partial,
             lock_path,
-            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
             hasher,
             len,
             _lock: lock,
         })
+    }
+
+    /// Remove leftovers of interrupted runs. Best effort: a failure here never stops a
+    /// command, and anything in use by another process is left alone (its lock is held,
+    /// or it is younger than a day).
+    fn tidy(&self) {
+        let dir = self.partial_dir();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(hex) = name.strip_suffix(".lock") {
+                let Ok(lock) = File::open(&path) else {
+                    continue;
+                };
+                if lock.try_lock().is_err() {
+                    continue;
+                }
+                let partial = dir.join(hex);
+                let empty = std::fs::metadata(&partial)
+                    .map(|m| m.len() == 0)
+                    .unwrap_or(true);
+                if empty {
+                    let _ = std::fs::remove_file(&partial);
+                    let _ = std::fs::remove_file(&path);
+                }
+            } else if name.starts_with(".tmp") {
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > STALE_TEMP);
+                if old {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
     }
 }
 
@@ -201,13 +370,74 @@ fn same_file(file: &File, path: &Path) -> bool {
     }
 }
 
+/// Blobs staged in temporary files, renamed into the store together.
+pub struct Batch<'a> {
+    store: &'a Store,
+    staged: Vec<(Digest, tempfile::TempPath)>,
+}
+
+impl Batch<'_> {
+    /// Stream `reader` into a staged blob, refusing more than `max` bytes; its digest.
+    pub fn add(
+        &mut self,
+        mut reader: impl Read,
+        max: u64,
+        what: &str,
+    ) -> Result<(u64, Digest), StoreError> {
+        let dir = self.store.partial_dir();
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io(&dir))?;
+        let mut hasher = Digest::hasher();
+        let mut buf = vec![0u8; 256 << 10];
+        let mut len = 0u64;
+        loop {
+            let n = reader.read(&mut buf).map_err(io(&dir))?;
+            if n == 0 {
+                break;
+            }
+            len += n as u64;
+            if len > max {
+                return Err(StoreError::TooLarge {
+                    what: what.to_string(),
+                    limit: max,
+                    help: String::new(),
+                });
+            }
+            hasher.update(&buf[..n]);
+            tmp.write_all(&buf[..n]).map_err(io(&dir))?;
+        }
+        let digest = Digest::from_hasher(hasher);
+        if self.store.has(&digest) || self.staged.iter().any(|(d, _)| d == &digest) {
+            return Ok((len, digest));
+        }
+        // Keep only the path: thousands of open files would exhaust descriptors.
+        self.staged.push((digest.clone(), tmp.into_temp_path()));
+        Ok((len, digest))
+    }
+
+    /// Sync the filesystem once, then rename every staged blob into place.
+    pub fn commit(self) -> Result<(), StoreError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let dir = self.store.partial_dir();
+        let fd = File::open(&dir).map_err(io(&dir))?;
+        rustix::fs::syncfs(&fd).map_err(|e| io(&dir)(e.into()))?;
+        for (digest, tmp) in self.staged {
+            let dest = self.store.blob_path(&digest);
+            tmp.persist(&dest).map_err(|e| io(&dest)(e.error))?;
+        }
+        Ok(())
+    }
+}
+
 /// An in-progress blob download.
 pub struct BlobWriter {
-    store: Store,
+    done: bool,
     digest: Digest,
+    dest: PathBuf,
     partial: PathBuf,
     lock_path: PathBuf,
-    file: std::io::BufWriter<File>,
+    file: Option<std::io::BufWriter<File>>,
     hasher: sha2::Sha256,
     len: u64,
     _lock: File,
@@ -219,10 +449,15 @@ impl BlobWriter {
         self.len
     }
 
+    fn file(&mut self) -> &mut std::io::BufWriter<File> {
+        self.file.as_mut().expect("present until commit")
+    }
+
     /// Throw away what is on disk and start from zero.
     pub fn restart(&mut self) -> Result<(), StoreError> {
-        self.file.flush().map_err(io(&self.partial))?;
-        self.file.get_ref().set_len(0).map_err(io(&self.partial))?;
+        let partial = self.partial.clone();
+        self.file().flush().map_err(io(&partial))?;
+        self.file().get_ref().set_len(0).map_err(io(&partial))?;
         self.hasher = Digest::hasher();
         self.len = 0;
         Ok(())
@@ -230,7 +465,8 @@ impl BlobWriter {
 
     /// Append bytes.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        self.file.write_all(bytes).map_err(io(&self.partial))?;
+        let partial = self.partial.clone();
+        self.file().write_all(bytes).map_err(io(&partial))?;
         self.hasher.update(bytes);
         self.len += bytes.len() as u64;
         Ok(())
@@ -238,25 +474,43 @@ impl BlobWriter {
 
     /// Check the digest and move the blob into place; on mismatch the partial is deleted.
     /// Either way the lock file goes too (while still held, see [`Store::writer`]).
-    pub fn commit(self) -> Result<(), StoreError> {
-        let actual = Digest::from_hasher(self.hasher);
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        self.done = true;
+        let actual = Digest::from_hasher(std::mem::take(&mut self.hasher));
+        let file = self.file.take().expect("present until commit");
         if actual != self.digest {
+            drop(file);
             let _ = std::fs::remove_file(&self.partial);
             let _ = std::fs::remove_file(&self.lock_path);
             return Err(StoreError::DigestMismatch {
-                expected: self.digest,
+                expected: self.digest.clone(),
                 actual,
             });
         }
-        let file = self
-            .file
+        let file = file
             .into_inner()
             .map_err(|e| io(&self.partial)(e.into_error()))?;
         file.sync_all().map_err(io(&self.partial))?;
-        let dest = self.store.blob_path(&self.digest);
-        std::fs::rename(&self.partial, &dest).map_err(io(&dest))?;
+        std::fs::rename(&self.partial, &self.dest).map_err(io(&self.dest))?;
         let _ = std::fs::remove_file(&self.lock_path);
         Ok(())
+    }
+}
+
+impl Drop for BlobWriter {
+    /// An abandoned download keeps its bytes for the next attempt to resume from; an
+    /// abandoned empty one leaves nothing behind.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some(mut f) = self.file.take() {
+            let _ = f.flush();
+        }
+        if self.len == 0 {
+            let _ = std::fs::remove_file(&self.partial);
+            let _ = std::fs::remove_file(&self.lock_path);
+        }
     }
 }
 
@@ -280,7 +534,33 @@ mod tests {
         assert_eq!(w.offset(), 10);
         w.write(&data[10..]).unwrap();
         w.commit().unwrap();
-        assert_eq!(store.read(&digest).unwrap(), data);
+        assert_eq!(store.read(&digest, 1 << 20).unwrap(), data);
+    }
+
+    #[test]
+    fn an_abandoned_empty_download_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let digest = Digest::of_bytes(b"never arrives");
+        drop(store.writer(&digest).unwrap());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("partial"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // What a killed process leaves (an empty partial and its lock) goes on the next open.
+        std::fs::write(dir.path().join("partial").join(digest.hex()), b"").unwrap();
+        std::fs::write(
+            dir.path()
+                .join("partial")
+                .join(format!("{}.lock", digest.hex())),
+            b"",
+        )
+        .unwrap();
+        Store::open(dir.path()).unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("partial"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
@@ -337,5 +617,43 @@ mod tests {
         assert!(!store.has(&digest));
         assert!(!dir.path().join("partial").join(digest.hex()).exists());
         assert!(store.put(&digest, b"tampered").is_err());
+    }
+
+    #[test]
+    fn a_blob_changed_after_commit_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let digest = Digest::of_bytes(b"original");
+        store.put(&digest, b"original").unwrap();
+        assert_eq!(
+            store.verified_path(&digest).unwrap(),
+            store.blob_path(&digest)
+        );
+        std::fs::write(store.blob_path(&digest), b"changed").unwrap();
+        for err in [
+            store.verified_path(&digest).unwrap_err(),
+            store.read(&digest, 100).unwrap_err(),
+        ] {
+            assert!(matches!(err, StoreError::Tampered { .. }), "{err}");
+            assert!(err.to_string().contains(&digest.to_string()), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_batch_streams_with_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut batch = store.batch();
+        let (len, d) = batch.add(&b"small"[..], 10, "a").unwrap();
+        assert_eq!((len, d.clone()), (5, Digest::of_bytes(b"small")));
+        let err = batch
+            .add(&b"too large for it"[..], 10, "file b")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "file b is larger than the 10 bytes limit; refusing it"
+        );
+        batch.commit().unwrap();
+        assert!(store.has(&d));
     }
 }

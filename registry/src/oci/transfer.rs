@@ -63,6 +63,7 @@ pub struct PushReport {
 
 /// Why a pull failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PullError {
     /// The registry part failed.
     #[error(transparent)]
@@ -91,50 +92,88 @@ fn label(d: &Descriptor) -> &'static str {
     }
 }
 
+impl PullError {
+    /// What to do about it, when there is more to say than the message.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::Registry(e) => Some(e.help()),
+            _ => None,
+        }
+    }
+}
+
 /// Which repositories of a registry are known to hold a blob (learned from earlier pushes
-/// and pulls), for cross-repository mounts. One line per fact, appended.
+/// and pulls), for cross-repository mounts. One line per fact; a fact already recorded is
+/// not appended again, and the file is rewritten without duplicates when it grows past
+/// [`Locations::MAX_LINES`] (keeping the newest facts).
 pub struct Locations {
     path: std::path::PathBuf,
+    lock: std::sync::Mutex<()>,
 }
 
 impl Locations {
+    /// Facts kept at most.
+    pub const MAX_LINES: usize = 100_000;
+
     /// The index kept next to `store`.
     pub fn beside(store_root: &std::path::Path) -> Self {
         Self {
             path: store_root.join("locations"),
+            lock: std::sync::Mutex::new(()),
         }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
     }
 
     fn record(&self, registry: &str, repository: &str, digest: &Digest) {
-        let line = format!("{registry} {repository} {digest}\n");
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let line = format!("{registry} {repository} {digest}");
+        let mut lines = self.lines();
+        if lines.contains(&line) {
+            return;
+        }
         if let Some(dir) = self.path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-        {
-            let _ = f.write_all(line.as_bytes());
+        if lines.len() < Self::MAX_LINES {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+            {
+                let _ = f.write_all(format!("{line}\n").as_bytes());
+            }
+            return;
         }
+        // Compact: newest facts win, each once.
+        lines.push(line);
+        let mut seen = std::collections::HashSet::new();
+        let mut kept: Vec<&String> = lines.iter().rev().filter(|l| seen.insert(*l)).collect();
+        kept.truncate(Self::MAX_LINES / 2);
+        kept.reverse();
+        let text: String = kept.iter().map(|l| format!("{l}\n")).collect();
+        let _ = crate::fsutil::write_atomic(&self.path, text.as_bytes());
     }
 
     fn repositories(&self, registry: &str, digest: &Digest) -> Vec<String> {
-        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
         let digest = digest.to_string();
-        let mut repos: Vec<String> = text
-            .lines()
-            .filter_map(|l| {
-                let mut parts = l.split(' ');
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some(r), Some(repo), Some(d)) if r == registry && d == digest => {
-                        Some(repo.to_string())
-                    }
-                    _ => None,
-                }
-            })
-            .collect();
-        repos.dedup();
+        let mut repos: Vec<String> = Vec::new();
+        for l in self.lines() {
+            let mut parts = l.split(' ');
+            if let (Some(r), Some(repo), Some(d)) = (parts.next(), parts.next(), parts.next())
+                && r == registry
+                && d == digest
+                && !repos.iter().any(|x| x == repo)
+            {
+                repos.push(repo.to_string());
+            }
+        }
         repos
     }
 }
@@ -255,6 +294,27 @@ pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest, PullErr
     Ok(manifest)
 }
 
+/// Refuse an artifact whose blobs declare more than the store accepts in total, before
+/// any of them is downloaded.
+pub fn check_total(manifest: &ImageManifest, store: &Store, what: &str) -> Result<(), PullError> {
+    let total = std::iter::once(&manifest.config)
+        .chain(&manifest.layers)
+        .fold(0u64, |sum, d| sum.saturating_add(d.size));
+    let limit = store.limits().max_artifact_bytes;
+    if total > limit {
+        return Err(PullError::Store {
+            context: what.to_string(),
+            source: StoreError::TooLarge {
+                what: format!("the artifact ({total} bytes in its blobs)"),
+                limit,
+                help: "if this app really is that large, raise the limit with --max-artifact-size"
+                    .into(),
+            },
+        });
+    }
+    Ok(())
+}
+
 /// Pull `reference` into `store`: one tag resolution, then everything by digest.
 pub async fn pull(
     client: &RegistryClient,
@@ -267,10 +327,12 @@ pub async fn pull(
     let digest = client.resolve(reference).await?;
     let pinned = reference.with_digest(digest.clone());
     let bytes = if store.has(&digest) {
-        store.read(&digest).map_err(|source| PullError::Store {
-            context: format!("reading {digest}"),
-            source,
-        })?
+        store
+            .read(&digest, MAX_MANIFEST_BYTES as u64)
+            .map_err(|source| PullError::Store {
+                context: format!("reading {digest}"),
+                source,
+            })?
     } else {
         let bytes = client.fetch_manifest(&pinned, &digest).await?;
         store
@@ -282,6 +344,7 @@ pub async fn pull(
         bytes
     };
     let manifest = parse_manifest(&bytes, &pinned.to_string())?;
+    check_total(&manifest, store, &pinned.to_string())?;
     let registry = reference.registry().to_string();
     // Small blobs first: the locked app and any files archive arrive early, so the archive
     // is unpacked while the large layers are still downloading.
@@ -318,11 +381,9 @@ pub async fn pull(
                 progress.end(&d.digest, Outcome::Downloaded);
                 if d.media_type == ARCHIVE_LAYER_MEDIA_TYPE {
                     let (store, digest) = (store.clone(), d.digest.clone());
-                    tokio::task::spawn_blocking(move || {
-                        super::app::unpack_archive(&store, &digest)
-                    })
-                    .await
-                    .map_err(|e| PullError::Unsupported(format!("{}: {e}", context())))??;
+                    tokio::task::spawn_blocking(move || super::archive::unpack(&store, &digest))
+                        .await
+                        .map_err(|e| PullError::Unsupported(format!("{}: {e}", context())))??;
                 }
                 Ok::<_, PullError>(())
             }

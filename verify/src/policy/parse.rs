@@ -554,9 +554,9 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration"))?;
+    if n.is_empty() {
+        return Err(format!("{text:?} is not a duration"));
+    }
     let secs = match unit {
         "s" => 1,
         "m" => 60,
@@ -569,10 +569,56 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
             ));
         }
     };
+    let too_long =
+        || format!("{text:?} is longer than {MAX_AGE_DAYS} days, the longest `max_age` accepted");
+    // Digits beyond u64 are out of range, not malformed.
+    let n: u64 = n.parse().map_err(|_| too_long())?;
     if n == 0 {
         return Err(format!(
             "{text:?} is zero: no signature could be young enough"
         ));
     }
-    Ok(std::time::Duration::from_secs(n * secs))
+    let total = n.checked_mul(secs).ok_or_else(too_long)?;
+    if total > MAX_AGE_DAYS * 86_400 {
+        return Err(too_long());
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// The longest `max_age` a policy may give (100 years): longer values would only be
+/// mistakes, and keeping them bounded keeps every age comparison in range.
+pub const MAX_AGE_DAYS: u64 = 36_500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_bounded_and_exact() {
+        for (text, secs) in [
+            ("1s", 1),
+            ("90m", 5400),
+            ("12h", 43_200),
+            ("30d", 2_592_000),
+            ("2w", 1_209_600),
+            ("36500d", 3_153_600_000),
+        ] {
+            assert_eq!(parse_duration(text).unwrap().as_secs(), secs, "{text}");
+        }
+        for (text, needle) in [
+            ("30500568904944w", "longer than 36500 days"),
+            ("18446744073709551615s", "longer than 36500 days"),
+            ("36501d", "longer than 36500 days"),
+            ("99999999999999999999999999h", "longer than 36500 days"),
+            ("0d", "is zero"),
+            ("d", "not a duration"),
+            ("", "not a duration"),
+            ("10 days", "unknown unit"),
+            ("-1d", "not a duration"),
+            ("1.5h", "unknown unit"),
+        ] {
+            let err = parse_duration(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
 }

@@ -5,8 +5,20 @@
 //! confirmed as [`TagUpdate`](super::TagUpdate) describes, so concurrent attachers do not
 //! drop each other's entries.
 
-use super::*;
+use super::body::read_capped;
+use super::{Op, RegistryClient, RegistryError, scope};
+use crate::digest::Digest;
+use crate::oci::package::{Blob, BlobData, Descriptor};
+use crate::oci::{EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
+use crate::reference::Reference;
+use reqwest::StatusCode;
+use reqwest::header::ACCEPT;
 use std::collections::BTreeMap;
+
+/// The tag that lists a subject's referrers on registries without the referrers API.
+pub fn tag_for(subject: &Digest) -> String {
+    format!("sha256-{}", subject.hex())
+}
 
 /// The OCI empty descriptor's content (`{}`), used as the config of artifact manifests.
 const EMPTY_JSON: &[u8] = b"{}";
@@ -30,91 +42,90 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
     }
 }
 
+/// What is attached to a manifest, and where the list came from.
+#[derive(Debug, Clone)]
+pub struct Referrers {
+    /// From the registry's referrers API (else from the `sha256-<hex>` fallback tag).
+    pub from_api: bool,
+    /// The attached manifests.
+    pub manifests: Vec<Descriptor>,
+}
+
+/// Most referrers listed for one subject (an index of 4 MiB holds about 20,000; nobody
+/// signs an app that often, and each listed referrer costs a request to examine).
+pub const MAX_REFERRERS: usize = 1000;
+
 impl RegistryClient {
-    /// The manifests attached to `subject` in `r`'s repository, from the referrers API or
-    /// the `sha256-<hex>` tag index, optionally only those of `artifact_type`.
+    /// The manifests attached to `subject` in `r`'s repository, from the referrers API or,
+    /// where the registry has none, the `sha256-<hex>` tag index; optionally only those of
+    /// `artifact_type`. Either index is read capped at 4 MiB while it arrives; at most
+    /// [`MAX_REFERRERS`] entries are returned.
     pub async fn referrers(
         &self,
         r: &Reference,
         subject: &Digest,
         artifact_type: Option<&str>,
-    ) -> Result<Vec<Descriptor>, RegistryError> {
-        self.authed(&self.chunked, r, RegistryOperation::Pull)
-            .await?;
-        let what = format!(
-            "list what is attached to {subject} in {}",
-            r.repository_url()
+    ) -> Result<Referrers, RegistryError> {
+        let op = Op::new(
+            format!(
+                "list what is attached to {subject} in {}",
+                r.repository_url()
+            ),
+            r.registry(),
+            false,
         );
-        let index = self
-            .retry(&what, || async {
-                self.chunked
-                    .pull_referrers(&oci_ref(r, &subject.to_string()), artifact_type)
-                    .await
-                    .map_err(|e| explain(r.registry(), &what, e))
-            })
-            .await?;
-        index
-            .manifests
-            .into_iter()
-            .map(|m| {
-                Ok(Descriptor {
-                    media_type: m.media_type,
-                    digest: m.digest.parse().map_err(|e| {
-                        RegistryError::new(format!("{what}: bad digest {}: {e}", m.digest), false)
-                    })?,
-                    size: u64::try_from(m.size).unwrap_or(0),
-                    annotations: m.annotations.map(|a| a.into_iter().collect()),
-                    artifact_type: m.artifact_type,
-                })
-            })
-            .collect()
-    }
-
-    /// A small blob (an attached artifact) in memory, refused above `max_bytes` and checked
-    /// against its digest.
-    pub async fn fetch_small_blob(
-        &self,
-        r: &Reference,
-        descriptor: &Descriptor,
-        max_bytes: u64,
-    ) -> Result<Vec<u8>, RegistryError> {
-        let what = format!("download {} from {}", descriptor.digest, r.repository_url());
-        if descriptor.size > max_bytes {
-            return Err(RegistryError::new(
-                format!(
-                    "{what}: it is {} bytes, over the {max_bytes}-byte limit for attached artifacts; refusing it",
-                    descriptor.size
-                ),
-                false,
-            ));
+        let mut url = reqwest::Url::parse(&self.url(r, "referrers", &subject.to_string()))
+            .map_err(|e| op.protocol(e.to_string()))?;
+        if let Some(t) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", t);
         }
-        self.authed(&self.chunked, r, RegistryOperation::Pull)
+        let get = || self.http.get(url.clone()).header(ACCEPT, INDEX_MEDIA_TYPE);
+        let from_api = self
+            .retrying(&op, || async {
+                let response = self.send(&op, &scope(r, false), &get).await?;
+                match response.status() {
+                    s if s.is_success() => read_capped(
+                        response,
+                        MAX_MANIFEST_BYTES as u64,
+                        "a referrers index",
+                        &op,
+                        &self.options.timeouts,
+                    )
+                    .await
+                    .map(Some),
+                    // No referrers API: the fallback tag holds the list.
+                    StatusCode::NOT_FOUND => Ok(None),
+                    _ => Err(op.status(response).await),
+                }
+            })
             .await?;
-        let layer = oci_client::manifest::OciDescriptor {
-            media_type: descriptor.media_type.clone(),
-            digest: descriptor.digest.to_string(),
-            size: descriptor.size as i64,
-            ..Default::default()
+        let in_api = from_api.is_some();
+        let index = match from_api {
+            Some(bytes) => Some(bytes),
+            None => self.fetch_tag(r, &tag_for(subject)).await?,
         };
-        let bytes = self
-            .retry(&what, || async {
-                let mut out = Vec::new();
-                self.chunked
-                    .pull_blob(&oci_ref(r, &r.target()), &layer, &mut out)
-                    .await
-                    .map_err(|e| explain(r.registry(), &what, e))?;
-                Ok(out)
-            })
-            .await?;
-        if bytes.len() as u64 != descriptor.size || Digest::of_bytes(&bytes) != descriptor.digest {
-            return Err(RegistryError::new(
-                format!(
-                    "{what}: the registry sent content that does not match the digest; refusing it"
-                ),
-                false,
-            ));
+        let Some(bytes) = index else {
+            return Ok(Referrers {
+                from_api: in_api,
+                manifests: Vec::new(),
+            });
+        };
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            #[serde(default)]
+            manifests: Vec<Descriptor>,
         }
-        Ok(bytes)
+        let listed: Listed = serde_json::from_slice(&bytes)
+            .map_err(|e| op.protocol(format!("sent a referrers index that is not valid ({e})")))?;
+        Ok(Referrers {
+            from_api: in_api,
+            manifests: listed
+                .manifests
+                .into_iter()
+                .filter(|d| artifact_type.is_none() || d.artifact_type.as_deref() == artifact_type)
+                .take(MAX_REFERRERS)
+                .collect(),
+        })
     }
 
     /// Attach `content` (of media type `artifact_type`) to the manifest `subject`: push it
@@ -155,8 +166,7 @@ impl RegistryClient {
             subject: Some(subject.clone()),
             annotations: (!annotations.is_empty()).then(|| annotations.clone()),
         };
-        let bytes = serde_json::to_vec(&manifest)
-            .map_err(|e| RegistryError::new(format!("cannot encode the manifest: {e}"), false))?;
+        let bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
         let mut referrer = descriptor(MANIFEST_MEDIA_TYPE, &bytes);
         referrer.artifact_type = Some(artifact_type.into());
         referrer.annotations = (!annotations.is_empty()).then_some(annotations);
@@ -164,22 +174,25 @@ impl RegistryClient {
             .await?;
 
         // Registries with the referrers API list it now; otherwise add it to the tag index.
-        let tag = subject.digest.to_string().replace(':', "-");
+        let tag = tag_for(&subject.digest);
         let mut update = super::tags::TagUpdate::default();
         loop {
-            let mut listed = self.referrers(r, &subject.digest, None).await?;
+            let mut listed = self.referrers(r, &subject.digest, None).await?.manifests;
             let present = listed.iter().any(|d| d.digest == referrer.digest);
-            if update.observe(present).await.map_err(|e| {
-                RegistryError::new(
-                    format!(
-                        "attached {} to {}, but the referrers index {}:{tag}: {e}",
+            if update
+                .observe(present)
+                .await
+                .map_err(|e| RegistryError::Protocol {
+                    what: format!(
+                        "attach {} to {} in the referrers index {}:{tag}",
                         referrer.digest,
                         subject.digest,
                         r.repository_url()
                     ),
-                    true,
-                )
-            })? {
+                    registry: r.registry().to_string(),
+                    detail: e.to_string(),
+                })?
+            {
                 return Ok(referrer);
             }
             if present {
@@ -191,9 +204,7 @@ impl RegistryClient {
                 media_type: INDEX_MEDIA_TYPE,
                 manifests: &listed,
             };
-            let bytes = serde_json::to_vec(&index).map_err(|e| {
-                RegistryError::new(format!("cannot encode the referrers index: {e}"), false)
-            })?;
+            let bytes = serde_json::to_vec(&index).expect("an index always serializes");
             self.push_manifest(r, &tag, &bytes, INDEX_MEDIA_TYPE)
                 .await?;
         }

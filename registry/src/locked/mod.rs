@@ -2,6 +2,10 @@
 //! OCI artifact carries as its last layer. Field names and shapes match Spin 3.x so locked
 //! apps move between the two tools.
 
+mod validate;
+
+pub use validate::{WASM_CONTENT_TYPE, is_component_id, validate};
+
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -188,6 +192,17 @@ pub enum LockedAppError {
     /// Not valid JSON of this shape.
     #[error("the locked app is not valid: {0}")]
     Json(#[from] serde_json::Error),
+    /// A field holds something this tool will not use (a path that escapes, a malformed
+    /// digest, a duplicate, ...).
+    #[error("{field}: {problem}\n  help: {help}")]
+    Invalid {
+        /// Where, as a JSON path (`components[1].files[3].path`).
+        field: String,
+        /// What is wrong.
+        problem: String,
+        /// What to do.
+        help: &'static str,
+    },
     /// A trigger's settings are not what an HTTP trigger needs.
     #[error("trigger `{trigger}` is not a valid HTTP trigger: {reason}")]
     BadTrigger {
@@ -199,9 +214,12 @@ pub enum LockedAppError {
 }
 
 impl LockedApp {
-    /// Parse locked app JSON.
+    /// Parse locked app JSON and [`validate`] it: locked apps from outside (layouts,
+    /// registries) are untrusted input.
     pub fn from_json(bytes: &[u8]) -> Result<Self, LockedAppError> {
-        Ok(serde_json::from_slice(bytes)?)
+        let app: Self = serde_json::from_slice(bytes)?;
+        validate(&app)?;
+        Ok(app)
     }
 
     /// Serialize as pretty JSON (Spin writes pretty JSON too).
@@ -287,7 +305,7 @@ mod tests {
           "components": [{
             "id": "c",
             "metadata": {"allowed_outbound_hosts": ["https://example.com"]},
-            "source": {"content_type": "application/wasm", "source": "file:///x.wasm", "digest": "sha256:00"},
+            "source": {"content_type": "application/wasm", "source": "file:///x.wasm", "digest": "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
             "files": [{"inline": "aGk", "path": "/a.txt"}],
             "config": {"k": "v"}
           }]

@@ -1,0 +1,63 @@
+//! Writing files so that nothing half-written is ever seen: content goes to a temporary
+//! file in the same directory, is synced, and is renamed over the name. The rename
+//! replaces the directory entry, never the old file's content, so a reader (or a hard link
+//! to the old file) keeps the complete old version.
+
+use std::io::Write;
+use std::path::Path;
+
+/// How a new file is made.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Unix permission bits for the new file (default: the process's umask applied to 0600,
+    /// as `tempfile` creates it).
+    pub mode: Option<u32>,
+}
+
+/// Write `contents` to `path` atomically, creating missing parent directories.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, contents, WriteOptions::default())
+}
+
+/// [`write_atomic`] with options.
+pub fn write_atomic_with(
+    path: &Path,
+    contents: &[u8],
+    options: WriteOptions,
+) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    if let Some(mode) = options.mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_without_touching_links_to_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/file");
+        write_atomic(&path, b"old").unwrap();
+        let link = dir.path().join("link");
+        std::fs::hard_link(&path, &link).unwrap();
+        write_atomic_with(&path, b"new", WriteOptions { mode: Some(0o600) }).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read(&link).unwrap(), b"old");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
