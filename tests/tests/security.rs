@@ -576,3 +576,36 @@ fn leftovers_of_killed_runs_are_cleaned_up() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_slow_but_steady_link_is_not_cut_off() {
+    // The stall timeout bounds silence, not the length of a transfer: 1 MiB through a link
+    // of 128 KiB/s takes about 8 s, four times the timeout, and must still go through.
+    let registry = Registry::start();
+    let proxy = spin_tests::SlowProxy::start(registry.port, 128 << 10);
+    let user = Sandbox::new();
+    let big: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let manifest = "spin_manifest_version = 2\n[application]\nname = \"slow\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\n[component.c]\nsource = \"c.wasm\"\n";
+    let app = spin_tests::app_dir(&[("spin.toml", manifest.as_bytes()), ("c.wasm", &big)]);
+    let reference = format!("127.0.0.1:{}/acme/slow:v1", proxy.port);
+    let timeout = ["--registry-timeout", "2s"];
+    let pushed = user
+        .spin(&["registry", "push", &reference])
+        .cwd(app.path())
+        .insecure()
+        .cache()
+        .args(&timeout)
+        .ok();
+    let digest = pushed_digest(&pushed.stdout());
+    let other = Sandbox::new();
+    let pulled = other
+        .spin(&["registry", "pull", &reference])
+        .insecure()
+        .cache()
+        .args(&timeout)
+        .ok();
+    assert!(pulled.stdout().contains(&digest), "{}", pulled.report());
+    assert!(!pulled.stderr().contains("retrying"), "{}", pulled.report());
+}

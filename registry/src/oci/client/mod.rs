@@ -304,8 +304,8 @@ impl RegistryClient {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("spin/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            // A backstop only: `body::Pace` enforces the stall timeout with a better message.
-            .read_timeout(options.timeouts.stall + Duration::from_secs(5))
+            // No read timeout: it would also fire while a slow upload is still being sent.
+            // `send_once` bounds the wait for an answer, `body::Pace` the bodies.
             // Registries serve content-addressed bytes as they are; a compressed body is
             // refused (see `body::check_encoding`), never expanded.
             .no_gzip()
@@ -401,20 +401,26 @@ impl RegistryClient {
         build: &(dyn Fn() -> RequestBuilder + Send + Sync),
         auth: Option<HeaderValue>,
     ) -> Result<Response, RegistryError> {
-        let mut request = build();
+        let mut builder = build();
         if let Some(a) = auth {
-            request = request.header(AUTHORIZATION, a);
+            builder = builder.header(AUTHORIZATION, a);
         }
-        match tokio::time::timeout(self.options.timeouts.stall, request.send()).await {
+        let request = builder.build().map_err(|e| op.transport(&e, false))?;
+        // An upload gets time for its body at the slowest accepted rate on top of the wait
+        // for an answer, so a slow uplink is not cut off mid-chunk.
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map_or(0, |b| b.len() as u64);
+        let timeouts = &self.options.timeouts;
+        let limit = timeouts.stall + Duration::from_secs(body / timeouts.min_rate.max(1));
+        match tokio::time::timeout(limit, self.http.execute(request)).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(op.transport(&e, false)),
             Err(_) => Err(RegistryError::TimedOut {
                 what: op.what.clone(),
                 registry: op.registry.clone(),
-                detail: format!(
-                    "did not answer within {:.0?}; giving up",
-                    self.options.timeouts.stall
-                ),
+                detail: format!("did not answer within {limit:.0?}; giving up"),
             }),
         }
     }
