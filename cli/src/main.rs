@@ -151,8 +151,8 @@ fn render_error(e: &anyhow::Error) -> String {
 
 /// The hint of the library errors that carry one.
 fn hint(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    use spin_registry::oci::client::RegistryError;
-    use spin_registry::oci::transfer::PullError;
+    use spin_registry::client::RegistryError;
+    use spin_registry::transfer::PullError;
     if let Some(e) = e.downcast_ref::<RegistryError>() {
         return Some(e.help());
     }

@@ -1,8 +1,8 @@
 //! Transfer progress: a bar per blob on a terminal, one quiet line per blob otherwise.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use spin_registry::Digest;
-use spin_registry::oci::transfer::{Outcome, Progress};
+use spin_app::Digest;
+use spin_registry::transfer::{Outcome, Progress};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;

@@ -3,7 +3,7 @@
 //! check that the tools the commands need are installed, and say how to install them.
 
 use anyhow::bail;
-use spin_registry::manifest::{AppManifest, BuildConfig};
+use spin_app::manifest::{AppManifest, BuildConfig};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -103,7 +103,7 @@ pub fn build(
     line: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<usize> {
     let manifest_path = &std::path::absolute(manifest_path)?;
-    let manifest = spin_registry::manifest::load(manifest_path)?;
+    let manifest = spin_app::manifest::load(manifest_path)?;
     if let Some(unknown) = only
         .iter()
         .find(|id| !manifest.components.contains_key(*id))

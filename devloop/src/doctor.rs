@@ -3,7 +3,7 @@
 //! not exist (yet), routes that can never be reached, required variables with no value.
 
 use crate::build::{install_hint, missing_tools};
-use spin_registry::manifest::{ComponentSource, HttpRoute};
+use spin_app::manifest::{ComponentSource, HttpRoute};
 use std::path::Path;
 
 /// How bad a finding is: errors stop `spin build` or `spin up`; warnings do not.
@@ -36,7 +36,7 @@ fn finding(severity: Severity, problem: String, fix: impl Into<String>) -> Findi
 
 /// Check the project whose manifest is `manifest_path`.
 pub fn check(manifest_path: &Path) -> Vec<Finding> {
-    let manifest = match spin_registry::manifest::load(manifest_path) {
+    let manifest = match spin_app::manifest::load(manifest_path) {
         Ok(m) => m,
         Err(e) => {
             return vec![finding(
@@ -49,7 +49,7 @@ pub fn check(manifest_path: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
     let app_dir = manifest_path.parent().unwrap_or(Path::new("."));
 
-    for problem in spin_registry::lock::check_files(&manifest, manifest_path) {
+    for problem in spin_app::lock::check_files(&manifest, manifest_path) {
         let text = problem.to_string();
         let (problem, fix) = text
             .split_once("\n  help: ")

@@ -420,7 +420,7 @@ pub fn new_app(
     }
     let manifest_path = staging.path().join("spin.toml");
     std::fs::write(&manifest_path, &manifest)?;
-    spin_registry::manifest::parse(&manifest_path, &manifest).map_err(|e| {
+    spin_app::manifest::parse(&manifest_path, &manifest).map_err(|e| {
         anyhow::anyhow!(
             "template `{}` produced an invalid spin.toml: {e}",
             template.id
@@ -450,7 +450,7 @@ pub fn add_component(
     };
     let text = std::fs::read_to_string(manifest_path)
         .with_context(|| format!("cannot read {}", manifest_path.display()))?;
-    let existing = spin_registry::manifest::parse(manifest_path, &text)?;
+    let existing = spin_app::manifest::parse(manifest_path, &text)?;
     let doc: toml_edit::DocumentMut = text.parse()?;
     if doc
         .get("spin_manifest_version")
@@ -482,15 +482,15 @@ pub fn add_component(
     updated
         .parse::<toml_edit::DocumentMut>()
         .context("the added section does not merge with the manifest")?;
-    spin_registry::manifest::parse(manifest_path, &updated)
+    spin_app::manifest::parse(manifest_path, &updated)
         .map_err(|e| anyhow::anyhow!("adding `{name}` would make the manifest invalid: {e}"))?;
     write_files(template, &dir, values)?;
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(manifest_path)?.permissions().mode();
-    spin_registry::fsutil::write_atomic_with(
+    spin_app::fsutil::write_atomic_with(
         manifest_path,
         updated.as_bytes(),
-        spin_registry::fsutil::WriteOptions {
+        spin_app::fsutil::WriteOptions {
             mode: Some(mode & 0o7777),
         },
     )?;
@@ -515,7 +515,7 @@ mod tests {
             .unwrap();
             let dest = dir.path().join("my-app");
             new_app(&t, &values, &dest).unwrap();
-            let m = spin_registry::manifest::load(&dest.join("spin.toml")).unwrap();
+            let m = spin_app::manifest::load(&dest.join("spin.toml")).unwrap();
             assert_eq!(m.name, "my-app", "{}", t.id);
             assert!(dest.join(".gitignore").is_file(), "{}", t.id);
         }
@@ -560,7 +560,7 @@ mod tests {
                 & 0o777
         };
         assert_eq!(mode(&path), 0o644, "the manifest keeps its permissions");
-        let m = spin_registry::manifest::load(&path).unwrap();
+        let m = spin_app::manifest::load(&path).unwrap();
         let c = &m.components["good-bye"];
         assert_eq!(
             c.build.as_ref().unwrap().workdir.as_deref(),

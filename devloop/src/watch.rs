@@ -14,9 +14,9 @@
 use crate::build;
 use anyhow::Context;
 use notify::{EventKind, RecursiveMode, Watcher};
-use spin_registry::lock::LockOptions;
-use spin_registry::locked::LockedApp;
-use spin_registry::manifest::{AppManifest, ComponentSource, FileMount};
+use spin_app::lock::LockOptions;
+use spin_app::locked::LockedApp;
+use spin_app::manifest::{AppManifest, ComponentSource, FileMount};
 use spin_runtime::{Reloader, RuntimeOptions, Server};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -69,7 +69,7 @@ impl Plan {
     fn load(path: &Path, app_dir: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let manifest = spin_registry::manifest::parse(path, &text)?;
+        let manifest = spin_app::manifest::parse(path, &text)?;
         let mut builds = Vec::new();
         let mut artifacts = Vec::new();
         for (id, c) in &manifest.components {
@@ -358,7 +358,7 @@ async fn relock(
     path: &Path,
     options: &LockOptions,
 ) -> anyhow::Result<LockedApp> {
-    spin_registry::lock::lock(manifest, path, options)
+    spin_app::lock::lock(manifest, path, options)
         .await
         .context("cannot prepare the app")
 }

@@ -270,10 +270,10 @@ impl Credentials {
             path: path.clone(),
             source,
         };
-        crate::fsutil::write_atomic_with(
+        spin_app::fsutil::write_atomic_with(
             path,
             &serde_json::to_vec_pretty(entries).expect("serializable"),
-            crate::fsutil::WriteOptions { mode: Some(0o600) },
+            spin_app::fsutil::WriteOptions { mode: Some(0o600) },
         )
         .map_err(wrap)?;
         Ok(())

@@ -1,36 +1,32 @@
-//! # spin-registry: the app model and its distribution
+//! # spin-registry: Spin apps in OCI registries
 //!
-//! Owns everything about *what an app is*, independent of running it:
+//! Owns moving apps between this machine and registries (GHCR, Docker Hub, any OCI 1.1
+//! registry) and keeping them here, for content that cannot be trusted:
 //!
-//! - [`manifest`]: `spin.toml` v1/v2 → a validated, normalized [`manifest::AppManifest`],
-//!   with errors that name file, line and column and say how to fix them;
-//! - [`locked`]: Spin's locked app JSON (`spin_lock_version = 1`), the stable boundary
-//!   between loading an app and running it;
-//! - [`lock`]: manifest → locked app (component sources resolved and digested, file
-//!   mounts expanded into flattened content references);
-//! - [`allowed_hosts`] and [`template`]: the `allowed_outbound_hosts` and `{{ var }}`
-//!   syntaxes the manifest uses;
-//! - [`Digest`]: the one validated `sha256:` digest type;
+//! - [`package`]: a locked app → an OCI artifact with Spin's media types ([`media`]),
+//!   reproducibly (canonical JSON, deterministic archives);
+//! - [`client`]: the distribution protocol (auth, retries, capped bodies, typed errors);
+//! - [`transfer`]: push and pull (parallel, resumable, every blob digest-checked);
+//! - [`store`]: the local content-addressed store, written once and checked on use;
+//! - [`pulled`]: a pulled artifact → its locked app, pointing into the store;
+//! - [`layout`]: OCI image layout directories;
 //! - [`reference`]: the one registry reference parser;
-//! - [`oci`]: packaging as OCI artifacts (Spin's layout, reproducibly), the verified local
-//!   store, push/pull with retries and resumption, OCI layout directories;
 //! - [`credentials`]: registry logins (keyring or 0600 file) and Docker's config/helpers.
 //!
-//! It does not execute Wasm (that is `spin-runtime`) and does not judge signatures
-//! (that is `spin-verify`).
+//! What an app is (manifests, locked apps, digests) is `spin-app`'s; whether a pulled app
+//! may run is `spin-verify`'s; running it is `spin-runtime`'s.
 //!
 //! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
-//! use spin_registry::oci::{client::{ClientOptions, RegistryClient}, package, transfer};
-//! let manifest = spin_registry::manifest::load("spin.toml".as_ref())?;
-//! let options = spin_registry::lock::LockOptions { download_cache: "/tmp/dl".into() };
-//! let locked = spin_registry::lock::lock(&manifest, "spin.toml".as_ref(), &options).await?;
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use spin_registry::{client::{ClientOptions, RegistryClient}, package, transfer};
+//! let manifest = spin_app::manifest::load("spin.toml".as_ref())?;
+//! let options = spin_app::lock::LockOptions { download_cache: "/tmp/dl".into() };
+//! let locked = spin_app::lock::lock(&manifest, "spin.toml".as_ref(), &options).await?;
 //! let artifact = package::package_app(&locked, &Default::default())?;
 //! let client = RegistryClient::new(ClientOptions::for_user())?;
-//! let store_root = std::path::Path::new("/tmp/store");
 //! let report = transfer::push(
 //!     &client,
-//!     &transfer::Locations::beside(store_root),
+//!     &transfer::Locations::beside("/tmp/store".as_ref()),
 //!     &artifact,
 //!     &"ghcr.io/acme/app:v1".parse()?,
 //!     std::sync::Arc::new(transfer::Silent),
@@ -40,18 +36,17 @@
 //! # Ok(()) }
 //! ```
 
-pub mod allowed_hosts;
+mod archive;
+mod canonical;
+pub mod client;
 pub mod credentials;
-mod digest;
-pub mod fsutil;
-pub mod guest_path;
-pub mod lock;
-pub mod locked;
-pub mod manifest;
-pub mod oci;
+pub mod layout;
+pub mod media;
+pub mod package;
+pub mod pulled;
 pub mod reference;
-pub mod route;
-pub mod template;
+pub mod store;
+pub mod transfer;
 
-pub use digest::{Digest, DigestError};
+pub use canonical::to_canonical_json;
 pub use reference::Reference;

@@ -1,7 +1,7 @@
 //! The one registry reference parser: `[registry/]repository[:tag][@sha256:digest]`, with
 //! Docker's defaults (`docker.io`, `library/`, `latest`).
 
-use crate::digest::Digest;
+use spin_app::Digest;
 use std::fmt;
 use std::str::FromStr;
 

@@ -10,10 +10,10 @@ use crate::router::Router;
 use crate::runtime_config::{KvStoreConfig, RuntimeConfig};
 use crate::state::{ComponentCtx, RequestState};
 use anyhow::{Context, bail};
-use spin_registry::Digest;
-use spin_registry::allowed_hosts::AllowedHosts;
-use spin_registry::locked::{LockedApp, LockedRoute};
-use spin_registry::template::Template;
+use spin_app::Digest;
+use spin_app::allowed_hosts::AllowedHosts;
+use spin_app::locked::{LockedApp, LockedRoute};
+use spin_app::template::Template;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -166,7 +166,7 @@ fn render(template: &str, values: &BTreeMap<String, String>, what: &str) -> anyh
 pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<LoadedApp> {
     // Apps from outside were checked when read; local ones are checked here too, before
     // anything is written for them.
-    spin_registry::locked::validate(locked)?;
+    spin_app::locked::validate(locked)?;
     if let Some(feature) = locked.must_understand.first() {
         bail!("the app requires host feature `{feature}`, which this runtime does not support");
     }
@@ -346,7 +346,7 @@ pub async fn load(locked: &LockedApp, opts: &RuntimeOptions) -> anyhow::Result<L
         name: locked.name().to_string(),
         version: locked.metadata_str("version").map(String::from),
         oci_digest: locked
-            .metadata_str(spin_registry::locked::OCI_IMAGE_DIGEST_KEY)
+            .metadata_str(spin_app::locked::OCI_IMAGE_DIGEST_KEY)
             .map(String::from),
         router,
         components,

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use sha2::Digest as _;
-use spin_registry::Digest;
+use spin_app::Digest;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::Duration;

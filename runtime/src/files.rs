@@ -8,8 +8,8 @@
 //! blob or a source file, and guests get read-only access only. Directories left by a run
 //! that was killed (`kill -9`) are removed by the next run that uses the same state dir.
 
-use spin_registry::guest_path;
-use spin_registry::locked::{ContentRef, LockedComponent};
+use spin_app::guest_path;
+use spin_app::locked::{ContentRef, LockedComponent};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -169,7 +169,7 @@ fn sweep(state_dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spin_registry::locked::{ContentPath, LockedComponentSource};
+    use spin_app::locked::{ContentPath, LockedComponentSource};
 
     fn component(files: Vec<ContentPath>) -> LockedComponent {
         LockedComponent {

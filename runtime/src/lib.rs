@@ -18,7 +18,7 @@
 //! entry point, [`registry_app`], takes only a `spin_verify::gate::Verified` digest.
 //!
 //! ```no_run
-//! # async fn demo(locked: spin_registry::locked::LockedApp, opts: spin_runtime::RuntimeOptions) -> anyhow::Result<()> {
+//! # async fn demo(locked: spin_app::locked::LockedApp, opts: spin_runtime::RuntimeOptions) -> anyhow::Result<()> {
 //! let server = spin_runtime::Server::start(&locked, opts).await?;
 //! print!("{}", server.banner());
 //! server.serve(async { let _ = tokio::signal::ctrl_c().await; }).await

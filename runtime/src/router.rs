@@ -2,7 +2,7 @@
 //! Exact beats wildcard; among wildcards the longest prefix wins. A later trigger with
 //! the same route replaces an earlier one (with a warning), as in Spin.
 
-use spin_registry::route::{RouteError, RoutePattern, Segment, join};
+use spin_app::route::{RouteError, RoutePattern, Segment, join};
 use std::cmp::Ordering;
 
 /// One route, after the base path is applied.
@@ -62,7 +62,7 @@ fn rank_key(r: &Route) -> Vec<u8> {
 
 impl Router {
     /// Build from `(component, route)` pairs; `base` is the app's HTTP base path. Routes
-    /// follow [`spin_registry::route`]'s grammar; one that does not is an error.
+    /// follow [`spin_app::route`]'s grammar; one that does not is an error.
     pub fn build<'a>(
         base: &str,
         entries: impl IntoIterator<Item = (&'a str, &'a str)>,

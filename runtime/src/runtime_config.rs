@@ -12,7 +12,7 @@
 
 use indexmap::IndexMap;
 use serde::Deserialize;
-use spin_registry::manifest::{ManifestError, SourceText};
+use spin_app::located::{LocatedError, SourceText};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -59,8 +59,8 @@ struct RawStore {
 
 impl RuntimeConfig {
     /// Read and validate a runtime config file.
-    pub fn load(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+    pub fn load(path: &Path) -> Result<Self, LocatedError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LocatedError::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -68,7 +68,7 @@ impl RuntimeConfig {
     }
 
     /// Parse runtime config text; relative paths resolve against `path`'s directory.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, ManifestError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, LocatedError> {
         let src = SourceText::new(path, text);
         let raw: Raw = toml::from_str(text).map_err(|e| src.from_toml(&e, REFERENCE))?;
         let base = path.parent().unwrap_or(Path::new("."));

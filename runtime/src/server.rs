@@ -8,7 +8,7 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use spin_registry::locked::LockedApp;
+use spin_app::locked::LockedApp;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;

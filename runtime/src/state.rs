@@ -2,7 +2,7 @@
 //! component's resolved settings, and the memory limiter.
 
 use crate::host::kv::StoreManager;
-use spin_registry::allowed_hosts::AllowedHosts;
+use spin_app::allowed_hosts::AllowedHosts;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,10 +3,10 @@
 //! only on an allowing policy decision: this pulls exactly that digest (never the tag
 //! again, so a tag moved after verification changes nothing) and locks it for serving.
 
-use spin_registry::locked::LockedApp;
-use spin_registry::oci::client::RegistryClient;
-use spin_registry::oci::store::Store;
-use spin_registry::oci::transfer::{self, Locations, Progress, PullError};
+use spin_app::locked::LockedApp;
+use spin_registry::client::RegistryClient;
+use spin_registry::store::Store;
+use spin_registry::transfer::{self, Locations, Progress, PullError};
 use spin_verify::gate::Verified;
 use std::sync::Arc;
 
@@ -27,5 +27,5 @@ pub async fn registry_app(
             verified.digest()
         )));
     }
-    spin_registry::oci::app::locked_app(store, &pulled)
+    spin_registry::pulled::locked_app(store, &pulled)
 }

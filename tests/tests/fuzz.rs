@@ -180,7 +180,7 @@ proptest! {
 
     #[test]
     fn manifests(text in inputs(manifest_seeds())) {
-        if let Err(e) = spin_registry::manifest::parse(Path::new("spin.toml"), &text) {
+        if let Err(e) = spin_app::manifest::parse(Path::new("spin.toml"), &text) {
             let message = e.to_string();
             prop_assert!(located(&message, "spin.toml"), "{message}\n--- input\n{text}");
             prop_assert!(message.contains("help:"), "{message}");
@@ -209,7 +209,7 @@ proptest! {
     fn locked_apps(text in inputs(vec![
         r#"{"spin_lock_version": 1, "metadata": {"name": "a", "triggers": {"http": {"base": "/"}}}, "variables": {"who": {"default": "w"}}, "triggers": [{"id": "t", "trigger_type": "http", "trigger_config": {"component": "c", "route": "/..."}}], "components": [{"id": "c", "metadata": {"key_value_stores": ["default"]}, "source": {"content_type": "application/wasm", "digest": "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}, "env": {"A": "b"}, "files": [{"inline": "aGk", "path": "/a.txt"}, {"digest": "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "path": "/b/c"}], "config": {"k": "{{ who }}"}}]}"#.into(),
     ])) {
-        if let Err(e) = spin_registry::locked::LockedApp::from_json(text.as_bytes()) {
+        if let Err(e) = spin_app::locked::LockedApp::from_json(text.as_bytes()) {
             let message = e.to_string();
             let json_located = message.contains(" at line ") && message.contains(" column ");
             let field_located = ["components[", "triggers[", "metadata.", "variables."]

@@ -457,7 +457,7 @@ fn skopeo_and_oras_read_our_artifact_with_the_same_digests() {
         String::from_utf8_lossy(&raw.stderr)
     );
     assert_eq!(
-        spin_registry::Digest::of_bytes(&raw.stdout).to_string(),
+        spin_app::Digest::of_bytes(&raw.stdout).to_string(),
         digest
     );
     let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
@@ -555,7 +555,7 @@ fn an_oras_pushed_wasm_component_runs_and_ours_reads_back() {
     assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
     assert_eq!(
         manifest["layers"][0]["digest"],
-        spin_registry::Digest::of_file(&hello).unwrap().to_string()
+        spin_app::Digest::of_file(&hello).unwrap().to_string()
     );
     let spin = user.up(&ours, &["--insecure"]);
     assert_eq!(spin.get("/").text(), "Hello from WAT!\n");
@@ -606,7 +606,7 @@ fn oci_layouts_push_copy_and_run() {
         "--raw",
         &format!("docker://{reference}"),
     ]);
-    let digest = spin_registry::Digest::of_bytes(&raw.stdout).to_string();
+    let digest = spin_app::Digest::of_bytes(&raw.stdout).to_string();
     assert!(wrote.contains(&digest), "{wrote} vs {digest}");
     let second = tempfile::tempdir().unwrap();
     let other = User::new();
@@ -634,7 +634,7 @@ fn oci_layouts_push_copy_and_run() {
         &format!("oci:{}:copied", second.path().display()),
     ]);
     assert_eq!(
-        spin_registry::Digest::of_bytes(&inspect.stdout).to_string(),
+        spin_app::Digest::of_bytes(&inspect.stdout).to_string(),
         digest
     );
 }
@@ -657,7 +657,7 @@ fn corrupted_blob_on_the_registry_is_rejected_and_nothing_is_stored() {
         ],
         app.path(),
     );
-    let testbed = spin_registry::Digest::of_file(&component("testbed"))
+    let testbed = spin_app::Digest::of_file(&component("testbed"))
         .unwrap()
         .to_string();
     let data = registry.blob_data(&testbed);
@@ -716,7 +716,7 @@ fn an_interrupted_pull_resumes_from_what_is_on_disk() {
     // Leave the first half of the testbed layer as an interrupted download would.
     let other = User::new();
     let wasm = std::fs::read(component("testbed")).unwrap();
-    let hex = spin_registry::Digest::of_bytes(&wasm).hex().to_string();
+    let hex = spin_app::Digest::of_bytes(&wasm).hex().to_string();
     let partial = other.cache().join("registry/partial");
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join(&hex), &wasm[..wasm.len() / 2]).unwrap();
@@ -1113,7 +1113,7 @@ fn registry_killed_mid_push_and_mid_pull_then_restarted() {
         "the registry was not killed mid-pull:\n{stderr}"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(&digest));
-    let hex = spin_registry::Digest::of_bytes(&big).hex().to_string();
+    let hex = spin_app::Digest::of_bytes(&big).hex().to_string();
     assert_eq!(
         std::fs::read(other_cache.join("registry/blobs/sha256").join(&hex)).unwrap(),
         big
@@ -1321,7 +1321,7 @@ fn many_files_go_into_an_archive_layer_and_still_run() {
     ];
     other.ok(&pull, app.path());
     let blobs = other.cache().join("registry/blobs/sha256");
-    let blob = |i: usize| blobs.join(spin_registry::Digest::of_bytes(&contents[i].1).hex());
+    let blob = |i: usize| blobs.join(spin_app::Digest::of_bytes(&contents[i].1).hex());
     assert!((0..600).all(|i| blob(i).is_file()), "files not unpacked");
     // An unpack cut short (the archive verified, some files not yet renamed into place):
     // the next pull finds the archive in the store and unpacks what is missing.
@@ -1394,7 +1394,7 @@ fn blobs_known_in_a_sibling_repository_are_mounted_not_uploaded() {
 fn serve_manifest(manifest: Vec<u8>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let digest = spin_registry::Digest::of_bytes(&manifest).to_string();
+    let digest = spin_app::Digest::of_bytes(&manifest).to_string();
     std::thread::spawn(move || {
         use std::io::{BufRead, BufReader, Write};
         for stream in listener.incoming().flatten() {
@@ -1435,7 +1435,7 @@ fn an_oversized_manifest_is_refused() {
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": spin_registry::Digest::of_bytes(b"{}").to_string(), "size": 2},
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": spin_app::Digest::of_bytes(b"{}").to_string(), "size": 2},
         "layers": [],
         "annotations": {"padding": "x".repeat(5 << 20)},
     });

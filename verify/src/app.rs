@@ -3,7 +3,7 @@
 //! signed in a DSSE envelope into a Sigstore bundle v0.3, which is attached to the app's
 //! manifest as an OCI referrer (`artifactType` = the bundle media type). Registries
 //! without the referrers API get the `sha256-<hex>` tag index instead (see
-//! `spin_registry::oci::client`). Signing again adds a referrer; it never replaces one.
+//! `spin_registry::client`). Signing again adds a referrer; it never replaces one.
 //! Verifying is the policy's business (`crate::gate`, `crate::policy`).
 
 use crate::blob::signing_error;
@@ -13,8 +13,8 @@ use sigstore_sign::Attestation;
 use sigstore_sign::oidc::IdentityToken;
 use sigstore_sign::types::Sha256Hash;
 use spin_registry::Reference;
-use spin_registry::oci::client::RegistryClient;
-use spin_registry::oci::package::Descriptor;
+use spin_registry::client::RegistryClient;
+use spin_registry::package::Descriptor;
 use std::collections::BTreeMap;
 
 /// The in-toto predicate type cosign v3 signs for images.
@@ -40,7 +40,7 @@ async fn subject(
     let media_type = serde_json::from_slice::<serde_json::Value>(&manifest)
         .ok()
         .and_then(|m| m["mediaType"].as_str().map(String::from))
-        .unwrap_or_else(|| spin_registry::oci::MANIFEST_MEDIA_TYPE.to_string());
+        .unwrap_or_else(|| spin_registry::media::MANIFEST_MEDIA_TYPE.to_string());
     let hash = Sha256Hash::from_hex(digest.hex())
         .map_err(|e| Error::Input(format!("{digest} is not a SHA-256 digest: {e}")))?;
     let subject = Descriptor {

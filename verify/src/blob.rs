@@ -81,7 +81,7 @@ pub(crate) fn signing_error(e: sigstore_sign::Error) -> Error {
 
 /// Write `contents` to `path` atomically (temp file in the same folder, then rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    spin_registry::fsutil::write_atomic(path, contents).map_err(io(path))
+    spin_app::fsutil::write_atomic(path, contents).map_err(io(path))
 }
 
 /// Sign `input` keylessly with `instance`'s services and write the bundle to `bundle_out`.

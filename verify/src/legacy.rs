@@ -4,14 +4,14 @@
 //! payload naming the app's digest; its annotations carry the signature, the signing
 //! certificate and chain (keyless), the Rekor entry with its signed entry timestamp, and an
 //! RFC 3161 timestamp when there is one. Adding a signature is confirmed as
-//! `spin_registry::oci::client::TagUpdate` describes.
+//! `spin_registry::client::TagUpdate` describes.
 
 use crate::{Error, Result};
 use base64::Engine;
 use sigstore_sign::types::Bundle;
 use spin_registry::Reference;
-use spin_registry::oci::client::RegistryClient;
-use spin_registry::oci::package::{Blob, BlobData, Descriptor, ImageManifest};
+use spin_registry::client::RegistryClient;
+use spin_registry::package::{Blob, BlobData, Descriptor, ImageManifest};
 use std::collections::BTreeMap;
 
 /// Media type of a legacy signature layer.
@@ -24,7 +24,7 @@ const TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// The simple-signing payload for `reference` at `digest` (what a legacy signature signs).
-pub fn payload(reference: &Reference, digest: &spin_registry::Digest) -> Vec<u8> {
+pub fn payload(reference: &Reference, digest: &spin_app::Digest) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
         "critical": {
             "identity": {"docker-reference": reference.repository_url()},
@@ -112,21 +112,21 @@ fn config_for(layers: &[Descriptor]) -> Vec<u8> {
 pub async fn append(
     client: &RegistryClient,
     reference: &Reference,
-    digest: &spin_registry::Digest,
+    digest: &spin_app::Digest,
     payload: Vec<u8>,
     annotations: BTreeMap<String, String>,
 ) -> Result<()> {
-    let tag = format!("{}.sig", spin_registry::oci::client::tag_for(digest));
+    let tag = format!("{}.sig", spin_registry::client::tag_for(digest));
     let layer = Descriptor {
         media_type: SIMPLESIGNING_MEDIA_TYPE.into(),
-        digest: spin_registry::Digest::of_bytes(&payload),
+        digest: spin_app::Digest::of_bytes(&payload),
         size: payload.len() as u64,
         annotations: Some(annotations),
         artifact_type: None,
     };
     client.prepare_push(reference).await?;
     push_blob(client, reference, SIMPLESIGNING_MEDIA_TYPE, payload).await?;
-    let mut update = spin_registry::oci::client::TagUpdate::default();
+    let mut update = spin_registry::client::TagUpdate::default();
     loop {
         let mut layers = match client.fetch_tag(reference, &tag).await? {
             Some(bytes) => {
@@ -157,13 +157,13 @@ pub async fn append(
         let config_desc = push_blob(
             client,
             reference,
-            spin_registry::oci::IMAGE_CONFIG_MEDIA_TYPE,
+            spin_registry::media::IMAGE_CONFIG_MEDIA_TYPE,
             config,
         )
         .await?;
         let manifest = ImageManifest {
             schema_version: 2,
-            media_type: Some(spin_registry::oci::MANIFEST_MEDIA_TYPE.into()),
+            media_type: Some(spin_registry::media::MANIFEST_MEDIA_TYPE.into()),
             artifact_type: None,
             config: config_desc,
             layers,
@@ -176,7 +176,7 @@ pub async fn append(
                 reference,
                 &tag,
                 &bytes,
-                spin_registry::oci::MANIFEST_MEDIA_TYPE,
+                spin_registry::media::MANIFEST_MEDIA_TYPE,
             )
             .await?;
     }
@@ -190,7 +190,7 @@ async fn push_blob(
 ) -> Result<Descriptor> {
     let descriptor = Descriptor {
         media_type: media_type.into(),
-        digest: spin_registry::Digest::of_bytes(&data),
+        digest: spin_app::Digest::of_bytes(&data),
         size: data.len() as u64,
         annotations: None,
         artifact_type: None,

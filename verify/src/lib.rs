@@ -42,7 +42,7 @@ pub mod policy;
 pub enum Error {
     /// The registry (or the way to it) failed: not found, refused, unreachable, ...
     #[error(transparent)]
-    Registry(#[from] spin_registry::oci::client::RegistryError),
+    Registry(#[from] spin_registry::client::RegistryError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -68,7 +68,7 @@ pub enum Error {
     Input(String),
     /// A policy file is unreadable or wrong (located at file:line:col).
     #[error(transparent)]
-    Policy(#[from] spin_registry::manifest::ManifestError),
+    Policy(#[from] spin_app::located::LocatedError),
 }
 
 impl Error {

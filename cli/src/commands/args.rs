@@ -3,9 +3,9 @@
 
 use crate::paths;
 use clap::Args;
-use spin_registry::oci::client::{ClientOptions, RegistryClient, Timeouts};
-use spin_registry::oci::store::{Limits, Store};
-use spin_registry::oci::transfer::Locations;
+use spin_registry::client::{ClientOptions, RegistryClient, Timeouts};
+use spin_registry::store::{Limits, Store};
+use spin_registry::transfer::Locations;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -64,7 +64,7 @@ pub fn context() -> policy::Context {
 /// denial's trace.
 pub async fn gate(
     args: &PolicyArgs,
-    client: &spin_registry::oci::client::RegistryClient,
+    client: &spin_registry::client::RegistryClient,
     reference: &Reference,
 ) -> anyhow::Result<spin_verify::gate::Verified> {
     let policy = args.load()?;

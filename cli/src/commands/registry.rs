@@ -5,8 +5,8 @@ use crate::progress::{Reporter, size};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use spin_registry::Reference;
-use spin_registry::oci::transfer::{self, Pulled};
-use spin_registry::oci::{app, layout, package};
+use spin_registry::transfer::{self, Pulled};
+use spin_registry::{layout, package, pulled};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -147,11 +147,11 @@ async fn package(args: &PushArgs) -> anyhow::Result<package::Artifact> {
         )?);
     }
     let manifest_path = crate::commands::manifest_path(args.from.as_deref())?;
-    let manifest = spin_registry::manifest::load(&manifest_path)?;
-    let options = spin_registry::lock::LockOptions {
+    let manifest = spin_app::manifest::load(&manifest_path)?;
+    let options = spin_app::lock::LockOptions {
         download_cache: args.cache.dir().join("wasm"),
     };
-    let locked = spin_registry::lock::lock(&manifest, &manifest_path, &options)
+    let locked = spin_app::lock::lock(&manifest, &manifest_path, &options)
         .await
         .context("cannot prepare the app")?;
     let mut sources = vec![manifest_path.clone()];
@@ -254,7 +254,7 @@ fn layout_arg(arg: &str) -> Option<(PathBuf, Option<String>)> {
 async fn pull(args: PullArgs) -> anyhow::Result<()> {
     let pulled = fetch(&args.reference, &args.source).await?;
     let store = args.source.cache.store(args.source.limits.limits())?;
-    app::locked_app(&store, &pulled)?;
+    pulled::locked_app(&store, &pulled)?;
     println!("Pulled {}", pulled.reference);
     Ok(())
 }
@@ -324,12 +324,12 @@ fn logout(args: LogoutArgs) -> anyhow::Result<()> {
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let pulled = fetch_with(&args.reference, &args.source, Arc::new(transfer::Silent)).await?;
     let store = args.source.cache.store(args.source.limits.limits())?;
-    let locked = app::locked_app(&store, &pulled)?;
+    let locked = pulled::locked_app(&store, &pulled)?;
     let m = &pulled.manifest;
     if args.json {
         let manifest: serde_json::Value = serde_json::from_slice(&store.read(
             &pulled.digest,
-            spin_registry::oci::MAX_MANIFEST_BYTES as u64,
+            spin_registry::media::MAX_MANIFEST_BYTES as u64,
         )?)?;
         let out = serde_json::json!({
             "reference": pulled.reference.to_string(),
@@ -370,8 +370,8 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     for t in &locked.triggers {
         if let Ok(h) = t.http_config() {
             let route = match h.route {
-                spin_registry::locked::LockedRoute::Path(p) => p,
-                spin_registry::locked::LockedRoute::Private => "(private)".into(),
+                spin_app::locked::LockedRoute::Path(p) => p,
+                spin_app::locked::LockedRoute::Private => "(private)".into(),
             };
             println!("  {route} -> {}", h.component);
         }
@@ -405,7 +405,7 @@ async fn copy(args: CopyArgs) -> anyhow::Result<()> {
                     package::Artifact {
                         manifest: store.read(
                             &pulled.digest,
-                            spin_registry::oci::MAX_MANIFEST_BYTES as u64,
+                            spin_registry::media::MAX_MANIFEST_BYTES as u64,
                         )?,
                         digest: pulled.digest.clone(),
                         config: blob(&pulled.manifest.config),

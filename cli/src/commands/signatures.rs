@@ -341,7 +341,7 @@ pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
 
 /// Sign the app `reference` names and attach the bundle (also used by `push --sign`).
 pub async fn sign_app(
-    client: &spin_registry::oci::client::RegistryClient,
+    client: &spin_registry::client::RegistryClient,
     reference: &Reference,
     signing: &SigningArgs,
     legacy: bool,

@@ -90,8 +90,8 @@ impl ServeArgs {
     }
 
     /// How to lock manifests.
-    pub fn lock_options(&self) -> spin_registry::lock::LockOptions {
-        spin_registry::lock::LockOptions {
+    pub fn lock_options(&self) -> spin_app::lock::LockOptions {
+        spin_app::lock::LockOptions {
             download_cache: self.cache.dir().join("wasm"),
         }
     }
@@ -110,7 +110,7 @@ fn resolve(from: Option<&str>) -> anyhow::Result<Source> {
         return Ok(Source::Manifest(super::manifest_path(None)?));
     };
     let path = Path::new(from);
-    if spin_registry::oci::layout::is_layout(path) {
+    if spin_registry::layout::is_layout(path) {
         return Ok(Source::Layout(path.to_path_buf()));
     }
     if path.exists() {
@@ -157,8 +157,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             if args.build {
                 super::build::build(&path, &[])?;
             }
-            let manifest = spin_registry::manifest::load(&path)?;
-            let locked = spin_registry::lock::lock(&manifest, &path, &args.serve.lock_options())
+            let manifest = spin_app::manifest::load(&path)?;
+            let locked = spin_app::lock::lock(&manifest, &path, &args.serve.lock_options())
                 .await
                 .context("cannot prepare the app")?;
             (
@@ -170,13 +170,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             "--build works only with an app's spin.toml\n  help: run `spin build` in the app's folder, or drop --build"
         ),
         Source::Component(path) => (
-            spin_registry::lock::lock_single_component(&path)?,
+            spin_app::lock::lock_single_component(&path)?,
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
         ),
         Source::Layout(dir) => {
             let pulled = super::registry::fetch(&dir.to_string_lossy(), &source).await?;
             let store = source.cache.store(source.limits.limits())?;
-            let locked = spin_registry::oci::app::locked_app(&store, &pulled)?;
+            let locked = spin_registry::pulled::locked_app(&store, &pulled)?;
             (locked, dir.clone())
         }
         Source::Registry(reference) => {

@@ -4,7 +4,7 @@
 //! requests to the app itself and need a `self` rule.
 
 use crate::state::RequestState;
-use spin_registry::allowed_hosts::OutboundTarget;
+use spin_app::allowed_hosts::OutboundTarget;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::HttpResult;

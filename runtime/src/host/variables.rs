@@ -4,7 +4,7 @@
 use crate::host::bindings::fermyon::spin::variables;
 use crate::host::bindings::wasi::config::store as config;
 use crate::state::RequestState;
-use spin_registry::template::is_snake_id;
+use spin_app::template::is_snake_id;
 
 impl variables::Host for RequestState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {

@@ -9,7 +9,8 @@ use super::model::*;
 use crate::instance::Instance;
 use crate::{Error, Result};
 use sigstore_verify::types::Bundle;
-use spin_registry::{Digest, Reference};
+use spin_app::Digest;
+use spin_registry::Reference;
 use std::path::PathBuf;
 
 /// A signature as found, before verification.

@@ -9,7 +9,7 @@ use super::evaluate::{Context, Evidence, Found};
 use super::model::*;
 use sigstore_verify::types::{Artifact, Bundle, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
-use spin_registry::Digest;
+use spin_app::Digest;
 
 /// Clock skew tolerated for signing times in the future.
 const SKEW: i64 = 60;

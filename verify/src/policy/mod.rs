@@ -45,7 +45,7 @@ pub fn single_authority(authority: Authority, trust: Trust, require_tlog: bool) 
                 max_age: None,
             },
             authorities: vec![authority],
-            location: spin_registry::manifest::Location {
+            location: spin_app::manifest::Location {
                 file: "(command-line flags)".into(),
                 line: 1,
                 column: 1,
@@ -61,7 +61,7 @@ pub struct CaseResult {
     /// The case's name.
     pub name: String,
     /// Where it is written.
-    pub location: spin_registry::manifest::Location,
+    pub location: spin_app::manifest::Location,
     /// Whether the decision was the expected one.
     pub passed: bool,
     /// The expected decision.

@@ -1,7 +1,7 @@
 //! The policy as the evaluator uses it, after `parse` checked it.
 
 use super::matcher::{Matcher, Scope};
-use spin_registry::manifest::Location;
+use spin_app::manifest::Location;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use super::matcher::{Matcher, Scope};
 use super::model::*;
 use serde::Deserialize;
-use spin_registry::manifest::{ManifestError, SourceText};
+use spin_app::located::{LocatedError, SourceText};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -94,8 +94,8 @@ struct RawTest {
 }
 
 /// Read and check the policy at `path`.
-pub fn load(path: &Path) -> Result<Policy, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+pub fn load(path: &Path) -> Result<Policy, LocatedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LocatedError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -103,7 +103,7 @@ pub fn load(path: &Path) -> Result<Policy, ManifestError> {
 }
 
 /// Check policy text read from `path`.
-pub fn parse(path: &Path, text: &str) -> Result<Policy, ManifestError> {
+pub fn parse(path: &Path, text: &str) -> Result<Policy, LocatedError> {
     let src = SourceText::new(path, text);
     let raw: RawPolicy = toml::from_str(text).map_err(|e| src.from_toml(&e, SEE))?;
     let p = Parser {
@@ -124,7 +124,7 @@ struct Parser<'a> {
     warnings: Vec<String>,
 }
 
-type R<T> = Result<T, ManifestError>;
+type R<T> = Result<T, LocatedError>;
 
 impl Parser<'_> {
     fn err<T>(&self, span: std::ops::Range<usize>, message: impl Into<String>, help: &str) -> R<T> {
@@ -172,7 +172,7 @@ impl Parser<'_> {
         for (i, r) in raw.rule.into_iter().enumerate() {
             let rule = self.rule(i, r)?;
             if let Some(other) = rules.iter().find(|o: &&Rule| o.name == rule.name) {
-                return Err(ManifestError::Invalid {
+                return Err(LocatedError::Invalid {
                     location: rule.location.clone(),
                     message: format!(
                         "two rules are named {:?} (the other is at {})",

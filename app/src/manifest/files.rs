@@ -1,14 +1,14 @@
 //! The `files` and `exclude_files` of a component: patterns and placements checked where
 //! they are written, including that no two entries land at the same guest path.
 
-use super::error::{ManifestError, SourceText};
+use crate::located::{LocatedError, SourceText};
 use super::model::FileMount;
 use super::raw::{self, StrOr};
 use crate::guest_path;
 use std::collections::HashMap;
 use toml::Spanned;
 
-type Result<T> = std::result::Result<T, ManifestError>;
+type Result<T> = std::result::Result<T, LocatedError>;
 
 pub(super) fn files(
     src: &SourceText,

@@ -1,16 +1,5 @@
-//! Spin apps as OCI artifacts: packaging (with the exact media types Spin 3.x uses),
-//! a verified local content-addressed store, registry transfer, and OCI layout directories.
-
-pub mod app;
-mod archive;
-mod canonical;
-pub mod client;
-pub mod layout;
-pub mod package;
-pub mod store;
-pub mod transfer;
-
-pub use canonical::to_canonical_json;
+//! The media types of Spin apps and Wasm components as OCI artifacts (exactly those Spin
+//! 3.x uses), and the size limits that go with them.
 
 /// OCI image manifest.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";

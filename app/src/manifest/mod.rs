@@ -1,19 +1,18 @@
 //! `spin.toml`: parsing (v1 and v2), validation with located errors, normalization to v2.
 
-mod error;
 mod files;
 mod model;
 mod normalize;
 mod raw;
 
-pub use error::{Location, ManifestError, SourceText};
+pub use crate::located::{LocatedError, Location, SourceText};
 pub use model::*;
 
 use std::path::Path;
 
 /// Read, parse and validate a manifest file.
-pub fn load(path: &Path) -> Result<AppManifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+pub fn load(path: &Path) -> Result<AppManifest, LocatedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LocatedError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -21,7 +20,7 @@ pub fn load(path: &Path) -> Result<AppManifest, ManifestError> {
 }
 
 /// Parse and validate manifest text; `path` is used in error locations.
-pub fn parse(path: &Path, text: &str) -> Result<AppManifest, ManifestError> {
+pub fn parse(path: &Path, text: &str) -> Result<AppManifest, LocatedError> {
     let src = SourceText::new(path, text);
     let probe: raw::VersionProbe =
         toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;

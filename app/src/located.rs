@@ -23,7 +23,7 @@ impl fmt::Display for Location {
 
 /// Why a manifest (or another TOML file of ours) could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum ManifestError {
+pub enum LocatedError {
     /// The file could not be read at all.
     #[error("cannot read {}: {source}\n  help: check that the path exists and is readable", path.display())]
     Read {
@@ -44,19 +44,19 @@ pub enum ManifestError {
     },
 }
 
-impl ManifestError {
+impl LocatedError {
     /// The location, for errors about content.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            ManifestError::Invalid { location, .. } => Some(location),
-            ManifestError::Read { .. } => None,
+            LocatedError::Invalid { location, .. } => Some(location),
+            LocatedError::Read { .. } => None,
         }
     }
 
     /// The message without location or help.
     pub fn message(&self) -> String {
         match self {
-            ManifestError::Invalid { message, .. } => message.clone(),
+            LocatedError::Invalid { message, .. } => message.clone(),
             other => other.to_string(),
         }
     }
@@ -94,8 +94,8 @@ impl<'a> SourceText<'a> {
         span: &Range<usize>,
         message: impl Into<String>,
         help: impl Into<String>,
-    ) -> ManifestError {
-        ManifestError::Invalid {
+    ) -> LocatedError {
+        LocatedError::Invalid {
             location: self.location(span),
             message: message.into(),
             help: help.into(),
@@ -103,7 +103,7 @@ impl<'a> SourceText<'a> {
     }
 
     /// Turn a TOML parse or type error into a located error with a hint.
-    pub fn from_toml(&self, err: &toml::de::Error, reference: &str) -> ManifestError {
+    pub fn from_toml(&self, err: &toml::de::Error, reference: &str) -> LocatedError {
         let span = err.span().unwrap_or(0..0);
         let message = err.message().trim().replace('\n', " ");
         let help = hint_for(&message, reference);

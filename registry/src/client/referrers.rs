@@ -7,9 +7,9 @@
 
 use super::body::read_capped;
 use super::{Op, RegistryClient, RegistryError, scope};
-use crate::digest::Digest;
-use crate::oci::package::{Blob, BlobData, Descriptor};
-use crate::oci::{EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
+use spin_app::Digest;
+use crate::package::{Blob, BlobData, Descriptor};
+use crate::media::{EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
 use crate::reference::Reference;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT;
@@ -157,7 +157,7 @@ impl RegistryClient {
             artifact_type: None,
             ..subject.clone()
         };
-        let manifest = super::super::package::ImageManifest {
+        let manifest = crate::package::ImageManifest {
             schema_version: 2,
             media_type: Some(MANIFEST_MEDIA_TYPE.into()),
             artifact_type: Some(artifact_type.into()),

@@ -1,7 +1,7 @@
 //! Raw manifest (v1 or v2) → validated [`AppManifest`]. Every check here reports the file,
 //! line and column of the offending value and says how to fix it.
 
-use super::error::{ManifestError, SourceText};
+use crate::located::{LocatedError, SourceText};
 use super::files::{exclude_files, files};
 use super::model::*;
 use super::raw::{self, StrOr};
@@ -15,7 +15,7 @@ use toml::Spanned;
 pub(super) const V2_REFERENCE: &str = "https://spinframework.dev/v3/manifest-reference";
 pub(super) const V1_REFERENCE: &str = "https://spinframework.dev/v2/manifest-reference-v1";
 
-type Result<T> = std::result::Result<T, ManifestError>;
+type Result<T> = std::result::Result<T, LocatedError>;
 
 /// Validate and normalize a v2 manifest.
 pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {

@@ -3,8 +3,8 @@
 
 use super::body::read_capped;
 use super::{Op, RegistryClient, RegistryError, scope};
-use crate::digest::Digest;
-use crate::oci::{
+use spin_app::Digest;
+use crate::media::{
     DOCKER_MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES,
 };
 use crate::reference::Reference;

@@ -1,11 +1,11 @@
 //! Push and pull: parallel, skipping what is already there, mounting from sibling
 //! repositories, verifying everything received, resuming interrupted downloads.
 
-use super::client::{ProgressFn, RegistryClient, RegistryError};
-use super::package::{Artifact, Descriptor, ImageManifest};
-use super::store::{Store, StoreError};
-use super::*;
-use crate::digest::Digest;
+use crate::client::{ProgressFn, RegistryClient, RegistryError};
+use crate::package::{Artifact, Descriptor, ImageManifest};
+use crate::store::{Store, StoreError};
+use crate::media::*;
+use spin_app::Digest;
 use crate::reference::Reference;
 use futures::{StreamExt, TryStreamExt};
 use std::io::Write;
@@ -158,7 +158,7 @@ impl Locations {
         kept.truncate(Self::MAX_LINES / 2);
         kept.reverse();
         let text: String = kept.iter().map(|l| format!("{l}\n")).collect();
-        let _ = crate::fsutil::write_atomic(&self.path, text.as_bytes());
+        let _ = spin_app::fsutil::write_atomic(&self.path, text.as_bytes());
     }
 
     fn repositories(&self, registry: &str, digest: &Digest) -> Vec<String> {
@@ -381,7 +381,7 @@ pub async fn pull(
                 progress.end(&d.digest, Outcome::Downloaded);
                 if d.media_type == ARCHIVE_LAYER_MEDIA_TYPE {
                     let (store, digest) = (store.clone(), d.digest.clone());
-                    tokio::task::spawn_blocking(move || super::archive::unpack(&store, &digest))
+                    tokio::task::spawn_blocking(move || crate::archive::unpack(&store, &digest))
                         .await
                         .map_err(|e| PullError::Unsupported(format!("{}: {e}", context())))??;
                 }

@@ -1,12 +1,13 @@
 //! OCI image layout directories (`oci-layout`, `index.json`, `blobs/sha256/…`): write an
 //! artifact into one, and read one back (every blob checked on the way into the store).
 
-use super::package::{Artifact, Blob, BlobData, Descriptor, ImageManifest};
-use super::store::Store;
-use super::transfer::{PullError, Pulled, parse_manifest};
-use super::*;
-use crate::digest::Digest;
-use crate::fsutil::write_atomic;
+use crate::package::{Artifact, Blob, BlobData, Descriptor, ImageManifest};
+use crate::store::Store;
+use crate::transfer::{PullError, Pulled, parse_manifest};
+use crate::canonical::to_canonical_json;
+use crate::media::*;
+use spin_app::Digest;
+use spin_app::fsutil::write_atomic;
 use crate::reference::Reference;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ pub fn read_artifact(dir: &Path, tag: Option<&str>) -> Result<Artifact, PullErro
 pub fn import(dir: &Path, tag: Option<&str>, store: &Store) -> Result<Pulled, PullError> {
     let artifact = read_artifact(dir, tag)?;
     let what = dir.display().to_string();
-    super::transfer::check_total(&parse_manifest(&artifact.manifest, &what)?, store, &what)?;
+    crate::transfer::check_total(&parse_manifest(&artifact.manifest, &what)?, store, &what)?;
     for blob in artifact.blobs() {
         let BlobData::File(path) = &blob.data else {
             continue;

@@ -1,12 +1,12 @@
 //! Files archive layers (`application/vnd.wasm.content.bundle.v1.tar+gzip`): unpacked into
 //! the store one file at a time, each stored under its own digest. An archive is untrusted
 //! input, so unpacking streams (memory stays bounded whatever the sizes) and stops at the
-//! store's [`Limits`](super::store::Limits): the number of entries, and the expanded size
+//! store's [`Limits`](crate::store::Limits): the number of entries, and the expanded size
 //! relative to the compressed size (a gzip bomb is refused, not written out).
 
-use super::store::{Limits, Store, StoreError};
-use super::transfer::PullError;
-use crate::digest::Digest;
+use crate::store::{Limits, Store, StoreError};
+use crate::transfer::PullError;
+use spin_app::Digest;
 use std::io::Read;
 
 /// Counts every decompressed byte, refusing more than `max` (so entries the tar reader

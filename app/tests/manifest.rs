@@ -2,15 +2,15 @@
 //! app format, and every malformed manifest in `manifests/invalid/` with its exact error
 //! (`<name>.err` next to `<name>.toml`).
 
-use spin_registry::lock::{LockOptions, lock};
-use spin_registry::manifest::{self, ComponentSource, FileMount, HttpRoute};
+use spin_app::lock::{LockOptions, lock};
+use spin_app::manifest::{self, ComponentSource, FileMount, HttpRoute};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests")
 }
 
-fn parse_fixture(name: &str) -> Result<manifest::AppManifest, manifest::ManifestError> {
+fn parse_fixture(name: &str) -> Result<manifest::AppManifest, manifest::LocatedError> {
     let text = std::fs::read_to_string(fixtures().join(name)).unwrap();
     manifest::parse(Path::new("spin.toml"), &text)
 }
@@ -159,7 +159,7 @@ greeting = "hello, {{ who }}"
             "file://<root>",
         )
         .replace(&format!("file://{}", root.display()), "file://<root>");
-    let sha = |b: &[u8]| spin_registry::Digest::of_bytes(b).to_string();
+    let sha = |b: &[u8]| spin_app::Digest::of_bytes(b).to_string();
     let expected = serde_json::json!({
         "spin_lock_version": 1,
         "metadata": {

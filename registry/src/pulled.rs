@@ -1,11 +1,11 @@
 //! A pulled artifact → a locked app whose content points into the verified store.
 
-use super::store::{Store, StoreError};
-use super::transfer::{PullError, Pulled};
-use super::*;
-use crate::digest::Digest;
-use crate::lock::file_url;
-use crate::locked::{ContentRef, LockedApp, OCI_IMAGE_DIGEST_KEY};
+use crate::store::{Store, StoreError};
+use crate::transfer::{PullError, Pulled};
+use crate::media::*;
+use spin_app::Digest;
+use spin_app::lock::file_url;
+use spin_app::locked::{ContentRef, LockedApp, OCI_IMAGE_DIGEST_KEY};
 
 fn unsupported(msg: String) -> PullError {
     PullError::Unsupported(msg)
@@ -69,7 +69,7 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
                 context: format!("{what}: component"),
                 source,
             })?;
-        crate::lock::lock_component_at(&path, &id, &layer.digest)
+        spin_app::lock::lock_component_at(&path, &id, &layer.digest)
     } else {
         let layer = m
             .layers
@@ -109,7 +109,7 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
                 .iter()
                 .filter(|l| l.media_type == ARCHIVE_LAYER_MEDIA_TYPE)
             {
-                super::archive::unpack(store, &archive.digest)?;
+                crate::archive::unpack(store, &archive.digest)?;
             }
         }
         for c in &mut app.components {

@@ -4,9 +4,9 @@
 
 use super::body::{Pace, check_encoding, read_capped};
 use super::{Op, ProgressFn, RegistryClient, RegistryError, scope};
-use crate::digest::Digest;
-use crate::oci::package::{Blob, BlobData, Descriptor};
-use crate::oci::store::BlobWriter;
+use spin_app::Digest;
+use crate::package::{Blob, BlobData, Descriptor};
+use crate::store::BlobWriter;
 use crate::reference::Reference;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
@@ -294,7 +294,7 @@ impl RegistryClient {
         writer: &mut BlobWriter,
         progress: &ProgressFn,
     ) -> Result<(), RegistryError> {
-        let local = |e: crate::oci::store::StoreError| RegistryError::Local {
+        let local = |e: crate::store::StoreError| RegistryError::Local {
             what: op.what.clone(),
             detail: e.to_string(),
         };

@@ -6,9 +6,10 @@
 //! Unlike Spin, packaging is reproducible: every JSON document is canonical, archives are
 //! deterministic, and `created` comes from `SOURCE_DATE_EPOCH` or the newest source file.
 
-use super::*;
-use crate::digest::Digest;
-use crate::locked::{ContentPath, ContentRef, LockedApp};
+use crate::canonical::to_canonical_json;
+use crate::media::*;
+use spin_app::Digest;
+use spin_app::locked::{ContentPath, ContentRef, LockedApp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashSet};

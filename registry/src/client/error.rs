@@ -108,7 +108,7 @@ pub enum RegistryError {
         detail: String,
     },
     /// The registry sent more than this tool accepts for that kind of response.
-    #[error("{what}: {registry} sent {kind} over the {} limit; refusing it", crate::oci::human_size(*limit))]
+    #[error("{what}: {registry} sent {kind} over the {} limit; refusing it", crate::media::human_size(*limit))]
     TooLarge {
         /// What was being done.
         what: String,

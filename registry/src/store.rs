@@ -7,7 +7,7 @@
 //! file), and [`Store::verified_path`] hashes a blob again before it is used to run an app,
 //! so a blob changed behind the tool's back is refused by name, not run.
 
-use crate::digest::Digest;
+use spin_app::Digest;
 use sha2::Digest as _;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -58,7 +58,7 @@ pub enum StoreError {
     #[error("blob {0} is not in the store")]
     Missing(Digest),
     /// Content larger than allowed.
-    #[error("{what} is larger than the {} limit; refusing it{}", super::human_size(*limit), help_line(help))]
+    #[error("{what} is larger than the {} limit; refusing it{}", crate::media::human_size(*limit), help_line(help))]
     TooLarge {
         /// What.
         what: String,
