@@ -6,29 +6,20 @@
 //! per user) may reuse this script's output, so an absolute path would point at the other
 //! clone, or at nothing once it is deleted.
 
-use std::path::{Path, PathBuf};
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
+use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.join("templates");
     println!("cargo:rerun-if-changed=templates");
-    let mut files = Vec::new();
-    walk(&root, &mut files);
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(&root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
     let mut code = String::from(
         "/// (template id, path inside the template, content)\npub static TEMPLATE_FILES: &[(&str, &str, &[u8])] = &[\n",
     );

@@ -25,6 +25,15 @@ pub fn write_atomic_with(
     contents: &[u8],
     options: WriteOptions,
 ) -> std::io::Result<()> {
+    write_atomic_parts(path, &[contents], options)
+}
+
+/// [`write_atomic_with`] for content that comes in parts (written one after the other).
+pub fn write_atomic_parts(
+    path: &Path,
+    parts: &[&[u8]],
+    options: WriteOptions,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -36,10 +45,38 @@ pub fn write_atomic_with(
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    tmp.write_all(contents)?;
+    for part in parts {
+        tmp.write_all(part)?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Every file under `dir` (following symbolic links, refusing loops), sorted: the one
+/// directory walk of the tool.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(std::io::Error::from)?;
+        if entry.file_type().is_file() {
+            out.push(entry.into_path());
+        }
+    }
+    Ok(out)
+}
+
+/// `path` relative to `base` with `/` separators, as guest paths and archive entries write it.
+pub fn slash_path(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

@@ -404,15 +404,13 @@ fn place_files(
         };
         let mut found: Vec<(String, PathBuf)> = Vec::new();
         if host.is_dir() {
-            let mut files = Vec::new();
-            walk(&host, &mut files).map_err(|source| LockError::Io {
+            let files = crate::fsutil::files_under(&host).map_err(|source| LockError::Io {
                 path: host.clone(),
                 source,
             })?;
             for f in files {
-                let rel = f.strip_prefix(&host).unwrap_or(&f);
-                let guest = format!("{}/{}", guest_base.trim_end_matches('/'), slash(rel));
-                found.push((guest, f));
+                let rel = crate::fsutil::slash_path(&f, &host);
+                found.push((format!("{}/{rel}", guest_base.trim_end_matches('/')), f));
             }
         } else if host.is_file() {
             found.push((guest_base.clone(), host.clone()));
@@ -420,8 +418,7 @@ fn place_files(
             (mount, glob::glob(&host.to_string_lossy()))
         {
             for f in paths.flatten().filter(|f| f.is_file()) {
-                let rel = f.strip_prefix(root).unwrap_or(&f).to_path_buf();
-                found.push((format!("/{}", slash(&rel)), f));
+                found.push((format!("/{}", crate::fsutil::slash_path(&f, root)), f));
             }
         }
         if found.is_empty() {
@@ -484,25 +481,6 @@ fn place_files(
         }
     }
     Ok(by_guest_path)
-}
-
-fn slash(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.is_file() {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// A one-component app for `spin up -f app.wasm`: the component serves every path (`/...`).

@@ -162,5 +162,11 @@ fn hint(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = e.downcast_ref::<spin_verify::Error>() {
         return e.help();
     }
+    if let Some(e) = e.downcast_ref::<spin_runtime::Error>() {
+        return e.help();
+    }
+    if let Some(e) = e.downcast_ref::<spin_devloop::Error>() {
+        return e.help();
+    }
     None
 }

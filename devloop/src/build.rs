@@ -2,7 +2,7 @@
 //! with the component id as prefix, stopping at the first failure. Before running anything,
 //! check that the tools the commands need are installed, and say how to install them.
 
-use anyhow::bail;
+use crate::error::{Error, Result, io};
 use spin_app::manifest::{AppManifest, BuildConfig};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -97,30 +97,30 @@ pub fn missing_message(missing: &[(String, String)]) -> String {
 
 /// Build the components of the manifest at `manifest_path` (all, or those in `only`).
 /// Output lines are passed to `line` prefixed with the component id.
-pub fn build(
-    manifest_path: &Path,
-    only: &[String],
-    line: &(dyn Fn(&str) + Sync),
-) -> anyhow::Result<usize> {
-    let manifest_path = &std::path::absolute(manifest_path)?;
+pub fn build(manifest_path: &Path, only: &[String], line: &(dyn Fn(&str) + Sync)) -> Result<usize> {
+    let manifest_path = &std::path::absolute(manifest_path)
+        .map_err(io(format!("resolving {}", manifest_path.display())))?;
     let manifest = spin_app::manifest::load(manifest_path)?;
     if let Some(unknown) = only
         .iter()
         .find(|id| !manifest.components.contains_key(*id))
     {
-        bail!(
-            "the app has no component `{unknown}`\n  help: its components are: {}",
-            manifest
-                .components
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        return Err(Error::usage(
+            format!("the app has no component `{unknown}`"),
+            format!(
+                "its components are: {}",
+                manifest
+                    .components
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     let missing = missing_tools(&manifest, only);
     if !missing.is_empty() {
-        bail!(missing_message(&missing));
+        return Err(Error::MissingTools(missing_message(&missing)));
     }
     let app_dir = manifest_path
         .parent()
@@ -152,11 +152,9 @@ pub fn build(
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "component `{id}`: cannot run `{command}` in {}: {e}",
-                        workdir.display()
-                    )
+                .map_err(|e| Error::Build {
+                    component: id.clone(),
+                    problem: format!("cannot run `{command}` in {}: {e}", workdir.display()),
                 })?;
             let prefix = format!("[{id}] ");
             std::thread::scope(|s| {
@@ -175,21 +173,24 @@ pub fn build(
                 {
                     let prefix = prefix.clone();
                     s.spawn(move || {
-                        for l in BufReader::new(pipe).lines().map_while(Result::ok) {
+                        for l in BufReader::new(pipe).lines().map_while(std::io::Result::ok) {
                             line(&format!("{prefix}{l}"));
                         }
                     });
                 }
             });
-            let status = child.wait()?;
+            let status = child
+                .wait()
+                .map_err(io(format!("waiting for `{command}`")))?;
             if !status.success() {
                 let code = status
                     .code()
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "a signal".into());
-                bail!(
-                    "component `{id}`: build command `{command}` failed with exit code {code}\n  help: fix the error above, then run `spin build` again"
-                );
+                return Err(Error::Build {
+                    component: id.clone(),
+                    problem: format!("build command `{command}` failed with exit code {code}"),
+                });
             }
         }
         built += 1;

@@ -10,7 +10,10 @@
 
 pub mod build;
 pub mod doctor;
+mod error;
 pub mod plugins;
 pub mod render;
 pub mod templates;
 pub mod watch;
+
+pub use error::{Error, Result};

@@ -4,51 +4,19 @@
 
 use std::collections::BTreeMap;
 
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
-        if !c.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        cur.push(c.to_ascii_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 /// `my-app` style.
 pub fn kebab_case(s: &str) -> String {
-    words(s).join("-")
+    heck::ToKebabCase::to_kebab_case(s)
 }
 
 /// `my_app` style.
 pub fn snake_case(s: &str) -> String {
-    words(s).join("_")
+    heck::ToSnakeCase::to_snake_case(s)
 }
 
 /// `MyApp` style.
 pub fn pascal_case(s: &str) -> String {
-    words(s)
-        .iter()
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
+    heck::ToUpperCamelCase::to_upper_camel_case(s)
 }
 
 fn apply(filter: &str, value: &str) -> Option<String> {

@@ -12,12 +12,11 @@
 //!   serving; a component whose build failed is rebuilt with the next change of any.
 
 use crate::build;
-use anyhow::Context;
+use crate::error::{Error, Result, io};
 use notify::{EventKind, RecursiveMode, Watcher};
 use spin_app::lock::LockOptions;
-use spin_app::locked::LockedApp;
 use spin_app::manifest::{AppManifest, ComponentSource, FileMount};
-use spin_runtime::{Reloader, RuntimeOptions, Server};
+use spin_runtime::{App, Reloader, RuntimeOptions, Server};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -66,9 +65,9 @@ const MATCH: glob::MatchOptions = glob::MatchOptions {
 };
 
 impl Plan {
-    fn load(path: &Path, app_dir: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+    fn load(path: &Path, app_dir: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).map_err(io(format!("cannot read {}", path.display())))?;
         let manifest = spin_app::manifest::parse(path, &text)?;
         let mut builds = Vec::new();
         let mut artifacts = Vec::new();
@@ -81,11 +80,14 @@ impl Plan {
                         .watch
                         .iter()
                         .map(|w| {
-                            glob::Pattern::new(w).with_context(|| {
-                                format!("component `{id}`: invalid watch glob {w:?}")
+                            glob::Pattern::new(w).map_err(|e| {
+                                Error::usage(
+                                    format!("component `{id}`: invalid watch glob {w:?}: {e}"),
+                                    "fix `watch` in the component's [component.<id>.build]",
+                                )
                             })
                         })
-                        .collect::<anyhow::Result<Vec<_>>>()?;
+                        .collect::<Result<Vec<_>>>()?;
                     builds.push((id.clone(), workdir, patterns));
                 }
                 None => {
@@ -96,13 +98,18 @@ impl Plan {
             }
             for mount in &c.files {
                 match mount {
-                    FileMount::Pattern(p) => reload_on.push(glob::Pattern::new(p)?),
+                    FileMount::Pattern(p) => {
+                        reload_on.push(glob::Pattern::new(p).unwrap_or_else(|_| escaped(p)))
+                    }
                     FileMount::Placement { source, .. } => {
                         reload_on.push(escaped(source));
-                        reload_on.push(glob::Pattern::new(&format!(
-                            "{}/**/*",
-                            glob::Pattern::escape(source.trim_end_matches('/'))
-                        ))?);
+                        reload_on.push(
+                            glob::Pattern::new(&format!(
+                                "{}/**/*",
+                                glob::Pattern::escape(source.trim_end_matches('/'))
+                            ))
+                            .expect("an escaped path is a valid pattern"),
+                        );
                     }
                 }
             }
@@ -127,51 +134,39 @@ fn ignored(path: &Path) -> bool {
         .any(|c| IGNORED_DIRS.iter().any(|d| c.as_os_str() == *d))
 }
 
+/// The directories and files under `root`, skipping ignored folders.
+fn tree(root: &Path) -> impl Iterator<Item = walkdir::DirEntry> + '_ {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| !ignored(e.path().strip_prefix(root).unwrap_or(e.path())))
+        .flatten()
+}
+
 /// A hash of the paths and contents of the files under `workdir` that `patterns` match.
 fn fingerprint(workdir: &Path, patterns: &[glob::Pattern]) -> u64 {
-    let mut files = Vec::new();
-    let mut stack = vec![workdir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(rel) = path.strip_prefix(workdir) else {
-                continue;
-            };
-            if ignored(rel) {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else if patterns.iter().any(|p| p.matches_path_with(rel, MATCH)) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for f in files {
-        f.hash(&mut hasher);
-        std::fs::read(&f).unwrap_or_default().hash(&mut hasher);
+    for entry in tree(workdir).filter(|e| e.file_type().is_file()) {
+        let rel = entry.path().strip_prefix(workdir).unwrap_or(entry.path());
+        if patterns.iter().any(|p| p.matches_path_with(rel, MATCH)) {
+            entry.path().hash(&mut hasher);
+            std::fs::read(entry.path())
+                .unwrap_or_default()
+                .hash(&mut hasher);
+        }
     }
     hasher.finish()
 }
 
 /// Watch every folder under `dir` (not the ignored ones) that is not watched yet.
 fn watch_tree(watcher: &mut impl Watcher, watched: &mut HashSet<PathBuf>, dir: &Path, root: &Path) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if ignored(d.strip_prefix(root).unwrap_or(&d)) || !watched.insert(d.clone()) {
-            continue;
-        }
-        if watcher.watch(&d, RecursiveMode::NonRecursive).is_err() {
+    if ignored(dir.strip_prefix(root).unwrap_or(dir)) {
+        return;
+    }
+    for entry in tree(dir).filter(|e| e.file_type().is_dir()) {
+        let d = entry.into_path();
+        if watched.insert(d.clone()) && watcher.watch(&d, RecursiveMode::NonRecursive).is_err() {
             watched.remove(&d);
-            continue;
-        }
-        if let Ok(entries) = std::fs::read_dir(&d) {
-            stack.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
     }
 }
@@ -197,7 +192,7 @@ async fn next_batch(
 struct Serving {
     reloader: Reloader,
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 /// Run the loop until `shutdown` completes. `say` receives every line to show.
@@ -206,12 +201,13 @@ pub async fn run(
     options: Options,
     say: &(dyn Fn(&str) + Sync),
     shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    let manifest_path = std::path::absolute(manifest_path)?;
+) -> Result<()> {
+    let manifest_path = std::path::absolute(manifest_path)
+        .map_err(io(format!("resolving {}", manifest_path.display())))?;
     let app_dir = manifest_path
         .parent()
-        .context("the manifest has no folder")?
-        .to_path_buf();
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
     let mut plan = Plan::load(&manifest_path, &app_dir)?;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -223,8 +219,7 @@ pub async fn run(
                 let _ = tx.send(path);
             }
         }
-    })
-    .context("cannot watch files")?;
+    })?;
     let mut watched = HashSet::new();
     watch_tree(&mut watcher, &mut watched, &app_dir, &app_dir);
 
@@ -261,16 +256,16 @@ pub async fn run(
             }
         }
         if reload {
-            match relock(&plan.manifest, &manifest_path, &options.lock).await {
-                Err(e) => say(&format!("Error: {e:#}")),
-                Ok(locked) => match &serving {
-                    Some(s) => match s.reloader.reload(&locked).await {
+            match App::from_manifest(&plan.manifest, &manifest_path, &options.lock).await {
+                Err(e) => say(&format!("Error: {e}")),
+                Ok(app) => match &serving {
+                    Some(s) => match s.reloader.reload(&app).await {
                         Ok(()) => say("Reloaded: serving the new version."),
                         Err(e) => say(&format!(
-                            "Error: the new version does not load, the last good version keeps serving: {e:#}"
+                            "Error: the new version does not load, the last good version keeps serving: {e}"
                         )),
                     },
-                    None => match Server::start(&locked, options.runtime.clone()).await {
+                    None => match Server::start(&app, options.runtime.clone()).await {
                         Ok(server) => {
                             say(server.banner().trim_end());
                             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -284,7 +279,7 @@ pub async fn run(
                                 task,
                             });
                         }
-                        Err(e) => say(&format!("Error: {e:#}")),
+                        Err(e) => say(&format!("Error: {e}")),
                     },
                 },
             }
@@ -348,19 +343,9 @@ pub async fn run(
 
     if let Some(s) = serving {
         let _ = s.stop.send(());
-        s.task.await??;
+        let _ = s.task.await;
     }
     Ok(())
-}
-
-async fn relock(
-    manifest: &AppManifest,
-    path: &Path,
-    options: &LockOptions,
-) -> anyhow::Result<LockedApp> {
-    spin_app::lock::lock(manifest, path, options)
-        .await
-        .context("cannot prepare the app")
 }
 
 #[cfg(test)]

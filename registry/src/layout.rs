@@ -1,15 +1,15 @@
 //! OCI image layout directories (`oci-layout`, `index.json`, `blobs/sha256/…`): write an
 //! artifact into one, and read one back (every blob checked on the way into the store).
 
-use crate::package::{Artifact, Blob, BlobData, Descriptor, ImageManifest};
-use crate::store::Store;
-use crate::transfer::{PullError, Pulled, parse_manifest};
 use crate::canonical::to_canonical_json;
 use crate::media::*;
+use crate::package::{Artifact, Blob, BlobData, Descriptor, ImageManifest};
+use crate::reference::Reference;
+use crate::store::Store;
+use crate::transfer::{PullError, Pulled, parse_manifest};
+use serde_json::{Value, json};
 use spin_app::Digest;
 use spin_app::fsutil::write_atomic;
-use crate::reference::Reference;
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";

@@ -8,10 +8,10 @@
 
 use crate::canonical::to_canonical_json;
 use crate::media::*;
-use spin_app::Digest;
-use spin_app::locked::{ContentPath, ContentRef, LockedApp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use spin_app::Digest;
+use spin_app::locked::{ContentPath, ContentRef, LockedApp};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -223,27 +223,14 @@ fn expand(file: &ContentPath, what: &str) -> Result<Vec<(String, FileFact)>, Pac
         return Ok(vec![(base, fact(&path, file.content.digest.as_deref())?)]);
     }
     let mut out = Vec::new();
-    let mut stack = vec![path.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
-            let p = entry.map_err(io(&dir))?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(&path).unwrap_or(&p);
-                let rel = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let guest = if base.is_empty() {
-                    rel
-                } else {
-                    format!("{base}/{rel}")
-                };
-                out.push((guest, fact(&p, None)?));
-            }
-        }
+    for p in spin_app::fsutil::files_under(&path).map_err(io(&path))? {
+        let rel = spin_app::fsutil::slash_path(&p, &path);
+        let guest = if base.is_empty() {
+            rel
+        } else {
+            format!("{base}/{rel}")
+        };
+        out.push((guest, fact(&p, None)?));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

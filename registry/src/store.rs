@@ -7,8 +7,8 @@
 //! file), and [`Store::verified_path`] hashes a blob again before it is used to run an app,
 //! so a blob changed behind the tool's back is refused by name, not run.
 
-use spin_app::Digest;
 use sha2::Digest as _;
+use spin_app::Digest;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

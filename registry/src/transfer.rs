@@ -2,12 +2,12 @@
 //! repositories, verifying everything received, resuming interrupted downloads.
 
 use crate::client::{ProgressFn, RegistryClient, RegistryError};
-use crate::package::{Artifact, Descriptor, ImageManifest};
-use crate::store::{Store, StoreError};
 use crate::media::*;
-use spin_app::Digest;
+use crate::package::{Artifact, Descriptor, ImageManifest};
 use crate::reference::Reference;
+use crate::store::{Store, StoreError};
 use futures::{StreamExt, TryStreamExt};
+use spin_app::Digest;
 use std::io::Write;
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The one wasmtime `Engine` (pooling allocator, epoch interruption) and the compiled
 //! component cache that makes warm starts skip Cranelift.
 
-use anyhow::Context;
+use crate::Error;
 use sha2::Digest as _;
 use spin_app::Digest;
 use std::hash::{Hash, Hasher};
@@ -38,7 +38,7 @@ impl Default for Limits {
 }
 
 /// Build the engine and start the thread that advances its epoch.
-pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
+pub fn new_engine(limits: &Limits) -> Result<Engine, Error> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -63,9 +63,7 @@ pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
         .pagemap_scan(wasmtime::Enabled::Auto)
         .decommit_batch_size(32);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    let engine = Engine::new(&config)
-        .map_err(anyhow::Error::from)
-        .context("configuring the wasmtime engine")?;
+    let engine = Engine::new(&config).map_err(|e| Error::Engine(e.into()))?;
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("epoch-ticker".into())
@@ -76,7 +74,10 @@ pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
                 std::thread::sleep(EPOCH_TICK);
             }
         })
-        .context("starting the epoch thread")?;
+        .map_err(|e| Error::Io {
+            what: "starting the epoch thread".into(),
+            source: e,
+        })?;
     Ok(engine)
 }
 
@@ -99,12 +100,13 @@ fn engine_key(engine: &Engine) -> String {
 /// and the others load its result.
 pub fn load_component(
     engine: &Engine,
+    id: &str,
     wasm: &Path,
     digest: &Digest,
     cache_dir: Option<&Path>,
-) -> anyhow::Result<Component> {
+) -> Result<Component, Error> {
     let Some(cache_dir) = cache_dir else {
-        return compile(engine, wasm, digest);
+        return compile(engine, id, wasm, digest);
     };
     let dir = cache_dir.join(engine_key(engine));
     let cached = dir.join(format!("{}.cwasm", digest.hex()));
@@ -118,7 +120,7 @@ pub fn load_component(
         Ok(None) => {}
         Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", cached.display()),
     }
-    let component = compile(engine, wasm, digest)?;
+    let component = compile(engine, id, wasm, digest)?;
     if let Err(e) = store_compiled(&component, &cached) {
         tracing::warn!(
             "could not cache compiled component at {}: {e}",
@@ -128,47 +130,70 @@ pub fn load_component(
     Ok(component)
 }
 
+/// Why a cache entry cannot be used (it is then compiled again).
+#[derive(Debug, thiserror::Error)]
+enum CacheError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("it is truncated")]
+    Truncated,
+    #[error("its checksum does not match its content (it was modified); recompiling")]
+    Modified,
+    #[error("{0}")]
+    Wasmtime(wasmtime::Error),
+}
+
 /// A cache entry, if there is one and its checksum holds.
-fn read_compiled(engine: &Engine, path: &Path) -> anyhow::Result<Option<Component>> {
+fn read_compiled(engine: &Engine, path: &Path) -> Result<Option<Component>, CacheError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let Some((sum, code)) = bytes.split_at_checked(32) else {
-        anyhow::bail!("it is truncated");
+        return Err(CacheError::Truncated);
     };
     if Digest::of_bytes(code).hex() != hex::encode(sum) {
-        anyhow::bail!("its checksum does not match its content (it was modified); recompiling");
+        return Err(CacheError::Modified);
     }
     // SAFETY: the code is exactly what this program serialized (checksum above), for this
     // engine configuration (the directory key) and for bytes with this digest (checked
     // before compiling).
-    let component = unsafe { Component::deserialize(engine, code) }.map_err(anyhow::Error::from)?;
+    let component =
+        unsafe { Component::deserialize(engine, code) }.map_err(CacheError::Wasmtime)?;
     Ok(Some(component))
 }
 
-fn compile(engine: &Engine, wasm: &Path, digest: &Digest) -> anyhow::Result<Component> {
-    let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Component, Error> {
+    let bytes = std::fs::read(wasm).map_err(|e| Error::Io {
+        what: format!("reading {}", wasm.display()),
+        source: e,
+    })?;
     let actual = Digest::of_bytes(&bytes);
     if &actual != digest {
-        anyhow::bail!(
-            "{} has digest {actual}, not the {digest} the app names; refusing to run it\n  help: the file changed after the app was locked or pulled; if it is a store blob, delete it and pull again",
-            wasm.display()
-        );
+        return Err(Error::Component {
+            component: id.to_string(),
+            what: format!(
+                "{} has digest {actual}, not the {digest} the app names; refusing to run it",
+                wasm.display()
+            ),
+            source: "content does not match its digest".into(),
+            help: Some(
+                "the file changed after the app was locked or pulled; if it is a store blob, delete it and pull again",
+            ),
+        });
     }
-    Component::new(engine, &bytes)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("{} is not a valid Wasm component", wasm.display()))
+    Component::new(engine, &bytes).map_err(|e| Error::Component {
+        component: id.to_string(),
+        what: format!("{} is not a valid Wasm component", wasm.display()),
+        source: e.into(),
+        help: None,
+    })
 }
 
-fn store_compiled(component: &Component, path: &Path) -> anyhow::Result<()> {
-    let dir = path.parent().context("cache path has no parent")?;
-    std::fs::create_dir_all(dir)?;
+fn store_compiled(component: &Component, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let code = component.serialize()?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &sha2::Sha256::digest(&code))?;
-    std::io::Write::write_all(&mut tmp, &code)?;
-    tmp.persist(path)?;
+    let sum = sha2::Sha256::digest(&code);
+    spin_app::fsutil::write_atomic_parts(path, &[&sum, &code], Default::default())?;
     Ok(())
 }

@@ -1,42 +1,48 @@
-//! # spin-runtime: serve locked Spin apps
+//! # spin-runtime: serve Spin apps
 //!
 //! Owns running an app: one wasmtime [`Engine`](wasmtime::Engine) with the pooling
 //! allocator and epoch interruption, each component compiled once (with an on-disk cache
-//! of compiled code) into an `InstancePre`, a fresh `Store` and instance per request, and
-//! the HTTP trigger (hyper) with Spin's routing and request headers.
+//! of compiled code keyed by digest and engine) into an `InstancePre`, a fresh `Store` and
+//! instance per request, and the HTTP trigger.
 //!
-//! Host capabilities are one module each under `host`: key/value (SQLite built in,
-//! Redis via runtime config), variables (`fermyon:spin/variables`, `wasi:config/store`),
-//! outbound HTTP policed by `allowed_outbound_hosts`, and trapping stand-ins for Spin
-//! interfaces not provided here.
+//! - [`App`]: what may run: local content the user pointed at, or a registry app made only
+//!   from a `spin_verify::gate::Verified` decision (the gate, in types);
+//! - `app`: loading (variables, stores, components, files, routes), all failures at start-up;
+//! - `http`: the trigger: [`Server`] (accept loop, graceful shutdown, hot reload through
+//!   [`Reloader`]), Spin's request headers, the body limit, guest runs and their outcomes;
+//! - `host`: one module per capability (key/value over pluggable backends, variables,
+//!   policed outbound HTTP, trapping stand-ins), each reaching request state through a view
+//!   trait; `state`: per-component and per-request state;
+//! - [`router`]: Spin's routing; [`runtime_config`]: `runtime-config.toml`.
 //!
 //! Limits Spin lacks are enforced per request: a wall-clock timeout (504), a memory limit
 //! per instance (500 with a log line), and a request body cap (413).
 //!
-//! It does not parse manifests or speak the registry protocol (`spin-registry` does), and
-//! it does not decide whether a registry app may run (`spin-verify` does): its registry
-//! entry point, [`registry_app`], takes only a `spin_verify::gate::Verified` digest.
+//! It does not parse manifests (`spin-app` does), speak the registry protocol
+//! (`spin-registry`), or decide whether a registry app may run (`spin-verify`).
 //!
 //! ```no_run
-//! # async fn demo(locked: spin_app::locked::LockedApp, opts: spin_runtime::RuntimeOptions) -> anyhow::Result<()> {
-//! let server = spin_runtime::Server::start(&locked, opts).await?;
+//! # async fn demo(opts: spin_runtime::RuntimeOptions) -> Result<(), spin_runtime::Error> {
+//! let app = spin_runtime::App::from_component("hello.wasm".as_ref())?;
+//! let server = spin_runtime::Server::start(&app, opts).await?;
 //! print!("{}", server.banner());
-//! server.serve(async { let _ = tokio::signal::ctrl_c().await; }).await
-//! # }
+//! server.serve(async { let _ = tokio::signal::ctrl_c().await; }).await;
+//! # Ok(()) }
 //! ```
 
 mod app;
 mod engine;
+mod error;
 mod files;
 mod host;
-mod router;
+mod http;
+pub mod router;
 pub mod runtime_config;
-mod server;
 mod state;
-mod verified;
 
-pub use app::RuntimeOptions;
+pub use app::{App, RuntimeOptions};
 pub use engine::Limits;
+pub use error::{BoxError, Error};
+pub use files::FilesError;
+pub use http::{Reloader, Server};
 pub use router::{Route, RouteMatch, Router};
-pub use server::{Reloader, Server};
-pub use verified::registry_app;

@@ -1,32 +1,32 @@
-//! Per-request store data: WASI and WASI HTTP contexts, the resource table, the
-//! component's resolved settings, and the memory limiter.
+//! State at its two lifetimes: what one component keeps for all its requests
+//! ([`ComponentState`], built at start-up), and what one request owns ([`RequestState`],
+//! the `T` of its `Store<T>`), which hands each host capability its context through that
+//! capability's view trait.
 
-use crate::host::kv::StoreManager;
-use spin_app::allowed_hosts::AllowedHosts;
-use std::collections::{BTreeMap, HashSet};
+use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
+use crate::host::outbound::{Outbound, OutboundView};
+use crate::host::variables::{Variables, VariablesView};
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// A component's settings, resolved once at start-up and shared by its requests.
 #[derive(Debug)]
-pub struct ComponentCtx {
+pub struct ComponentState {
     /// Component id.
     pub id: String,
-    /// Labels listed in `key_value_stores`.
-    pub key_value_stores: HashSet<String>,
-    /// Component variables with their templates expanded.
-    pub variables: BTreeMap<String, String>,
-    /// Outbound HTTP rules with templates expanded.
-    pub allowed_hosts: AllowedHosts,
     /// Guest environment.
     pub env: Vec<(String, String)>,
     /// Host directory mounted read-only at `/`, if the component has files.
     pub files_dir: Option<PathBuf>,
-    /// `host:port` where the app itself answers (for relative-URL requests).
-    pub self_authority: String,
+    /// Which key/value stores it may open.
+    pub kv: Arc<ComponentKv>,
+    /// Its variables.
+    pub variables: Arc<Variables>,
+    /// Its outbound rules.
+    pub outbound: Arc<Outbound>,
 }
 
 /// Tracks the total linear memory of one instance against the configured limit.
@@ -76,13 +76,39 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 
 /// The `T` of `Store<T>` for one request.
 pub struct RequestState {
-    pub(crate) table: ResourceTable,
-    pub(crate) wasi: WasiCtx,
-    pub(crate) http: WasiHttpCtx,
-    pub(crate) component: Arc<ComponentCtx>,
-    pub(crate) stores: Arc<StoreManager>,
-    pub(crate) open_stores: usize,
-    pub(crate) limiter: MemoryLimiter,
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    kv: KvCtx,
+    variables: Arc<Variables>,
+    outbound: Arc<Outbound>,
+    /// The request's memory accounting.
+    pub limiter: MemoryLimiter,
+}
+
+impl RequestState {
+    /// Fresh state for one request of `component`.
+    pub fn new(
+        component: &ComponentState,
+        stores: Arc<StoreManager>,
+        memory_limit: usize,
+    ) -> std::io::Result<Self> {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(&component.env).inherit_stdout().inherit_stderr();
+        if let Some(dir) = &component.files_dir {
+            wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
+                .map_err(std::io::Error::other)?;
+        }
+        Ok(Self {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            kv: KvCtx::new(stores, component.kv.clone()),
+            variables: component.variables.clone(),
+            outbound: component.outbound.clone(),
+            limiter: MemoryLimiter::new(memory_limit),
+        })
+    }
 }
 
 impl WasiView for RequestState {
@@ -101,5 +127,26 @@ impl WasiHttpView for RequestState {
             table: &mut self.table,
             hooks: Default::default(),
         }
+    }
+}
+
+impl KvView for RequestState {
+    fn kv(&mut self) -> KvCtxView<'_> {
+        KvCtxView {
+            ctx: &mut self.kv,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl VariablesView for RequestState {
+    fn variables(&mut self) -> &Variables {
+        &self.variables
+    }
+}
+
+impl OutboundView for RequestState {
+    fn outbound(&self) -> Arc<Outbound> {
+        self.outbound.clone()
     }
 }

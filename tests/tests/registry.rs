@@ -456,10 +456,7 @@ fn skopeo_and_oras_read_our_artifact_with_the_same_digests() {
         "{}",
         String::from_utf8_lossy(&raw.stderr)
     );
-    assert_eq!(
-        spin_app::Digest::of_bytes(&raw.stdout).to_string(),
-        digest
-    );
+    assert_eq!(spin_app::Digest::of_bytes(&raw.stdout).to_string(), digest);
     let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
 
     let oras_digest = oras(&["manifest-digest", &reference]);

@@ -7,10 +7,10 @@ use crate::Result;
 use crate::app::BUNDLE_MEDIA_TYPE;
 use crate::legacy::SIMPLESIGNING_MEDIA_TYPE;
 use crate::policy::{Evidence, Found, Source};
-use spin_registry::client::{RegistryClient, tag_for};
-use spin_registry::package::{Descriptor, ImageManifest};
 use spin_app::Digest;
 use spin_registry::Reference;
+use spin_registry::client::{RegistryClient, tag_for};
+use spin_registry::package::{Descriptor, ImageManifest};
 
 /// Largest attached bundle or payload read (real ones are a few KiB).
 const MAX_SIGNATURE_BYTES: u64 = 1 << 20;

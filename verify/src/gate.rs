@@ -5,9 +5,9 @@
 
 use crate::Result;
 use crate::policy::{Context, Decision, Policy};
-use spin_registry::client::RegistryClient;
 use spin_app::Digest;
 use spin_registry::Reference;
+use spin_registry::client::RegistryClient;
 
 /// Proof that the policy allowed one digest. Its fields are private and it has no
 /// constructor outside [`verify_reference`].

@@ -1,10 +1,10 @@
 //! The `files` and `exclude_files` of a component: patterns and placements checked where
 //! they are written, including that no two entries land at the same guest path.
 
-use crate::located::{LocatedError, SourceText};
 use super::model::FileMount;
 use super::raw::{self, StrOr};
 use crate::guest_path;
+use crate::located::{LocatedError, SourceText};
 use std::collections::HashMap;
 use toml::Spanned;
 

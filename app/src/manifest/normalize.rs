@@ -1,11 +1,11 @@
 //! Raw manifest (v1 or v2) → validated [`AppManifest`]. Every check here reports the file,
 //! line and column of the offending value and says how to fix it.
 
-use crate::located::{LocatedError, SourceText};
 use super::files::{exclude_files, files};
 use super::model::*;
 use super::raw::{self, StrOr};
 use crate::allowed_hosts::AllowedHost;
+use crate::located::{LocatedError, SourceText};
 use crate::route::RoutePattern;
 use crate::template::{Template, is_kebab_id, is_snake_id};
 use indexmap::IndexMap;

@@ -60,7 +60,7 @@ pub enum TemplatesCommand {
 fn choose(args: &TemplateArgs, verb: &str) -> anyhow::Result<Template> {
     let dir = paths::templates_dir();
     match &args.template {
-        Some(id) => templates::find(&dir, id),
+        Some(id) => Ok(templates::find(&dir, id)?),
         None => bail!(
             "which template? pass -t <ID>, e.g. `spin {verb} -t http-py {}`\n  help: `spin templates list` shows them",
             args.name
@@ -68,7 +68,7 @@ fn choose(args: &TemplateArgs, verb: &str) -> anyhow::Result<Template> {
     }
 }
 
-fn prompt(name: &str, p: &Parameter, default: Option<&str>) -> anyhow::Result<String> {
+fn prompt(name: &str, p: &Parameter, default: Option<&str>) -> std::io::Result<String> {
     let default = default.unwrap_or("");
     eprint!("{} ({name}) [{default}]: ", p.prompt);
     std::io::stderr().flush()?;
@@ -95,7 +95,9 @@ fn values(
     } else {
         Ask::Defaults
     };
-    templates::resolve_values(template, &args.name, &given, defaults, how)
+    Ok(templates::resolve_values(
+        template, &args.name, &given, defaults, how,
+    )?)
 }
 
 pub fn new(args: NewArgs) -> anyhow::Result<()> {

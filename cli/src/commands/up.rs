@@ -1,9 +1,9 @@
 //! `spin up`: lock the app and serve it.
 
 use super::args::{CacheArgs, Connection, LimitArgs, duration, key_value, size};
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
-use spin_runtime::{Limits, RuntimeOptions, Server};
+use spin_runtime::{App, Limits, RuntimeOptions, Server};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,37 +152,27 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         cache: args.serve.cache.clone(),
         limits: args.limits.clone(),
     };
-    let (locked, app_dir) = match resolve(args.from.as_deref())? {
+    let (app, app_dir) = match resolve(args.from.as_deref())? {
         Source::Manifest(path) => {
             if args.build {
                 super::build::build(&path, &[])?;
             }
             let manifest = spin_app::manifest::load(&path)?;
-            let locked = spin_app::lock::lock(&manifest, &path, &args.serve.lock_options())
-                .await
-                .context("cannot prepare the app")?;
-            (
-                locked,
-                path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            )
+            let app = App::from_manifest(&manifest, &path, &args.serve.lock_options()).await?;
+            (app, parent(&path))
         }
         _ if args.build => bail!(
             "--build works only with an app's spin.toml\n  help: run `spin build` in the app's folder, or drop --build"
         ),
-        Source::Component(path) => (
-            spin_app::lock::lock_single_component(&path)?,
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        ),
+        Source::Component(path) => (App::from_component(&path)?, parent(&path)),
         Source::Layout(dir) => {
-            let pulled = super::registry::fetch(&dir.to_string_lossy(), &source).await?;
             let store = source.cache.store(source.limits.limits())?;
-            let locked = spin_registry::pulled::locked_app(&store, &pulled)?;
-            (locked, dir.clone())
+            (App::from_layout(&dir, None, &store)?, dir)
         }
         Source::Registry(reference) => {
             let client = source.connection.client(&[reference.registry()])?;
             let verified = super::policy::gate(&args.policy, &client, &reference).await?;
-            let locked = spin_runtime::registry_app(
+            let app = App::verified(
                 &verified,
                 &client,
                 &source.cache.store(source.limits.limits())?,
@@ -191,17 +181,21 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             )
             .await?;
             eprintln!("Running {}", verified.reference());
-            (locked, std::env::current_dir()?)
+            (app, std::env::current_dir()?)
         }
     };
     let options = args.serve.runtime_options(&app_dir);
-    let server = Server::start(&locked, options).await?;
+    let server = Server::start(&app, options).await?;
     print!("{}", server.banner());
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    server.serve(shutdown_signal()).await?;
+    server.serve(shutdown_signal()).await;
     eprintln!("Shut down.");
     Ok(())
+}
+
+fn parent(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Ctrl-C or SIGTERM.

@@ -4,12 +4,12 @@
 
 use super::body::{Pace, check_encoding, read_capped};
 use super::{Op, ProgressFn, RegistryClient, RegistryError, scope};
-use spin_app::Digest;
 use crate::package::{Blob, BlobData, Descriptor};
-use crate::store::BlobWriter;
 use crate::reference::Reference;
+use crate::store::BlobWriter;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
+use spin_app::Digest;
 use std::io::Read;
 
 /// Upload chunk size: few requests per blob, small enough to show progress.

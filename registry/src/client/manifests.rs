@@ -3,12 +3,12 @@
 
 use super::body::read_capped;
 use super::{Op, RegistryClient, RegistryError, scope};
-use spin_app::Digest;
 use crate::media::{
     DOCKER_MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES,
 };
 use crate::reference::Reference;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use spin_app::Digest;
 
 /// The kinds of manifest this tool reads, as an `Accept` header.
 fn accepted() -> String {

@@ -7,12 +7,12 @@
 
 use super::body::read_capped;
 use super::{Op, RegistryClient, RegistryError, scope};
-use spin_app::Digest;
-use crate::package::{Blob, BlobData, Descriptor};
 use crate::media::{EMPTY_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES};
+use crate::package::{Blob, BlobData, Descriptor};
 use crate::reference::Reference;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT;
+use spin_app::Digest;
 use std::collections::BTreeMap;
 
 /// The tag that lists a subject's referrers on registries without the referrers API.

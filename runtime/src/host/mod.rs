@@ -1,14 +1,17 @@
-//! Host capabilities, one module each: key/value, variables, policed outbound HTTP, and
-//! trapping stand-ins for the Spin interfaces this runtime does not provide.
+//! Host capabilities, one module each, every one reaching request state through a view
+//! trait (as `wasmtime-wasi-http` does with `WasiHttpView`), so a new interface version is
+//! an adapter over the same capability: key/value ([`kv`]), variables ([`variables`]),
+//! policed outbound HTTP ([`outbound`]), and trapping stand-ins for the Spin interfaces
+//! not provided here ([`unsupported`]).
 
 pub mod kv;
 pub mod outbound;
 pub mod unsupported;
-mod variables;
+pub mod variables;
 
-use crate::state::RequestState;
 use wasmtime::Engine;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
+use wasmtime_wasi::WasiView;
 use wasmtime_wasi_http::{WasiHttp, WasiHttpView};
 
 /// Generated bindings for the Spin and WASI interfaces implemented in this crate.
@@ -25,18 +28,30 @@ pub mod bindings {
     });
 }
 
-/// A linker with WASI p2, WASI HTTP types, the policed outgoing handler, key/value,
-/// variables and config. Per-component stubs are added on a clone of it.
-pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<RequestState>> {
+/// Everything a request's state gives the host capabilities.
+pub trait HostView:
+    WasiView + WasiHttpView + outbound::OutboundView + kv::KvView + variables::VariablesView
+{
+}
+
+impl<T> HostView for T where
+    T: WasiView + WasiHttpView + outbound::OutboundView + kv::KvView + variables::VariablesView
+{
+}
+
+/// A linker with WASI p2, WASI HTTP types, the policed outgoing handler, key/value and
+/// variables. Per-component stand-ins are added on a clone of it.
+pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<Linker<T>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     let options = wasmtime_wasi_http::p2::bindings::LinkOptions::default();
     wasmtime_wasi_http::p2::bindings::http::types::add_to_linker::<_, WasiHttp>(
         &mut linker,
         &options.into(),
-        <RequestState as WasiHttpView>::http,
+        T::http,
     )?;
     outbound::add_to_linker(&mut linker)?;
-    bindings::SpinHost::add_to_linker::<_, HasSelf<RequestState>>(&mut linker, |s| s)?;
+    kv::add_to_linker(&mut linker)?;
+    variables::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -3,8 +3,7 @@
 //! destination and the rule that would allow it. Relative URLs (no authority) are
 //! requests to the app itself and need a `self` rule.
 
-use crate::state::RequestState;
-use spin_app::allowed_hosts::OutboundTarget;
+use spin_app::allowed_hosts::{AllowedHosts, OutboundTarget};
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::HttpResult;
@@ -25,15 +24,33 @@ fn scheme_name(scheme: &Option<Scheme>) -> String {
     }
 }
 
+/// One component's outbound rules, shared by its requests.
+#[derive(Debug)]
+pub struct Outbound {
+    /// The component (for log lines).
+    pub component: String,
+    /// Its `allowed_outbound_hosts`, templates expanded.
+    pub allowed_hosts: AllowedHosts,
+    /// `host:port` where the app itself answers (for relative-URL requests).
+    pub self_authority: String,
+}
+
+/// Implemented by a request's state to give the outgoing handler its rules.
+pub trait OutboundView: WasiHttpView {
+    /// The component's rules.
+    fn outbound(&self) -> std::sync::Arc<Outbound>;
+}
+
 /// Apply the component's rules to an outgoing request, then hand it to wasmtime-wasi-http.
-fn policed_handle(
-    state: &mut RequestState,
+fn policed_handle<T: OutboundView>(
+    state: &mut T,
     request: Resource<HostOutgoingRequest>,
     options: Option<Resource<RequestOptions>>,
 ) -> HttpResult<Resource<HostFutureIncomingResponse>> {
-    let component = state.component.clone();
-    let id = &component.id;
-    let req = state.table.get_mut(&request)?;
+    let component = state.outbound();
+    let id = &component.component;
+    let mut http = state.http();
+    let req = http.table.get_mut(&request)?;
     let scheme = scheme_name(&req.scheme);
     let denied = match req.authority.as_deref() {
         None | Some("") => {
@@ -72,17 +89,17 @@ fn policed_handle(
     };
     if let Some(message) = denied {
         tracing::warn!(component = %id, "{message}");
-        state.table.delete(request)?;
+        http.table.delete(request)?;
         return Err(ErrorCode::HttpRequestDenied.into());
     }
-    outgoing_handler::Host::handle(&mut state.http(), request, options)
+    outgoing_handler::Host::handle(&mut http, request, options)
 }
 
 /// Define the policed `wasi:http/outgoing-handler#handle`.
-pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> {
+pub fn add_to_linker<T: OutboundView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.instance(OUTGOING_HANDLER)?.func_wrap(
         "handle",
-        |mut store: StoreContextMut<'_, RequestState>,
+        |mut store: StoreContextMut<'_, T>,
          (request, options): (
             Resource<HostOutgoingRequest>,
             Option<Resource<RequestOptions>>,

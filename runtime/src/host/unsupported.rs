@@ -2,7 +2,6 @@
 //! SQLite, LLM, MQTT, ...). SDK-built components import them even when they never call
 //! them, so they are linked to functions that trap with a message naming the call.
 
-use crate::state::RequestState;
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceType};
@@ -23,8 +22,8 @@ fn unversioned(name: &str) -> &str {
 
 /// Define trapping stand-ins in `linker` for every Spin platform interface `component`
 /// imports that is not implemented. Returns the stubbed interface names.
-pub fn stub_unsupported_imports(
-    linker: &mut Linker<RequestState>,
+pub fn stub_unsupported_imports<T: 'static>(
+    linker: &mut Linker<T>,
     component: &Component,
     engine: &Engine,
 ) -> wasmtime::Result<Vec<String>> {

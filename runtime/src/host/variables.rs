@@ -1,40 +1,70 @@
-//! `fermyon:spin/variables@2.0.0` and `wasi:config/store@0.2.0-draft-2024-09-27`, both
-//! answering from the component's variables, resolved at start-up.
+//! The variables capability: a component's variables, resolved once at start-up, read
+//! through `fermyon:spin/variables@2.0.0` and `wasi:config/store@0.2.0-draft-2024-09-27`
+//! (each a thin adapter over [`Variables`]).
 
 use crate::host::bindings::fermyon::spin::variables;
 use crate::host::bindings::wasi::config::store as config;
-use crate::state::RequestState;
 use spin_app::template::is_snake_id;
+use std::collections::BTreeMap;
+use wasmtime::component::{HasData, Linker};
 
-impl variables::Host for RequestState {
+/// One component's variables (its `[component.x.variables]`, templates expanded).
+#[derive(Debug, Default)]
+pub struct Variables {
+    /// The component (for error messages).
+    pub component: String,
+    /// Name → value.
+    pub values: BTreeMap<String, String>,
+}
+
+/// Implemented by a request's state to give the variables interfaces their context.
+pub trait VariablesView: Send {
+    /// The component's variables.
+    fn variables(&mut self) -> &Variables;
+}
+
+/// [`HasData`] for the variables interfaces: they only read.
+pub struct Vars;
+
+impl HasData for Vars {
+    type Data<'a> = &'a Variables;
+}
+
+/// Link both variables interfaces for `T`.
+pub fn add_to_linker<T: VariablesView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    variables::add_to_linker::<T, Vars>(linker, T::variables)?;
+    config::add_to_linker::<T, Vars>(linker, T::variables)?;
+    Ok(())
+}
+
+impl variables::Host for &Variables {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
         if !is_snake_id(&name) {
             return Ok(Err(variables::Error::InvalidName(format!(
                 "`{name}` is not a valid variable name (lower_snake_case)"
             ))));
         }
-        Ok(match self.component.variables.get(&name) {
+        Ok(match self.values.get(&name) {
             Some(value) => Ok(value.clone()),
             None => Err(variables::Error::Undefined(format!(
                 "component `{}` has no variable `{name}`",
-                self.component.id
+                self.component
             ))),
         })
     }
 }
 
-impl config::Host for RequestState {
+impl config::Host for &Variables {
     async fn get(
         &mut self,
         key: String,
     ) -> wasmtime::Result<Result<Option<String>, config::Error>> {
-        Ok(Ok(self.component.variables.get(&key).cloned()))
+        Ok(Ok(self.values.get(&key).cloned()))
     }
 
     async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config::Error>> {
         Ok(Ok(self
-            .component
-            .variables
+            .values
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()))

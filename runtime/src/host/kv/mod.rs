@@ -1,449 +1,269 @@
-//! Key/value stores: `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue@0.2.0-draft2`
-//! (store, atomics, batch) over pluggable backends (built-in SQLite, Redis).
+//! The key/value capability: stores by label over pluggable backends ([`Store`]: the
+//! built-in SQLite, Redis), and the interface versions guests use, each a thin adapter:
+//! `fermyon:spin/key-value@2.0.0` ([`spin`]) and `wasi:keyvalue@0.2.0-draft2` ([`wasi`]).
 //!
-//! Access rules match Spin: a label the component does not list in `key_value_stores`
-//! is `access-denied`; a listed label with no configured store is `no-such-store`.
+//! State is kept at three lifetimes, as Spin's factors do: the [`StoreManager`] is built
+//! once per app, the labels a component may open ([`ComponentKv`]) once per component,
+//! and the open handles ([`KvCtx`]) per request. Guests reach it through [`KvView`], the
+//! way `wasmtime-wasi-http` reaches its context through `WasiHttpView`.
+//!
+//! Access rules match Spin: a label the component does not list in `key_value_stores` is
+//! `access-denied`; a listed label with no configured store is `no-such-store`.
 
 mod redis;
+mod spin;
 mod sqlite;
-
-use crate::host::bindings::fermyon::spin::key_value as spin_kv;
-use crate::host::bindings::wasi::keyvalue::{atomics, batch, store as wasi_kv};
-use crate::state::RequestState;
-use std::collections::HashMap;
-use std::path::Path;
-use wasmtime::component::Resource;
+mod wasi;
 
 pub use self::redis::RedisStore;
-pub use self::sqlite::{SqliteDb, SqliteStore};
+pub use self::sqlite::SqliteDb;
+
+use crate::Error;
+use crate::host::bindings;
+use crate::runtime_config::{KvStoreConfig, RuntimeConfig};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 /// Most store handles one request may hold open at once.
 const MAX_OPEN_STORES: usize = 256;
 
-/// Backend-neutral error.
-#[derive(Debug, Clone)]
-pub enum KvError {
-    /// Backend failure, with a message for the guest.
-    Other(String),
+/// A backend failure, with a message for the guest.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct KvError(pub String);
+
+/// What a backend operation returns.
+pub type KvFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, KvError>> + Send + 'a>>;
+
+/// A key/value backend: one label's keys. New backends implement this and nothing else.
+pub trait Store: Send + Sync {
+    /// The value at `key`.
+    fn get(&self, key: String) -> KvFuture<'_, Option<Vec<u8>>>;
+    /// Set `key`.
+    fn set(&self, key: String, value: Vec<u8>) -> KvFuture<'_, ()>;
+    /// Remove `key` (absent is fine).
+    fn delete(&self, key: String) -> KvFuture<'_, ()>;
+    /// Whether `key` is set.
+    fn exists(&self, key: String) -> KvFuture<'_, bool>;
+    /// Every key, sorted.
+    fn keys(&self) -> KvFuture<'_, Vec<String>>;
+    /// Set several keys at once.
+    fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> KvFuture<'_, ()>;
+    /// Add `delta` to the 64-bit integer at `key` (absent counts as 0), atomically.
+    fn increment(&self, key: String, delta: i64) -> KvFuture<'_, i64>;
+    /// Replace the value at `key` only if it is still `expected`; whether it was replaced.
+    fn swap(&self, key: String, expected: Option<Vec<u8>>, value: Vec<u8>) -> KvFuture<'_, bool>;
 }
 
-/// One configured store.
-#[derive(Clone)]
-pub enum Backend {
-    /// Built-in SQLite.
-    Sqlite(SqliteStore),
-    /// Redis.
-    Redis(RedisStore),
-}
-
-macro_rules! dispatch {
-    ($self:ident, $method:ident($($arg:expr),*)) => {
-        match $self {
-            Backend::Sqlite(s) => s.$method($($arg),*).await,
-            Backend::Redis(s) => s.$method($($arg),*).await,
-        }
-    };
-}
-
-impl Backend {
-    async fn get(&self, key: String) -> Result<Option<Vec<u8>>, KvError> {
-        dispatch!(self, get(key))
-    }
-    async fn set(&self, key: String, value: Vec<u8>) -> Result<(), KvError> {
-        dispatch!(self, set(key, value))
-    }
-    async fn delete(&self, key: String) -> Result<(), KvError> {
-        dispatch!(self, delete(key))
-    }
-    async fn exists(&self, key: String) -> Result<bool, KvError> {
-        dispatch!(self, exists(key))
-    }
-    async fn keys(&self) -> Result<Vec<String>, KvError> {
-        dispatch!(self, keys())
-    }
-    async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> Result<(), KvError> {
-        dispatch!(self, set_many(pairs))
-    }
-    async fn increment(&self, key: String, delta: i64) -> Result<i64, KvError> {
-        dispatch!(self, increment(key, delta))
-    }
-    async fn swap(&self, key: String, old: Option<Vec<u8>>, new: Vec<u8>) -> Result<bool, KvError> {
-        dispatch!(self, swap(key, old, new))
-    }
-}
-
-/// Every configured store, by label. Built once at start-up.
+/// Every configured store, by label, with where it lives (for the start-up summary).
+/// Built once per app.
 #[derive(Clone, Default)]
 pub struct StoreManager {
-    stores: HashMap<String, Backend>,
-    summaries: HashMap<String, String>,
+    stores: HashMap<String, (Arc<dyn Store>, String)>,
 }
 
 impl StoreManager {
-    /// Add (or replace) a store under `label`, with a human description for start-up output.
-    pub fn insert(&mut self, label: &str, backend: Backend, summary: String) {
-        self.stores.insert(label.to_string(), backend);
-        self.summaries.insert(label.to_string(), summary);
-    }
-
-    /// Open the default SQLite store file at `<state_dir>/sqlite_key_value.db`.
-    pub fn with_default(state_dir: &Path) -> anyhow::Result<Self> {
-        let path = state_dir.join("sqlite_key_value.db");
-        let db = SqliteDb::open(Some(&path))?;
-        let mut m = Self::default();
-        m.insert(
+    /// The stores of an app: the `default` store in `<state_dir>/sqlite_key_value.db`
+    /// (Spin's file), then those of the runtime config (labels there replace it), then the
+    /// `presets` written into `default`.
+    pub async fn configure(
+        state_dir: &Path,
+        runtime_config: Option<&Path>,
+        presets: &[(String, String)],
+    ) -> Result<Self, Error> {
+        let mut stores = Self::default();
+        let default = state_dir.join("sqlite_key_value.db");
+        let opened = |label: &str, location: String, source: KvError| Error::KeyValue {
+            label: label.to_string(),
+            action: "opening",
+            location,
+            source,
+        };
+        let db = SqliteDb::open(Some(&default))
+            .map_err(|e| opened("default", default.display().to_string(), e))?;
+        stores.insert(
             "default",
-            Backend::Sqlite(db.store("default")),
-            format!("{}", path.display()),
+            db.store("default"),
+            default.display().to_string(),
         );
-        Ok(m)
+        if let Some(path) = runtime_config {
+            let config = RuntimeConfig::load(path)?;
+            let mut dbs: HashMap<Option<PathBuf>, SqliteDb> = HashMap::new();
+            for (label, store) in config.key_value_stores {
+                match store {
+                    KvStoreConfig::Spin { path } => {
+                        let summary = path
+                            .as_ref()
+                            .map_or("in memory".to_string(), |p| p.display().to_string());
+                        let db = match (&path, dbs.get(&path)) {
+                            (Some(_), Some(db)) => db.clone(),
+                            _ => {
+                                let db = SqliteDb::open(path.as_deref())
+                                    .map_err(|e| opened(&label, summary.clone(), e))?;
+                                dbs.insert(path.clone(), db.clone());
+                                db
+                            }
+                        };
+                        stores.insert(&label, db.store(&label), summary);
+                    }
+                    KvStoreConfig::Redis { url } => {
+                        let redis =
+                            RedisStore::connect(&url)
+                                .await
+                                .map_err(|source| Error::KeyValue {
+                                    label: label.clone(),
+                                    action: "connecting",
+                                    location: url.clone(),
+                                    source,
+                                })?;
+                        stores.insert(&label, Arc::new(redis), url);
+                    }
+                }
+            }
+        }
+        if !presets.is_empty() {
+            let store = stores.get("default").expect("configured above");
+            for (k, v) in presets {
+                store
+                    .set(k.clone(), v.as_bytes().to_vec())
+                    .await
+                    .map_err(|e| opened("default", "its database".into(), e))?;
+            }
+        }
+        Ok(stores)
     }
 
-    /// A store by label.
-    pub fn get(&self, label: &str) -> Option<&Backend> {
-        self.stores.get(label)
+    /// Add (or replace) the store for `label`.
+    pub fn insert(&mut self, label: &str, store: Arc<dyn Store>, summary: String) {
+        self.stores.insert(label.to_string(), (store, summary));
     }
 
-    /// Where each store lives, for the start-up summary.
+    /// The store for `label`.
+    pub fn get(&self, label: &str) -> Option<Arc<dyn Store>> {
+        self.stores.get(label).map(|(s, _)| s.clone())
+    }
+
+    /// Where the store for `label` lives.
     pub fn summary(&self, label: &str) -> Option<&str> {
-        self.summaries.get(label).map(String::as_str)
+        self.stores.get(label).map(|(_, s)| s.as_str())
     }
+}
 
-    /// Set a value at start-up (`spin up --key-value k=v`).
-    pub async fn preset(&self, label: &str, key: &str, value: &str) -> anyhow::Result<()> {
-        let store = self
-            .get(label)
-            .ok_or_else(|| anyhow::anyhow!("no key/value store `{label}` is configured"))?;
-        store
-            .set(key.to_string(), value.as_bytes().to_vec())
-            .await
-            .map_err(|KvError::Other(m)| anyhow::anyhow!(m))
+/// What one component may open.
+#[derive(Debug, Default)]
+pub struct ComponentKv {
+    /// The component (for log lines).
+    pub component: String,
+    /// Labels listed in its `key_value_stores`.
+    pub labels: HashSet<String>,
+}
+
+/// The key/value context of one request.
+pub struct KvCtx {
+    stores: Arc<StoreManager>,
+    component: Arc<ComponentKv>,
+    open: usize,
+}
+
+impl KvCtx {
+    /// A request's context: the app's stores, the component's permissions.
+    pub fn new(stores: Arc<StoreManager>, component: Arc<ComponentKv>) -> Self {
+        Self {
+            stores,
+            component,
+            open: 0,
+        }
     }
+}
+
+/// The key/value context and the resource table of a request.
+pub struct KvCtxView<'a> {
+    /// The context.
+    pub ctx: &'a mut KvCtx,
+    /// Where open stores live.
+    pub table: &'a mut ResourceTable,
+}
+
+/// Implemented by a request's state to give the key/value interfaces their context.
+pub trait KvView: Send {
+    /// The context, borrowed for one call.
+    fn kv(&mut self) -> KvCtxView<'_>;
+}
+
+/// [`HasData`] for the key/value interfaces.
+pub struct Kv;
+
+impl HasData for Kv {
+    type Data<'a> = KvCtxView<'a>;
+}
+
+/// Link every key/value interface version for `T`.
+pub fn add_to_linker<T: KvView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    bindings::fermyon::spin::key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
+    bindings::wasi::keyvalue::store::add_to_linker::<T, Kv>(linker, T::kv)?;
+    bindings::wasi::keyvalue::atomics::add_to_linker::<T, Kv>(linker, T::kv)?;
+    bindings::wasi::keyvalue::batch::add_to_linker::<T, Kv>(linker, T::kv)?;
+    Ok(())
 }
 
 /// An open store (the `store` resource of `fermyon:spin/key-value`, the `bucket` of
 /// `wasi:keyvalue/store`).
 pub struct KvStore {
-    backend: Backend,
+    store: Arc<dyn Store>,
 }
 
 /// A compare-and-swap handle (`wasi:keyvalue/atomics.cas`).
 pub struct CasHandle {
-    backend: Backend,
+    store: Arc<dyn Store>,
     key: String,
     /// The value last observed by `current` (what `swap` expects to replace).
     observed: Option<Vec<u8>>,
 }
 
+/// Why a store cannot be opened; each interface maps it to its own error.
 enum OpenError {
     AccessDenied,
     NoSuchStore,
     TableFull,
 }
 
-impl RequestState {
+impl KvCtxView<'_> {
     fn open_store(
         &mut self,
         label: &str,
     ) -> wasmtime::Result<Result<Resource<KvStore>, OpenError>> {
-        if !self.component.key_value_stores.contains(label) {
+        let id = &self.ctx.component.component;
+        if !self.ctx.component.labels.contains(label) {
             tracing::info!(
-                component = %self.component.id,
-                "key/value store `{label}` denied: add it to `key_value_stores` of component `{}`",
-                self.component.id
+                component = %id,
+                "key/value store `{label}` denied: add it to `key_value_stores` of component `{id}`"
             );
             return Ok(Err(OpenError::AccessDenied));
         }
-        let Some(backend) = self.stores.get(label) else {
+        let Some(store) = self.ctx.stores.get(label) else {
             tracing::info!(
                 "key/value store `{label}` is not configured: add [key_value_store.{label}] to the runtime config"
             );
             return Ok(Err(OpenError::NoSuchStore));
         };
-        if self.open_stores >= MAX_OPEN_STORES {
+        if self.ctx.open >= MAX_OPEN_STORES {
             return Ok(Err(OpenError::TableFull));
         }
-        self.open_stores += 1;
-        let backend = backend.clone();
-        Ok(Ok(self.table.push(KvStore { backend })?))
+        self.ctx.open += 1;
+        Ok(Ok(self.table.push(KvStore { store })?))
     }
 
-    fn backend(&self, store: &Resource<KvStore>) -> wasmtime::Result<Backend> {
-        Ok(self.table.get(store)?.backend.clone())
+    fn store(&self, handle: &Resource<KvStore>) -> wasmtime::Result<Arc<dyn Store>> {
+        Ok(self.table.get(handle)?.store.clone())
     }
 
-    fn close_store(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
-        self.table.delete(store)?;
-        self.open_stores = self.open_stores.saturating_sub(1);
+    fn close_store(&mut self, handle: Resource<KvStore>) -> wasmtime::Result<()> {
+        self.table.delete(handle)?;
+        self.ctx.open = self.ctx.open.saturating_sub(1);
         Ok(())
-    }
-}
-
-// ------------------------------------------------ fermyon:spin/key-value@2.0.0
-
-fn spin_err(e: KvError) -> spin_kv::Error {
-    let KvError::Other(m) = e;
-    spin_kv::Error::Other(m)
-}
-
-impl spin_kv::Host for RequestState {}
-
-impl spin_kv::HostStore for RequestState {
-    async fn open(
-        &mut self,
-        label: String,
-    ) -> wasmtime::Result<Result<Resource<KvStore>, spin_kv::Error>> {
-        Ok(self.open_store(&label)?.map_err(|e| match e {
-            OpenError::AccessDenied => spin_kv::Error::AccessDenied,
-            OpenError::NoSuchStore => spin_kv::Error::NoSuchStore,
-            OpenError::TableFull => spin_kv::Error::StoreTableFull,
-        }))
-    }
-
-    async fn get(
-        &mut self,
-        store: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, spin_kv::Error>> {
-        Ok(self.backend(&store)?.get(key).await.map_err(spin_err))
-    }
-
-    async fn set(
-        &mut self,
-        store: Resource<KvStore>,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), spin_kv::Error>> {
-        Ok(self
-            .backend(&store)?
-            .set(key, value)
-            .await
-            .map_err(spin_err))
-    }
-
-    async fn delete(
-        &mut self,
-        store: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<(), spin_kv::Error>> {
-        Ok(self.backend(&store)?.delete(key).await.map_err(spin_err))
-    }
-
-    async fn exists(
-        &mut self,
-        store: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<bool, spin_kv::Error>> {
-        Ok(self.backend(&store)?.exists(key).await.map_err(spin_err))
-    }
-
-    async fn get_keys(
-        &mut self,
-        store: Resource<KvStore>,
-    ) -> wasmtime::Result<Result<Vec<String>, spin_kv::Error>> {
-        Ok(self.backend(&store)?.keys().await.map_err(spin_err))
-    }
-
-    async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
-        self.close_store(store)
-    }
-}
-
-// ------------------------------------------------ wasi:keyvalue@0.2.0-draft2
-
-fn wasi_err(e: KvError) -> wasi_kv::Error {
-    let KvError::Other(m) = e;
-    wasi_kv::Error::Other(m)
-}
-
-impl wasi_kv::Host for RequestState {
-    async fn open(
-        &mut self,
-        identifier: String,
-    ) -> wasmtime::Result<Result<Resource<KvStore>, wasi_kv::Error>> {
-        Ok(self.open_store(&identifier)?.map_err(|e| match e {
-            OpenError::AccessDenied => wasi_kv::Error::AccessDenied,
-            OpenError::NoSuchStore => wasi_kv::Error::NoSuchStore,
-            OpenError::TableFull => wasi_kv::Error::Other("too many open stores".into()),
-        }))
-    }
-}
-
-impl wasi_kv::HostBucket for RequestState {
-    async fn get(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, wasi_kv::Error>> {
-        Ok(self.backend(&bucket)?.get(key).await.map_err(wasi_err))
-    }
-
-    async fn set(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), wasi_kv::Error>> {
-        Ok(self
-            .backend(&bucket)?
-            .set(key, value)
-            .await
-            .map_err(wasi_err))
-    }
-
-    async fn delete(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<(), wasi_kv::Error>> {
-        Ok(self.backend(&bucket)?.delete(key).await.map_err(wasi_err))
-    }
-
-    async fn exists(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<bool, wasi_kv::Error>> {
-        Ok(self.backend(&bucket)?.exists(key).await.map_err(wasi_err))
-    }
-
-    /// All keys in one page (the cursor is accepted and ignored, as in Spin).
-    async fn list_keys(
-        &mut self,
-        bucket: Resource<KvStore>,
-        _cursor: Option<String>,
-    ) -> wasmtime::Result<Result<wasi_kv::KeyResponse, wasi_kv::Error>> {
-        Ok(self
-            .backend(&bucket)?
-            .keys()
-            .await
-            .map(|keys| wasi_kv::KeyResponse { keys, cursor: None })
-            .map_err(wasi_err))
-    }
-
-    async fn drop(&mut self, bucket: Resource<KvStore>) -> wasmtime::Result<()> {
-        self.close_store(bucket)
-    }
-}
-
-impl atomics::Host for RequestState {
-    async fn increment(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-        delta: i64,
-    ) -> wasmtime::Result<Result<i64, wasi_kv::Error>> {
-        Ok(self
-            .backend(&bucket)?
-            .increment(key, delta)
-            .await
-            .map_err(wasi_err))
-    }
-
-    async fn swap(
-        &mut self,
-        cas: Resource<CasHandle>,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
-        let handle = self.table.delete(cas)?;
-        match handle
-            .backend
-            .swap(handle.key.clone(), handle.observed.clone(), value)
-            .await
-        {
-            Ok(true) => Ok(Ok(())),
-            Ok(false) => {
-                // Hand back a fresh handle that has seen the latest value, ready for a retry.
-                let latest = handle.backend.get(handle.key.clone()).await;
-                match latest {
-                    Ok(observed) => {
-                        let retry = self.table.push(CasHandle { observed, ..handle })?;
-                        Ok(Err(atomics::CasError::CasFailed(retry)))
-                    }
-                    Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
-                }
-            }
-            Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
-        }
-    }
-}
-
-impl atomics::HostCas for RequestState {
-    async fn new(
-        &mut self,
-        bucket: Resource<KvStore>,
-        key: String,
-    ) -> wasmtime::Result<Result<Resource<CasHandle>, wasi_kv::Error>> {
-        let backend = self.backend(&bucket)?;
-        Ok(Ok(self.table.push(CasHandle {
-            backend,
-            key,
-            observed: None,
-        })?))
-    }
-
-    async fn current(
-        &mut self,
-        cas: Resource<CasHandle>,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, wasi_kv::Error>> {
-        let (backend, key) = {
-            let h = self.table.get(&cas)?;
-            (h.backend.clone(), h.key.clone())
-        };
-        let value = match backend.get(key).await {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(wasi_err(e))),
-        };
-        self.table.get_mut(&cas)?.observed.clone_from(&value);
-        Ok(Ok(value))
-    }
-
-    async fn drop(&mut self, cas: Resource<CasHandle>) -> wasmtime::Result<()> {
-        self.table.delete(cas)?;
-        Ok(())
-    }
-}
-
-impl batch::Host for RequestState {
-    async fn get_many(
-        &mut self,
-        bucket: Resource<KvStore>,
-        keys: Vec<String>,
-    ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, wasi_kv::Error>> {
-        let backend = self.backend(&bucket)?;
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            match backend.get(key.clone()).await {
-                Ok(v) => out.push((key, v)),
-                Err(e) => return Ok(Err(wasi_err(e))),
-            }
-        }
-        Ok(Ok(out))
-    }
-
-    async fn set_many(
-        &mut self,
-        bucket: Resource<KvStore>,
-        pairs: Vec<(String, Vec<u8>)>,
-    ) -> wasmtime::Result<Result<(), wasi_kv::Error>> {
-        Ok(self
-            .backend(&bucket)?
-            .set_many(pairs)
-            .await
-            .map_err(wasi_err))
-    }
-
-    async fn delete_many(
-        &mut self,
-        bucket: Resource<KvStore>,
-        keys: Vec<String>,
-    ) -> wasmtime::Result<Result<(), wasi_kv::Error>> {
-        let backend = self.backend(&bucket)?;
-        for key in keys {
-            if let Err(e) = backend.delete(key).await {
-                return Ok(Err(wasi_err(e)));
-            }
-        }
-        Ok(Ok(()))
     }
 }

@@ -1,0 +1,301 @@
+//! An app made ready to serve: variables resolved, key/value stores opened, components
+//! compiled and pre-instantiated, files placed, routes built. Everything that can fail does
+//! so here, at start-up, not on the first request.
+
+use super::{App, RuntimeOptions, variables};
+use crate::Error;
+use crate::engine::{self, Limits};
+use crate::files::{FilesRoot, source_path};
+use crate::host::kv::{ComponentKv, StoreManager};
+use crate::host::outbound::Outbound;
+use crate::host::variables::Variables;
+use crate::host::{base_linker, unsupported};
+use crate::router::Router;
+use crate::state::{ComponentState, RequestState};
+use spin_app::Digest;
+use spin_app::allowed_hosts::AllowedHosts;
+use spin_app::locked::{LockedApp, LockedComponent, LockedRoute};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+/// A component ready to instantiate per request.
+pub struct LoadedComponent {
+    /// Settings shared by its requests.
+    pub state: Arc<ComponentState>,
+    /// The pre-instantiated component.
+    pub pre: ProxyPre<RequestState>,
+}
+
+/// A loaded app.
+pub struct LoadedApp {
+    /// App name.
+    pub name: String,
+    /// App version, if any.
+    pub version: Option<String>,
+    /// The OCI digest the app was pulled by, if any.
+    pub oci_digest: Option<String>,
+    /// Routes.
+    pub router: Router,
+    /// Components by id.
+    pub components: HashMap<String, Arc<LoadedComponent>>,
+    /// Key/value stores.
+    pub stores: Arc<StoreManager>,
+    /// The engine.
+    pub engine: Engine,
+    /// Limits.
+    pub limits: Limits,
+    /// Keeps placed files alive while serving.
+    _files: Option<FilesRoot>,
+}
+
+fn unsupported(what: String) -> Error {
+    Error::Unsupported(what)
+}
+
+/// The HTTP routes of `locked`, refusing what this runtime cannot serve.
+fn http_routes(locked: &LockedApp) -> Result<Vec<spin_app::locked::HttpTriggerConfig>, Error> {
+    if let Some(feature) = locked.must_understand.first() {
+        return Err(unsupported(format!(
+            "the app requires host feature `{feature}`, which this runtime does not support"
+        )));
+    }
+    let mut routes = Vec::new();
+    for trigger in &locked.triggers {
+        if trigger.trigger_type != "http" {
+            return Err(unsupported(format!(
+                "trigger `{}` has type `{}`; this runtime serves only HTTP triggers",
+                trigger.id, trigger.trigger_type
+            )));
+        }
+        routes.push(trigger.http_config()?);
+    }
+    Ok(routes)
+}
+
+/// Where the app itself answers, for relative-URL (self) requests.
+fn self_authority(opts: &RuntimeOptions) -> String {
+    match opts.listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => format!("127.0.0.1:{}", opts.listen.port()),
+        ip if ip.is_unspecified() => format!("[::1]:{}", opts.listen.port()),
+        _ => opts.listen.to_string(),
+    }
+}
+
+/// Prepare `app` for serving.
+pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> {
+    let locked = &app.locked;
+    // Apps from outside were checked when read; local ones are checked here too, before
+    // anything is written for them.
+    spin_app::locked::validate(locked)?;
+    let routes = http_routes(locked)?;
+    let app_variables = variables::resolve(&locked.variables, &opts.variables, |name| {
+        std::env::var(name).ok()
+    })?;
+    let stores = Arc::new(
+        StoreManager::configure(
+            &opts.state_dir,
+            opts.runtime_config.as_deref(),
+            &opts.key_values,
+        )
+        .await?,
+    );
+    let engine = engine::new_engine(&opts.limits)?;
+    let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
+    let files_root = match locked.components.iter().any(|c| !c.files.is_empty()) {
+        true => Some(FilesRoot::create(&opts.state_dir)?),
+        false => None,
+    };
+    let prepare = Prepare {
+        engine: &engine,
+        linker: &linker,
+        opts,
+        app_variables: &app_variables,
+        files: files_root.as_ref(),
+        self_authority: self_authority(opts),
+    };
+    let mut components = HashMap::new();
+    for config in &routes {
+        if components.contains_key(&config.component) {
+            continue;
+        }
+        let (index, c) = locked
+            .components
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == config.component)
+            .expect("validated: every trigger names a component");
+        components.insert(c.id.clone(), Arc::new(prepare.component(index, c).await?));
+    }
+
+    let public: Vec<(&str, &str)> = routes
+        .iter()
+        .filter_map(|r| match &r.route {
+            LockedRoute::Path(p) => Some((r.component.as_str(), p.as_str())),
+            LockedRoute::Private => None,
+        })
+        .collect();
+    let (router, duplicates) =
+        Router::build(locked.http_base(), public).map_err(|e| unsupported(e.to_string()))?;
+    for d in duplicates {
+        tracing::warn!(
+            "route {} is defined twice; component `{}` replaces `{}`",
+            d.route,
+            d.effective,
+            d.replaced
+        );
+    }
+    if router
+        .routes()
+        .iter()
+        .any(|r| r.based.starts_with("/.well-known/spin/"))
+    {
+        tracing::warn!("routes under /.well-known/spin/ are reserved and will not be reached");
+    }
+
+    Ok(LoadedApp {
+        name: locked.name().to_string(),
+        version: locked.metadata_str("version").map(String::from),
+        oci_digest: locked
+            .metadata_str(spin_app::locked::OCI_IMAGE_DIGEST_KEY)
+            .map(String::from),
+        router,
+        components,
+        stores,
+        engine,
+        limits: opts.limits.clone(),
+        _files: files_root,
+    })
+}
+
+/// What preparing each component needs.
+struct Prepare<'a> {
+    engine: &'a Engine,
+    linker: &'a Linker<RequestState>,
+    opts: &'a RuntimeOptions,
+    app_variables: &'a BTreeMap<String, String>,
+    files: Option<&'a FilesRoot>,
+    self_authority: String,
+}
+
+impl Prepare<'_> {
+    async fn component(&self, index: usize, c: &LockedComponent) -> Result<LoadedComponent, Error> {
+        let id = &c.id;
+        if !c.dependencies.is_empty() {
+            return Err(unsupported(format!(
+                "component `{id}` has component dependencies, which this runtime does not support"
+            )));
+        }
+        if let Some(req) = c.host_requirements.keys().next() {
+            return Err(unsupported(format!(
+                "component `{id}` requires host feature `{req}`, which this runtime does not support"
+            )));
+        }
+        let pre = self.instance_pre(c).await?;
+        let variables = c
+            .config
+            .iter()
+            .map(|(k, v)| {
+                let value =
+                    variables::render(id, &format!("variable `{k}`"), v, self.app_variables)?;
+                Ok((k.clone(), value))
+            })
+            .collect::<Result<BTreeMap<_, _>, Error>>()?;
+        let hosts = c
+            .metadata_strings("allowed_outbound_hosts")
+            .iter()
+            .map(|h| variables::render(id, "allowed_outbound_hosts", h, self.app_variables))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let allowed_hosts = AllowedHosts::parse(&hosts).map_err(|e| Error::Template {
+            component: id.clone(),
+            what: "allowed_outbound_hosts".into(),
+            reason: e.to_string(),
+        })?;
+        // `-e` beats the manifest's `environment`.
+        let mut env = c.env.clone();
+        env.extend(self.opts.env.iter().cloned());
+        let files_dir = match self.files {
+            Some(root) if !c.files.is_empty() => Some(root.materialize(index, c)?),
+            _ => None,
+        };
+        let state = ComponentState {
+            id: id.clone(),
+            env: env.into_iter().collect(),
+            files_dir,
+            kv: Arc::new(ComponentKv {
+                component: id.clone(),
+                labels: c.metadata_strings("key_value_stores").into_iter().collect(),
+            }),
+            variables: Arc::new(Variables {
+                component: id.clone(),
+                values: variables,
+            }),
+            outbound: Arc::new(Outbound {
+                component: id.clone(),
+                allowed_hosts,
+                self_authority: self.self_authority.clone(),
+            }),
+        };
+        Ok(LoadedComponent {
+            state: Arc::new(state),
+            pre,
+        })
+    }
+
+    /// Compile (or load from the cache) and link the component.
+    async fn instance_pre(&self, c: &LockedComponent) -> Result<ProxyPre<RequestState>, Error> {
+        let id = &c.id;
+        let failed = |what: &str, help: Option<&'static str>| {
+            let (component, what) = (id.clone(), what.to_string());
+            move |e: wasmtime::Error| Error::Component {
+                component,
+                what,
+                source: e.into(),
+                help,
+            }
+        };
+        let wasm = source_path(&c.source.content).map_err(|e| Error::Io {
+            what: format!("component `{id}` source"),
+            source: e,
+        })?;
+        let digest = match c.source.content.digest.as_deref().map(str::parse::<Digest>) {
+            Some(Ok(d)) => d,
+            _ => Digest::of_file(&wasm).map_err(|e| Error::Io {
+                what: format!("reading {}", wasm.display()),
+                source: e,
+            })?,
+        };
+        let component = {
+            let (engine, cache, id) = (
+                self.engine.clone(),
+                self.opts.compile_cache.clone(),
+                id.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                engine::load_component(&engine, &id, &wasm, &digest, cache.as_deref())
+            })
+            .await
+            .map_err(|e| Error::Engine(e.into()))??
+        };
+        let mut linker = self.linker.clone();
+        linker.allow_shadowing(true);
+        let stubbed = unsupported::stub_unsupported_imports(&mut linker, &component, self.engine)
+            .map_err(failed("cannot be linked", None))?;
+        if !stubbed.is_empty() {
+            tracing::debug!(
+                "component `{id}`: unsupported imports stubbed: {}",
+                stubbed.join(", ")
+            );
+        }
+        let instance_pre = linker.instantiate_pre(&component).map_err(failed(
+            "imports something this runtime does not provide",
+            None,
+        ))?;
+        ProxyPre::new(instance_pre).map_err(failed(
+            "does not export `wasi:http/incoming-handler@0.2.x`",
+            Some("build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK)"),
+        ))
+    }
+}

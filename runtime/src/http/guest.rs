@@ -1,0 +1,287 @@
+//! Running one request's guest: a fresh instance under the request timeout and memory
+//! limit, driven on the connection's task until it answers. What happened is an
+//! [`Outcome`]; [`respond`] is the one place that turns an outcome into a response and a
+//! log line.
+
+use super::respond::{buffered, text};
+use crate::app::{LoadedApp, LoadedComponent};
+use crate::state::RequestState;
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// One guest run: instantiate and call the handler.
+type GuestRun = Pin<Box<dyn Future<Output = Result<(), GuestFailure>> + Send>>;
+
+/// Why a guest run failed.
+pub struct GuestFailure {
+    memory_limit_hit: bool,
+    error: wasmtime::Error,
+}
+
+/// What became of a request.
+pub enum Outcome {
+    /// The guest answered. `rest` is the run, when it is still streaming the body.
+    Answered {
+        /// The response.
+        response: Response<HyperOutgoingBody>,
+        /// How the run ended, if it has.
+        finished: Option<Result<(), GuestFailure>>,
+        /// The run, if it has not.
+        rest: Option<GuestRun>,
+    },
+    /// The guest set an error code instead of a response.
+    ErrorCode(ErrorCode),
+    /// The guest returned without setting a response.
+    NoResponse,
+    /// The guest failed before answering.
+    Failed(GuestFailure),
+    /// The guest ran past the request timeout.
+    TimedOut,
+    /// The request body went past the limit while the guest read it.
+    BodyTooLarge,
+    /// The request could not be handed to a guest.
+    NotStarted {
+        /// Status to answer.
+        status: StatusCode,
+        /// What went wrong (logged).
+        reason: String,
+    },
+}
+
+fn new_store(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    deadline: Instant,
+) -> std::io::Result<Store<RequestState>> {
+    let state = RequestState::new(
+        &component.state,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    )?;
+    let mut store = Store::new(&app.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    Ok(store)
+}
+
+/// Run `component` for `req` and say what happened.
+pub async fn run<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let mut store = match new_store(app, component, deadline) {
+        Ok(s) => s,
+        Err(e) => {
+            return Outcome::NotStarted {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                reason: format!("cannot prepare the request: {e}"),
+            };
+        }
+    };
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    let resources = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .and_then(|r| Ok((r, store.data_mut().http().new_response_outparam(tx)?)));
+    let (request, outparam) = match resources {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome::NotStarted {
+                status: StatusCode::BAD_REQUEST,
+                reason: format!("bad request: {e}"),
+            };
+        }
+    };
+    let pre = component.pre.clone();
+    let mut guest: GuestRun = Box::pin(async move {
+        let result = async {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, outparam)
+                .await
+        }
+        .await;
+        result.map_err(|error| GuestFailure {
+            memory_limit_hit: store.data().limiter.hit,
+            error,
+        })
+    });
+
+    // Drive the guest on this task until it answers. Most guests finish within their first
+    // poll (then no timer is even armed); only a guest still streaming its body after
+    // answering is handed back to be finished on a task of its own.
+    let (answer, finished) = match futures::poll!(&mut guest) {
+        std::task::Poll::Ready(done) => (rx.try_recv().ok(), Some(done)),
+        std::task::Poll::Pending => {
+            let timeout = tokio::time::sleep_until(deadline.into());
+            tokio::pin!(timeout);
+            tokio::select! {
+                biased;
+                done = &mut guest => (rx.try_recv().ok(), Some(done)),
+                answer = &mut rx => (answer.ok(), None),
+                _ = &mut timeout => return Outcome::TimedOut,
+            }
+        }
+    };
+    if exceeded.load(Ordering::SeqCst) {
+        return Outcome::BodyTooLarge;
+    }
+    match answer {
+        Some(Ok(response)) => {
+            let rest = finished.is_none().then_some(guest);
+            Outcome::Answered {
+                response,
+                finished,
+                rest,
+            }
+        }
+        Some(Err(code)) => Outcome::ErrorCode(code),
+        None => {
+            // No response: the end of the run says why.
+            let done = match finished {
+                Some(done) => done,
+                None => match tokio::time::timeout_at(deadline.into(), guest).await {
+                    Ok(done) => done,
+                    Err(_) => return Outcome::TimedOut,
+                },
+            };
+            if exceeded.load(Ordering::SeqCst) {
+                return Outcome::BodyTooLarge;
+            }
+            match done {
+                Err(failure) => Outcome::Failed(failure),
+                Ok(()) => Outcome::NoResponse,
+            }
+        }
+    }
+}
+
+fn timed_out(id: &str, limits: &crate::Limits) -> Response<HyperOutgoingBody> {
+    tracing::error!(
+        "component `{id}` exceeded the request timeout of {:?} and was stopped",
+        limits.request_timeout
+    );
+    text(
+        StatusCode::GATEWAY_TIMEOUT,
+        "Gateway Timeout: the component took too long",
+    )
+}
+
+/// The response (and log line) for `outcome` of component `id`.
+pub async fn respond(
+    limits: &crate::Limits,
+    id: &str,
+    outcome: Outcome,
+) -> Response<HyperOutgoingBody> {
+    match outcome {
+        Outcome::Answered {
+            response,
+            finished,
+            rest,
+        } => {
+            match (finished, rest) {
+                (Some(Ok(())), _) => return buffered(response).await,
+                (Some(Err(f)), _) => {
+                    tracing::error!("component `{id}` failed after responding: {:?}", f.error)
+                }
+                (None, Some(rest)) => {
+                    let (id, timeout) = (id.to_string(), limits.request_timeout);
+                    let deadline = tokio::time::Instant::now() + timeout;
+                    tokio::spawn(async move {
+                        match tokio::time::timeout_at(deadline, rest).await {
+                            Err(_) => tracing::error!(
+                                "component `{id}` exceeded the request timeout of {timeout:?} while streaming its response; stopped"
+                            ),
+                            Ok(Err(f)) => tracing::error!(
+                                "component `{id}` failed after responding: {:?}",
+                                f.error
+                            ),
+                            Ok(Ok(())) => {}
+                        }
+                    });
+                }
+                (None, None) => {}
+            }
+            response.map(|b| b.boxed_unsync())
+        }
+        Outcome::ErrorCode(code) => {
+            tracing::error!("component `{id}` answered with error {code:?}");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+        Outcome::NoResponse => {
+            tracing::error!("component `{id}` returned without setting a response");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+        Outcome::TimedOut => timed_out(id, limits),
+        Outcome::BodyTooLarge => {
+            let limit = limits.max_request_body;
+            tracing::warn!("component `{id}`: request body exceeded {limit} bytes (413)");
+            text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body larger than {limit} bytes"),
+            )
+        }
+        Outcome::NotStarted { status, reason } => {
+            tracing::warn!("component `{id}`: {reason}");
+            text(status, status.canonical_reason().unwrap_or("Error"))
+        }
+        Outcome::Failed(GuestFailure {
+            memory_limit_hit,
+            error,
+        }) => {
+            if error
+                .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                .is_some()
+            {
+                tracing::warn!(
+                    "component `{id}`: too many concurrent requests ({error}); answering 503"
+                );
+                return text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable: too many concurrent requests",
+                );
+            }
+            if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                return timed_out(id, limits);
+            }
+            if memory_limit_hit {
+                tracing::error!(
+                    "component `{id}` exceeded the memory limit of {} MiB: {error:?}",
+                    limits.memory_bytes >> 20
+                );
+                return text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error: memory limit exceeded",
+                );
+            }
+            tracing::error!("component `{id}` trapped: {error:?}");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+    }
+}
