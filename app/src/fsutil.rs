@@ -9,9 +9,11 @@ use std::path::Path;
 /// How a new file is made.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
-    /// Unix permission bits for the new file (default: the process's umask applied to 0600,
-    /// as `tempfile` creates it).
+    /// Unix permission bits for the new file, set when it is created (default 0600, as
+    /// `tempfile` creates files).
     pub mode: Option<u32>,
+    /// Refuse to replace an existing file (for secrets that must not be overwritten).
+    pub no_clobber: bool,
 }
 
 /// Write `contents` to `path` atomically, creating missing parent directories.
@@ -39,17 +41,21 @@ pub fn write_atomic_parts(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut builder = tempfile::Builder::new();
     if let Some(mode) = options.mode {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
     }
+    let mut tmp = builder.tempfile_in(dir)?;
     for part in parts {
         tmp.write_all(part)?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    if options.no_clobber {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist(path).map_err(|e| e.error)?;
+    }
     Ok(())
 }
 
@@ -90,7 +96,24 @@ mod tests {
         write_atomic(&path, b"old").unwrap();
         let link = dir.path().join("link");
         std::fs::hard_link(&path, &link).unwrap();
-        write_atomic_with(&path, b"new", WriteOptions { mode: Some(0o600) }).unwrap();
+        write_atomic_with(
+            &path,
+            b"new",
+            WriteOptions {
+                mode: Some(0o600),
+                no_clobber: false,
+            },
+        )
+        .unwrap();
+        let kept = write_atomic_with(
+            &path,
+            b"newer",
+            WriteOptions {
+                mode: None,
+                no_clobber: true,
+            },
+        );
+        assert_eq!(kept.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(std::fs::read(&link).unwrap(), b"old");
         use std::os::unix::fs::PermissionsExt;

@@ -4,8 +4,8 @@
 //! store's [`Limits`](crate::store::Limits): the number of entries, and the expanded size
 //! relative to the compressed size (a gzip bomb is refused, not written out).
 
+use crate::error::PullError;
 use crate::store::{Limits, Store, StoreError};
-use crate::transfer::PullError;
 use spin_app::Digest;
 use std::io::Read;
 

@@ -273,7 +273,10 @@ impl Credentials {
         spin_app::fsutil::write_atomic_with(
             path,
             &serde_json::to_vec_pretty(entries).expect("serializable"),
-            spin_app::fsutil::WriteOptions { mode: Some(0o600) },
+            spin_app::fsutil::WriteOptions {
+                mode: Some(0o600),
+                no_clobber: false,
+            },
         )
         .map_err(wrap)?;
         Ok(())

@@ -2,11 +2,12 @@
 //! artifact into one, and read one back (every blob checked on the way into the store).
 
 use crate::canonical::to_canonical_json;
+use crate::error::PullError;
 use crate::media::*;
 use crate::package::{Artifact, Blob, BlobData, Descriptor, ImageManifest};
 use crate::reference::Reference;
 use crate::store::Store;
-use crate::transfer::{PullError, Pulled, parse_manifest};
+use crate::transfer::{Pulled, parse_manifest};
 use serde_json::{Value, json};
 use spin_app::Digest;
 use spin_app::fsutil::write_atomic;

@@ -1,8 +1,9 @@
 //! A pulled artifact → a locked app whose content points into the verified store.
 
+use crate::error::PullError;
 use crate::media::*;
 use crate::store::{Store, StoreError};
-use crate::transfer::{PullError, Pulled};
+use crate::transfer::Pulled;
 use spin_app::Digest;
 use spin_app::lock::file_url;
 use spin_app::locked::{ContentRef, LockedApp, OCI_IMAGE_DIGEST_KEY};

@@ -2,6 +2,7 @@
 //! repositories, verifying everything received, resuming interrupted downloads.
 
 use crate::client::{ProgressFn, RegistryClient, RegistryError};
+pub use crate::error::PullError;
 use crate::media::*;
 use crate::package::{Artifact, Descriptor, ImageManifest};
 use crate::reference::Reference;
@@ -59,26 +60,6 @@ pub struct PushReport {
     pub present: usize,
     /// Blobs mounted from another repository.
     pub mounted: usize,
-}
-
-/// Why a pull failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PullError {
-    /// The registry part failed.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// Content failed verification or could not be stored.
-    #[error("{context}: {source}")]
-    Store {
-        /// What was being done.
-        context: String,
-        /// Cause.
-        source: StoreError,
-    },
-    /// The artifact is not something this tool runs.
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 fn label(d: &Descriptor) -> &'static str {

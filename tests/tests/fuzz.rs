@@ -225,7 +225,7 @@ proptest! {
         read("tests/fixtures/sigstore-conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"),
         read("tests/fixtures/sigstore-conformance/bundle-verify/happy-path-v0.1/bundle.sigstore.json"),
     ])) {
-        if let Err(message) = spin_verify::blob::parse_bundle(&text) {
+        if let Err(message) = spin_verify::bundle::parse_bundle(&text) {
             prop_assert!(!message.trim().is_empty());
             if message.starts_with("JSON error") {
                 prop_assert!(message.contains(" at line ") || message.contains("EOF"), "{message}");

@@ -6,8 +6,8 @@
 //! `spin_registry::client`). Signing again adds a referrer; it never replaces one.
 //! Verifying is the policy's business (`crate::gate`, `crate::policy`).
 
-use crate::blob::signing_error;
 use crate::instance::Instance;
+use crate::sign::signing_error;
 use crate::{Error, Result};
 use sigstore_sign::Attestation;
 use sigstore_sign::oidc::IdentityToken;
@@ -140,7 +140,7 @@ pub async fn sign_and_attach_with_key(
     let (subject, hash) = subject(client, reference).await?;
     let payload = serde_json::to_vec(&statement(reference, &hash))
         .map_err(|e| Error::Signing(format!("cannot encode the statement: {e}")))?;
-    let bundle = crate::blob::sign_dsse_with_key(
+    let bundle = crate::sign::key::sign_dsse_with_key(
         instance,
         key,
         "application/vnd.in-toto+json",

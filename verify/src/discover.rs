@@ -71,7 +71,7 @@ async fn referrer_bundle(
         .await
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8(json).map_err(|_| "the bundle is not UTF-8".to_string())?;
-    crate::blob::parse_bundle(&text)
+    crate::bundle::parse_bundle(&text)
         .map(|b| Evidence::Bundle(Box::new(b)))
         .map_err(|e| format!("not a valid Sigstore bundle: {e}"))
 }

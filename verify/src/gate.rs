@@ -54,7 +54,13 @@ pub async fn verify_reference(
 ) -> Result<Outcome> {
     let digest = client.resolve(reference).await?;
     let found = crate::discover::signatures(client, reference, &digest).await?;
-    let decision = crate::policy::evaluate(policy, reference, &digest, &found, ctx)?;
+    let decision = crate::policy::evaluate(
+        policy,
+        &crate::policy::Subject::App(reference),
+        &digest,
+        &found,
+        ctx,
+    )?;
     let verified = decision.allowed().then(|| Verified {
         pinned: reference.with_digest(digest.clone()),
         digest,

@@ -10,7 +10,8 @@
 //! error before any service sees it. It is a secret: nothing here prints, logs or puts it
 //! in an error message.
 
-use crate::{Error, Result};
+use crate::services::oidc::{Interactive, log_in};
+use crate::{Error, Result, redact};
 pub use sigstore_sign::oidc::IdentityToken;
 
 /// Where the token came from, for messages.
@@ -59,16 +60,6 @@ pub fn parse(raw: &str, origin: Origin) -> Result<IdentityToken> {
     Ok(token)
 }
 
-/// The interactive login, when no token is found and a terminal is attached.
-#[derive(Debug, Clone)]
-pub struct Interactive {
-    /// The OIDC provider (Dex-style `/auth`, `/token` and `/device/code`), from the
-    /// signing config.
-    pub oidc_url: String,
-    /// Print a URL and ask for the code instead of opening a browser.
-    pub force_oob: bool,
-}
-
 /// Find a token: `given`, else `SIGSTORE_ID_TOKEN`, else ambient CI credentials, else the
 /// interactive login (only with a terminal on stdin).
 pub async fn find(
@@ -90,7 +81,7 @@ pub async fn find(
         }
         Ok(None) => match interactive {
             Some(login) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
-                let token = crate::login::log_in(&login).await?;
+                let token = log_in(&login).await?;
                 let raw = token.expose_secret().to_string();
                 Ok((parse(&raw, Origin::Login)?, Origin::Login))
             }
@@ -103,27 +94,6 @@ pub async fn find(
             redact(&e.to_string())
         ))),
     }
-}
-
-/// Remove anything that looks like a JWT from `text` (service errors may echo requests).
-pub fn redact(text: &str) -> String {
-    text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == '\'')
-        .map(|word| {
-            let core = word.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
-            let parts: Vec<&str> = core.split('.').collect();
-            let jwt = parts.len() == 3
-                && parts.iter().all(|p| {
-                    p.len() >= 4
-                        && p.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                });
-            if jwt {
-                word.replacen(core, "[redacted token]", 1)
-            } else {
-                word.to_string()
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

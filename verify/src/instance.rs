@@ -74,11 +74,13 @@ pub async fn update_trust_root(
         ))
     })?;
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    crate::blob::write_atomic(&out_dir.join(TRUSTED_ROOT_FILE), pretty(&root)?.as_bytes())?;
-    crate::blob::write_atomic(
-        &out_dir.join(SIGNING_CONFIG_FILE),
-        pretty(&signing)?.as_bytes(),
-    )?;
+    for (file, text) in [
+        (TRUSTED_ROOT_FILE, pretty(&root)?),
+        (SIGNING_CONFIG_FILE, pretty(&signing)?),
+    ] {
+        let path = out_dir.join(file);
+        spin_app::fsutil::write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
+    }
     Ok(())
 }
 

@@ -213,26 +213,18 @@ pub fn generate(prefix: &Path, password: &str) -> Result<(std::path::PathBuf, st
     let json = serde_json::to_vec(&envelope).map_err(|e| Error::Input(e.to_string()))?;
     let private_pem = pem::encode(&pem::Pem::new("ENCRYPTED SIGSTORE PRIVATE KEY", json));
     write_private(&private_path, private_pem.as_bytes())?;
-    crate::blob::write_atomic(&public_path, key.public_pem().as_bytes())?;
+    spin_app::fsutil::write_atomic(&public_path, key.public_pem().as_bytes())
+        .map_err(io(&public_path))?;
     Ok((private_path, public_path))
 }
 
-/// Write a secret file: created 0600 in the target folder, then renamed into place.
+/// Write a secret file: created 0600, never replacing an existing one.
 fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(io(path))?;
-    tmp.write_all(contents).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist_noclobber(path).map_err(|e| io(path)(e.error))?;
-    Ok(())
+    let options = spin_app::fsutil::WriteOptions {
+        mode: Some(0o600),
+        no_clobber: true,
+    };
+    spin_app::fsutil::write_atomic_with(path, contents, options).map_err(io(path))
 }
 
 #[cfg(test)]

@@ -26,67 +26,18 @@
 //!   app, made only by [`gate::verify_reference`] on an allowing decision.
 
 pub mod app;
-pub mod blob;
+pub mod bundle;
 pub mod discover;
+mod error;
+pub mod file;
 pub mod gate;
 pub mod identity;
 pub mod instance;
 pub mod keys;
 pub mod legacy;
-pub mod login;
 pub mod policy;
+pub mod services;
+pub mod sign;
 
-/// What went wrong, naming the failed step; every message ends in what to do.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The registry (or the way to it) failed: not found, refused, unreachable, ...
-    #[error(transparent)]
-    Registry(#[from] spin_registry::client::RegistryError),
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Trust material or signing configuration is unusable.
-    #[error("{0}")]
-    Trust(String),
-    /// No usable identity token.
-    #[error("{0}")]
-    Identity(String),
-    /// A Sigstore service refused or failed.
-    #[error("{0}")]
-    Signing(String),
-    /// The bundle does not verify.
-    #[error("verification failed: {0}")]
-    Verification(String),
-    /// Bad input from the user.
-    #[error("{0}")]
-    Input(String),
-    /// A policy file is unreadable or wrong (located at file:line:col).
-    #[error(transparent)]
-    Policy(#[from] spin_app::located::LocatedError),
-}
-
-impl Error {
-    /// What to do about it, when the message does not already say.
-    pub fn help(&self) -> Option<String> {
-        match self {
-            Self::Registry(e) => Some(e.help()),
-            _ => None,
-        }
-    }
-}
-
-/// This crate's result.
-pub type Result<T> = std::result::Result<T, Error>;
-
-fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
+pub(crate) use error::io;
+pub use error::{Error, Result, redact};

@@ -6,6 +6,7 @@ use clap::Args;
 use spin_registry::client::{ClientOptions, RegistryClient, Timeouts};
 use spin_registry::store::{Limits, Store};
 use spin_registry::transfer::Locations;
+use spin_verify::instance::{Instance, Source};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -102,6 +103,100 @@ impl LimitArgs {
             max_archive_ratio: self.max_archive_expansion,
         }
     }
+}
+
+/// Which Sigstore instance.
+#[derive(Args)]
+pub struct InstanceArgs {
+    /// Use the public-good staging instance
+    #[arg(long)]
+    staging: bool,
+    /// The instance's trusted_root.json [default: the embedded public-good root]
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// The instance's signing_config.json (Fulcio, Rekor and TSA endpoints)
+    #[arg(long = "signing-config", value_name = "FILE")]
+    signing_config: Option<PathBuf>,
+}
+
+impl InstanceArgs {
+    /// The trust a one-authority policy from flags (`spin verify --certificate-identity`)
+    /// uses.
+    pub fn trust(&self) -> spin_verify::policy::Trust {
+        use spin_verify::policy::Trust;
+        match (&self.trusted_root, self.staging) {
+            (Some(p), _) => Trust::TrustedRoot(p.clone()),
+            (None, true) => Trust::Staging,
+            (None, false) => Trust::PublicGood,
+        }
+    }
+
+    pub fn load(&self) -> anyhow::Result<Instance> {
+        let refreshed = refreshed_dir(self.staging);
+        Ok(Instance::load(&Source {
+            trusted_root: self.trusted_root.as_deref(),
+            signing_config: self.signing_config.as_deref(),
+            staging: self.staging,
+            refreshed: Some(&refreshed),
+        })?)
+    }
+}
+
+/// Where `spin sigstore update-trust-root` keeps the public-good (or staging) material.
+pub fn refreshed_dir(staging: bool) -> PathBuf {
+    spin_verify::instance::refreshed_dir(&crate::paths::sigstore_cache(), staging)
+}
+
+/// Who must have signed, from flags: a certificate identity (exact or regex) and its
+/// issuer, or a key. `spin verify` and `spin verify-bundle` share these.
+#[derive(Args)]
+pub struct AuthorityArgs {
+    /// The certificate identity (email or URI) that must have signed
+    #[arg(
+        long = "certificate-identity",
+        value_name = "IDENTITY",
+        conflicts_with = "key"
+    )]
+    identity: Option<String>,
+    /// A regex the certificate identity must match (whole value, unless it starts with ^ or
+    /// ends with $)
+    #[arg(long = "certificate-identity-regexp", value_name = "REGEX", conflicts_with_all = ["key", "identity"])]
+    identity_regexp: Option<String>,
+    /// With --certificate-identity[-regexp]: the OIDC issuer
+    #[arg(
+        long = "certificate-oidc-issuer",
+        value_name = "URL",
+        conflicts_with = "key"
+    )]
+    issuer: Option<String>,
+    /// With --certificate-identity[-regexp]: a regex for the OIDC issuer
+    #[arg(long = "certificate-oidc-issuer-regexp", value_name = "REGEX", conflicts_with_all = ["key", "issuer"])]
+    issuer_regexp: Option<String>,
+    /// The public key (PEM) that must have signed
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// With --key: accept signatures with no transparency log entry (air-gapped signing)
+    #[arg(long = "insecure-ignore-tlog", requires = "key")]
+    insecure_ignore_tlog: bool,
+}
+
+impl AuthorityArgs {
+    /// The flags, for the library.
+    pub fn flags(&self) -> spin_verify::policy::flags::FlagAuthority {
+        spin_verify::policy::flags::FlagAuthority {
+            identity: self.identity.clone(),
+            identity_regexp: self.identity_regexp.clone(),
+            issuer: self.issuer.clone(),
+            issuer_regexp: self.issuer_regexp.clone(),
+            key: self.key.clone(),
+            ignore_tlog: self.insecure_ignore_tlog,
+        }
+    }
+}
+
+/// The evaluation context: now, and the refreshed trust material cache.
+pub fn context() -> spin_verify::policy::Context {
+    spin_verify::policy::Context::now(Some(paths::sigstore_cache()))
 }
 
 /// `KEY=VALUE` arguments.

@@ -1,7 +1,7 @@
 //! `spin build` and `spin doctor`.
 
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct BuildArgs {
@@ -19,23 +19,13 @@ pub struct BuildArgs {
     up_args: Vec<String>,
 }
 
-/// Build, printing each command's output prefixed with its component id.
-pub fn build(manifest: &Path, only: &[String]) -> anyhow::Result<()> {
-    let built = spin_devloop::build::build(manifest, only, &|line| println!("{line}"))?;
-    println!(
-        "Finished building {built} component{}.",
-        if built == 1 { "" } else { "s" }
-    );
-    Ok(())
-}
-
 pub async fn run(args: BuildArgs) -> anyhow::Result<()> {
     let manifest = super::manifest_path(args.from.as_deref())?;
     let up = args
         .up
         .then(|| super::up::args_for(&manifest, &args.up_args))
         .transpose()?;
-    build(&manifest, &args.components)?;
+    super::build_components(&manifest, &args.components)?;
     match up {
         Some(up) => super::up::run(up).await,
         None => Ok(()),

@@ -36,3 +36,13 @@ pub fn manifest_path(from: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
     Ok(path.to_path_buf())
 }
+
+/// Build, printing each command's output prefixed with its component id.
+pub fn build_components(manifest: &Path, only: &[String]) -> anyhow::Result<()> {
+    let built = spin_devloop::build::build(manifest, only, &|line| println!("{line}"))?;
+    println!(
+        "Finished building {built} component{}.",
+        if built == 1 { "" } else { "s" }
+    );
+    Ok(())
+}

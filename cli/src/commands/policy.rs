@@ -1,12 +1,12 @@
 //! `spin verify REF` (the CI gate: exit 0 allow, 1 deny, 2 error), `spin policy lint` and
 //! `spin policy test`, and the policy gate `spin up -f REF` goes through.
 
-use super::args::Connection;
+use super::args::{Connection, context};
 use crate::paths;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use spin_registry::Reference;
-use spin_verify::policy::{self, Authority, AuthorityKind, Identity, Policy, matcher::Matcher};
+use spin_verify::policy::{self, Policy};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -55,11 +55,6 @@ const MINIMAL_POLICY: &str = r#"    version = 1
     issuer = "https://token.actions.githubusercontent.com"
     subject_regex = '^https://github\.com/me/app/\.github/workflows/release\.yml@refs/tags/'"#;
 
-/// The evaluation context: now, and the refreshed trust material cache.
-pub fn context() -> policy::Context {
-    policy::Context::now(Some(paths::sigstore_cache()))
-}
-
 /// Verify `reference` under the policy for `spin up`; the proof, or an error carrying the
 /// denial's trace.
 pub async fn gate(
@@ -88,32 +83,12 @@ pub struct VerifyArgs {
     reference: String,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Instead of a policy: the certificate identity (email or URI) that must have signed
-    #[arg(long = "certificate-identity", value_name = "IDENTITY", conflicts_with_all = ["policy", "key"])]
-    identity: Option<String>,
-    /// Instead of a policy: a regex the certificate identity must match (whole value, unless
-    /// it starts with ^ or ends with $)
-    #[arg(long = "certificate-identity-regexp", value_name = "REGEX", conflicts_with_all = ["policy", "key", "identity"])]
-    identity_regexp: Option<String>,
-    /// With --certificate-identity[-regexp]: the OIDC issuer
-    #[arg(long = "certificate-oidc-issuer", value_name = "URL")]
-    issuer: Option<String>,
-    /// With --certificate-identity[-regexp]: a regex for the OIDC issuer
-    #[arg(
-        long = "certificate-oidc-issuer-regexp",
-        value_name = "REGEX",
-        conflicts_with = "issuer"
-    )]
-    issuer_regexp: Option<String>,
-    /// Instead of a policy: the public key (PEM) that must have signed
-    #[arg(long, value_name = "FILE", conflicts_with = "policy")]
-    key: Option<PathBuf>,
-    /// With --key: accept signatures with no transparency log entry (air-gapped signing)
-    #[arg(long = "insecure-ignore-tlog", requires = "key")]
-    insecure_ignore_tlog: bool,
+    /// Instead of a policy: who must have signed
+    #[command(flatten)]
+    authority: super::args::AuthorityArgs,
     /// With flags instead of a policy: the trust material
     #[command(flatten)]
-    instance: super::signatures::InstanceArgs,
+    instance: super::args::InstanceArgs,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -130,52 +105,16 @@ enum Format {
 impl VerifyArgs {
     /// The policy file, or a one-authority policy from the flags.
     fn policy(&self) -> anyhow::Result<Policy> {
-        let trust = self.instance.trust();
-        if let Some(key) = &self.key {
-            let kind = policy::parse::key_authority(key.clone()).map_err(anyhow::Error::msg)?;
-            let authority = Authority {
-                name: format!("key {}", key.display()),
-                kind,
-            };
-            return Ok(policy::single_authority(
-                authority,
-                trust,
-                !self.insecure_ignore_tlog,
-            ));
-        }
-        let subject = match (&self.identity, &self.identity_regexp) {
-            (Some(i), _) => Some(Matcher::Exact(i.clone())),
-            (None, Some(r)) => Some(
-                Matcher::regex(r)
-                    .map_err(|e| anyhow::anyhow!("--certificate-identity-regexp: {e}"))?,
-            ),
-            (None, None) => None,
-        };
-        let Some(subject) = subject else {
-            if self.issuer.is_some() || self.issuer_regexp.is_some() {
-                bail!(
-                    "--certificate-oidc-issuer needs --certificate-identity or --certificate-identity-regexp"
-                );
-            }
+        let flags = self.authority.flags();
+        if !flags.is_given() {
             return self.policy.load();
-        };
-        let issuer = match (&self.issuer, &self.issuer_regexp) {
-            (Some(i), _) => Matcher::Exact(i.clone()),
-            (None, Some(r)) => Matcher::regex(r)
-                .map_err(|e| anyhow::anyhow!("--certificate-oidc-issuer-regexp: {e}"))?,
-            (None, None) => bail!(
-                "--certificate-identity needs --certificate-oidc-issuer (or -regexp)\n  help: e.g. --certificate-oidc-issuer https://token.actions.githubusercontent.com"
-            ),
-        };
-        let authority = Authority {
-            name: format!("identity {subject}"),
-            kind: AuthorityKind::Keyless(Box::new(Identity {
-                issuer,
-                subject: Some(subject),
-                github: Default::default(),
-            })),
-        };
-        Ok(policy::single_authority(authority, trust, true))
+        }
+        if self.policy.policy.is_some() {
+            bail!(
+                "--policy and the authority flags (--certificate-identity…, --key) are two ways to say who must sign; give one"
+            );
+        }
+        Ok(flags.policy(self.instance.trust())?)
     }
 }
 

@@ -2,55 +2,13 @@
 //! files (the sigstore-conformance client protocol), keys and trust material. Verifying
 //! apps is `policy.rs`.
 
-use super::args::Connection;
+use super::args::{AuthorityArgs, Connection, InstanceArgs, refreshed_dir};
 use clap::Args;
 use spin_registry::Reference;
-use spin_verify::blob::{self, Expected, Input};
+use spin_verify::bundle::Input;
 use spin_verify::identity::IdentityToken;
-use spin_verify::instance::{Instance, Source};
+use spin_verify::instance::Instance;
 use std::path::PathBuf;
-
-/// Which Sigstore instance.
-#[derive(Args)]
-pub struct InstanceArgs {
-    /// Use the public-good staging instance
-    #[arg(long)]
-    staging: bool,
-    /// The instance's trusted_root.json [default: the embedded public-good root]
-    #[arg(long = "trusted-root", value_name = "FILE")]
-    trusted_root: Option<PathBuf>,
-    /// The instance's signing_config.json (Fulcio, Rekor and TSA endpoints)
-    #[arg(long = "signing-config", value_name = "FILE")]
-    signing_config: Option<PathBuf>,
-}
-
-impl InstanceArgs {
-    /// The trust a one-authority policy from flags (`spin verify --certificate-identity`)
-    /// uses.
-    pub fn trust(&self) -> spin_verify::policy::Trust {
-        use spin_verify::policy::Trust;
-        match (&self.trusted_root, self.staging) {
-            (Some(p), _) => Trust::TrustedRoot(p.clone()),
-            (None, true) => Trust::Staging,
-            (None, false) => Trust::PublicGood,
-        }
-    }
-
-    fn load(&self) -> anyhow::Result<Instance> {
-        let refreshed = refreshed_dir(self.staging);
-        Ok(Instance::load(&Source {
-            trusted_root: self.trusted_root.as_deref(),
-            signing_config: self.signing_config.as_deref(),
-            staging: self.staging,
-            refreshed: Some(&refreshed),
-        })?)
-    }
-}
-
-/// Where `spin sigstore update-trust-root` keeps the public-good (or staging) material.
-fn refreshed_dir(staging: bool) -> PathBuf {
-    spin_verify::instance::refreshed_dir(&crate::paths::sigstore_cache(), staging)
-}
 
 #[derive(clap::Subcommand)]
 pub enum SigstoreCommand {
@@ -120,7 +78,7 @@ impl SigningArgs {
         let instance = self.instance.load()?;
         let login = instance
             .oidc_url()
-            .map(|oidc_url| spin_verify::identity::Interactive {
+            .map(|oidc_url| spin_verify::services::oidc::Interactive {
                 oidc_url,
                 force_oob: self.oauth_force_oob,
             });
@@ -162,13 +120,18 @@ pub async fn sign_bundle(args: SignBundleArgs) -> anyhow::Result<()> {
             anyhow::bail!("signing a digest needs --bundle FILE to say where the bundle goes")
         }
     };
+    use spin_verify::file::{Signer, sign};
     if let Some(path) = &args.key {
         let key = spin_verify::keys::read(path, &mut || password(false))?;
         let instance = args.signing.instance.load()?;
-        blob::sign_with_key(&instance, &key, &input, &out, args.tlog_upload).await?;
+        let signer = Signer::Key {
+            key: &key,
+            tlog: args.tlog_upload,
+        };
+        sign(&instance, signer, &input, &out).await?;
     } else {
         let (instance, token) = args.signing.prepare().await?;
-        blob::sign(&instance, token, &input, &out).await?;
+        sign(&instance, Signer::Keyless(Box::new(token)), &input, &out).await?;
     }
     println!("Wrote {}", out.display());
     Ok(())
@@ -226,53 +189,13 @@ pub fn signing(command: SigningCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Who must have signed: a certificate identity and issuer, or a key.
-#[derive(Args)]
-pub struct SignerArgs {
-    /// The identity the signing certificate must have (email or URI)
-    #[arg(
-        long = "certificate-identity",
-        value_name = "IDENTITY",
-        required_unless_present = "key"
-    )]
-    certificate_identity: Option<String>,
-    /// The OIDC issuer the signing certificate must name
-    #[arg(
-        long = "certificate-oidc-issuer",
-        value_name = "URL",
-        required_unless_present = "key"
-    )]
-    certificate_oidc_issuer: Option<String>,
-    /// Verify with this public key (PEM) instead of a certificate identity
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_oidc_issuer"])]
-    key: Option<PathBuf>,
-}
-
-impl SignerArgs {
-    /// What to verify against; `require_tlog` applies to key-based bundles.
-    fn expected(self, require_tlog: bool) -> Expected {
-        match (
-            self.key,
-            self.certificate_identity,
-            self.certificate_oidc_issuer,
-        ) {
-            (Some(path), _, _) => Expected::Key { path, require_tlog },
-            (None, Some(identity), Some(issuer)) => Expected::Identity { identity, issuer },
-            _ => unreachable!("clap requires identity and issuer without --key"),
-        }
-    }
-}
-
 #[derive(Args)]
 pub struct VerifyBundleArgs {
     /// The Sigstore bundle [default: FILE.sigstore.json]
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
     #[command(flatten)]
-    signer: SignerArgs,
-    /// With --key: accept a bundle that has no transparency log entry (air-gapped signing)
-    #[arg(long = "insecure-ignore-tlog", requires = "key")]
-    insecure_ignore_tlog: bool,
+    authority: AuthorityArgs,
     #[command(flatten)]
     instance: InstanceArgs,
     /// The signed file, or sha256:<hex>
@@ -286,10 +209,27 @@ pub fn verify_bundle(args: VerifyBundleArgs) -> anyhow::Result<()> {
         (None, Input::File(p)) => PathBuf::from(format!("{}.sigstore.json", p.display())),
         (None, Input::Digest(_)) => anyhow::bail!("verifying a digest needs --bundle FILE"),
     };
-    let expected = args.signer.expected(!args.insecure_ignore_tlog);
-    let instance = args.instance.load()?;
-    let bundle = blob::read_bundle(&bundle_path)?;
-    blob::verify(&instance, &bundle, &input, &expected)?;
+    let flags = args.authority.flags();
+    if !flags.is_given() {
+        anyhow::bail!(
+            "who must have signed? pass --certificate-identity and --certificate-oidc-issuer (or their -regexp forms), or --key"
+        );
+    }
+    let policy = flags.policy(args.instance.trust())?;
+    let decision = spin_verify::file::verify(
+        &policy,
+        &args.input,
+        &input,
+        &bundle_path,
+        &super::args::context(),
+    )?;
+    if !decision.allowed() {
+        anyhow::bail!(
+            "verification failed for {}\n{}",
+            args.input,
+            decision.to_text().trim_end()
+        );
+    }
     println!("Verified OK: {}", args.input);
     Ok(())
 }

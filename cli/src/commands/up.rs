@@ -155,7 +155,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let (app, app_dir) = match resolve(args.from.as_deref())? {
         Source::Manifest(path) => {
             if args.build {
-                super::build::build(&path, &[])?;
+                super::build_components(&path, &[])?;
             }
             let manifest = spin_app::manifest::load(&path)?;
             let app = App::from_manifest(&manifest, &path, &args.serve.lock_options()).await?;

@@ -153,6 +153,7 @@ pub fn add_component(
         updated.as_bytes(),
         spin_app::fsutil::WriteOptions {
             mode: Some(mode & 0o7777),
+            no_clobber: false,
         },
     )
     .map_err(write)?;

@@ -4,71 +4,24 @@
 
 use super::claims::describe;
 use super::decision::*;
+use super::evidence::{Context, Found, Subject};
 use super::examine::examine;
 use super::model::*;
 use crate::instance::Instance;
 use crate::{Error, Result};
-use sigstore_verify::types::Bundle;
 use spin_app::Digest;
-use spin_registry::Reference;
-use std::path::PathBuf;
-
-/// A signature as found, before verification.
-pub struct Found {
-    /// Where.
-    pub source: Source,
-    /// The referrer digest, `.sig` layer, or file.
-    pub location: String,
-    /// The evidence, or why it could not be read.
-    pub content: std::result::Result<Evidence, String>,
-}
-
-/// What a signature consists of.
-pub enum Evidence {
-    /// A Sigstore bundle over the digest: a DSSE in-toto statement naming it (cosign v3),
-    /// or a message signature over the digest itself.
-    Bundle(Box<Bundle>),
-    /// A cosign legacy signature: a message-signature bundle over `payload`, the
-    /// simple-signing JSON that names the digest.
-    Legacy {
-        /// The bundle rebuilt from the layer's annotations.
-        bundle: Box<Bundle>,
-        /// The layer content.
-        payload: Vec<u8>,
-    },
-}
-
-/// What evaluation needs besides the policy.
-pub struct Context {
-    /// The time to evaluate at (signature age).
-    pub now: jiff::Timestamp,
-    /// The user's Sigstore cache, where `spin sigstore update-trust-root` keeps refreshed
-    /// public-good and staging material (see `instance::refreshed_dir`).
-    pub sigstore_cache: Option<PathBuf>,
-}
-
-impl Context {
-    /// Evaluate now, with refreshed trust material from `sigstore_cache`.
-    pub fn now(sigstore_cache: Option<PathBuf>) -> Self {
-        Self {
-            now: jiff::Timestamp::now(),
-            sigstore_cache,
-        }
-    }
-}
 
 impl Policy {
-    /// The rule for `reference`: the one whose matching scope is most specific (exact
-    /// repositories before patterns, then more literal characters; the first written wins a
-    /// tie), with the reason it was chosen.
-    pub fn rule_for(&self, reference: &Reference) -> Option<(&Rule, String, String)> {
-        let repo = reference.repository_url();
+    /// The rule for `repo` (a repository, or an artifact's name): the one whose matching
+    /// scope is most specific (exact repositories before patterns, then more literal
+    /// characters; the first written wins a tie), with the reason it was chosen.
+    pub fn rule_for(&self, repo: &str) -> Option<(&Rule, String, String)> {
         let mut matching: Vec<(&Rule, &super::matcher::Scope, usize)> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             if let Some(scope) = rule
                 .scopes
                 .iter()
-                .filter(|s| s.matches(&repo))
+                .filter(|s| s.matches(repo))
                 .max_by_key(|s| s.specificity())
             {
                 matching.push((rule, scope, i));
@@ -89,18 +42,18 @@ impl Policy {
     }
 }
 
-/// The decision for `digest` (what `reference` resolved to) given the signatures found.
-/// Errors are problems with the trust material, not with the signatures.
+/// The decision for `digest` (what `subject` is) given the signatures found. Errors are
+/// problems with the trust material, not with the signatures.
 pub fn evaluate(
     policy: &Policy,
-    reference: &Reference,
+    subject: &Subject<'_>,
     digest: &Digest,
     found: &[Found],
     ctx: &Context,
 ) -> Result<Decision> {
     let mut d = Decision {
         schema: DECISION_SCHEMA,
-        reference: reference.to_string(),
+        reference: subject.to_string(),
         digest: digest.to_string(),
         decision: Verdict::Deny,
         rule: None,
@@ -111,8 +64,8 @@ pub fn evaluate(
         problems: Vec::new(),
         fixes: Vec::new(),
     };
-    let repo = reference.repository_url();
-    let Some((rule, scope, why)) = policy.rule_for(reference) else {
+    let repo = subject.scope_key();
+    let Some((rule, scope, why)) = policy.rule_for(&repo) else {
         if policy.unmatched == Unmatched::AllowUnsigned {
             d.decision = Verdict::Allow;
         } else {
@@ -147,7 +100,7 @@ pub fn evaluate(
     let mut signers: Vec<(Signer, Vec<usize>)> = Vec::new();
     let mut unmatched_signers = Vec::new();
     for f in found {
-        let (trace, matched) = examine(f, &hash, digest, rule, &verifier, ctx);
+        let (trace, matched) = examine(f, subject, &hash, digest, rule, &verifier, ctx);
         if let (Some(signer), true) = (&trace.signer, trace.valid()) {
             match signers.iter_mut().find(|(s, _)| s == signer) {
                 Some((_, m)) => {
@@ -182,7 +135,7 @@ pub fn evaluate(
         d.decision = Verdict::Allow;
         return Ok(d);
     }
-    explain_denial(&mut d, rule, reference, digest, &unmatched_signers);
+    explain_denial(&mut d, rule, subject, digest, &unmatched_signers);
     if rule.mode == Mode::Audit {
         d.decision = Verdict::Allow;
     }
@@ -192,11 +145,11 @@ pub fn evaluate(
 fn explain_denial(
     d: &mut Decision,
     rule: &Rule,
-    reference: &Reference,
+    subject: &Subject<'_>,
     digest: &Digest,
     unmatched_signers: &[String],
 ) {
-    let pinned = format!("{}@{digest}", reference.repository_url());
+    let pinned = subject.pinned(digest);
     let missing: Vec<&AuthorityTrace> = d
         .authorities
         .iter()
@@ -246,9 +199,10 @@ fn explain_denial(
         .map(|a| format!("{} ({})", a.name, a.requires))
         .collect();
     d.fixes.push(format!(
-        "get {need} more signature{} from different signers among: {}; e.g. `spin sign {pinned}` run as one of them",
+        "get {need} more signature{} from different signers among: {}; e.g. `{}` run as one of them",
         if need == 1 { "" } else { "s" },
-        names.join("; ")
+        names.join("; "),
+        subject.sign_command(digest)
     ));
     let mut unmatched: Vec<&String> = unmatched_signers.iter().collect();
     unmatched.sort();

@@ -5,7 +5,7 @@
 
 use super::claims::identity_matches;
 use super::decision::*;
-use super::evaluate::{Context, Evidence, Found};
+use super::evidence::{Context, Evidence, Found, Subject};
 use super::model::*;
 use sigstore_verify::types::{Artifact, Bundle, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy};
@@ -27,6 +27,7 @@ fn check(checks: &mut Vec<Check>, name: &'static str, ok: bool, detail: Option<S
 /// signer satisfies.
 pub(super) fn examine(
     f: &Found,
+    subject: &Subject<'_>,
     hash: &[u8; 32],
     digest: &Digest,
     rule: &Rule,
@@ -51,7 +52,9 @@ pub(super) fn examine(
     check(&mut t.checks, "bundle", true, None);
     let (bundle, artifact): (&Bundle, Artifact<'_>) = match evidence {
         Evidence::Bundle(b) => {
-            if let Err(why) = statement_kind(b) {
+            if let Err(why) =
+                statement_kind(b).or_else(|e| subject.any_statement().then_some(()).ok_or(e))
+            {
                 check(&mut t.checks, "statement", false, Some(why));
                 return (t, Vec::new());
             }
@@ -133,7 +136,7 @@ pub(super) fn examine(
                     "signature",
                     false,
                     Some(format!(
-                        "signed with a key, and rule {:?} lists no key authority",
+                        "the bundle has no signing certificate (it was signed with a key), and rule {:?} lists no key authority",
                         rule.name
                     )),
                 );

@@ -16,13 +16,16 @@
 mod claims;
 pub mod decision;
 pub mod evaluate;
+pub mod evidence;
 mod examine;
+pub mod flags;
 pub mod matcher;
 pub mod model;
 pub mod parse;
 
 pub use decision::{Decision, Source, Verdict};
-pub use evaluate::{Context, Evidence, Found, evaluate};
+pub use evaluate::evaluate;
+pub use evidence::{Context, Evidence, Found, Subject};
 pub use model::*;
 pub use parse::load;
 
@@ -81,7 +84,7 @@ pub fn run_tests(policy: &Policy, ctx: &Context) -> crate::Result<Vec<CaseResult
             .map(|path| Found {
                 source: Source::File,
                 location: path.display().to_string(),
-                content: crate::blob::read_bundle(path)
+                content: crate::bundle::read_bundle(path)
                     .map(|b| Evidence::Bundle(Box::new(b)))
                     .map_err(|e| e.to_string()),
             })
@@ -91,7 +94,13 @@ pub fn run_tests(policy: &Policy, ctx: &Context) -> crate::Result<Vec<CaseResult
             sigstore_cache: ctx.sigstore_cache.clone(),
         };
         let digest = case.reference.digest().expect("parse requires a digest");
-        let decision = evaluate(policy, &case.reference, digest, &found, &case_ctx)?;
+        let decision = evaluate(
+            policy,
+            &Subject::App(&case.reference),
+            digest,
+            &found,
+            &case_ctx,
+        )?;
         let expected = if case.expect_allow {
             Verdict::Allow
         } else {

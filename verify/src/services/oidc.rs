@@ -5,11 +5,21 @@
 //!   code to enter on any other device, while this side polls for the token;
 //! - `--oauth-force-oob`: a URL to open anywhere, and the code it shows pasted back.
 
-use crate::identity::{IdentityToken, Interactive, redact};
-use crate::{Error, Result};
+use crate::{Error, Result, redact};
+use sigstore_sign::oidc::IdentityToken;
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "sigstore";
+
+/// The interactive login, when no token is found and a terminal is attached.
+#[derive(Debug, Clone)]
+pub struct Interactive {
+    /// The OIDC provider (Dex-style `/auth`, `/token` and `/device/code`), from the
+    /// signing config.
+    pub oidc_url: String,
+    /// Print a URL and ask for the code instead of opening a browser.
+    pub force_oob: bool,
+}
 
 fn fail(login: &Interactive, e: &str) -> Error {
     Error::Identity(format!(
