@@ -219,18 +219,8 @@ pub fn import(dir: &Path, tag: Option<&str>, store: &Store) -> Result<Pulled, Pu
 }
 
 /// Write an artifact that is already in the store into a layout.
-pub fn export(store: &Store, pulled: &Pulled, dir: &Path, tag: &str) -> std::io::Result<()> {
-    let blob = |d: &Descriptor| Blob {
-        descriptor: d.clone(),
-        data: BlobData::File(store.blob_path(&d.digest)),
-    };
-    let artifact = Artifact {
-        manifest: store
-            .read(&pulled.digest, MAX_MANIFEST_BYTES as u64)
-            .map_err(std::io::Error::other)?,
-        digest: pulled.digest.clone(),
-        config: blob(&pulled.manifest.config),
-        layers: pulled.manifest.layers.iter().map(blob).collect(),
-    };
+pub fn export(store: &Store, pulled: &Pulled, dir: &Path, tag: &str) -> Result<(), PullError> {
+    let artifact = crate::transfer::stored_artifact(store, pulled)?;
     write(dir, &artifact, tag)
+        .map_err(|e| err(format!("writing the layout {}: {e}", dir.display())))
 }

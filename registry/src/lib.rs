@@ -40,6 +40,7 @@ mod archive;
 mod canonical;
 pub mod client;
 pub mod credentials;
+pub mod endpoint;
 mod error;
 pub mod layout;
 pub mod media;

@@ -275,6 +275,26 @@ pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<ImageManifest, PullErr
     Ok(manifest)
 }
 
+/// A pulled artifact as one to push or export: its blobs are the store's files.
+pub fn stored_artifact(store: &Store, pulled: &Pulled) -> Result<Artifact, PullError> {
+    let blob = |d: &Descriptor| crate::package::Blob {
+        descriptor: d.clone(),
+        data: crate::package::BlobData::File(store.blob_path(&d.digest)),
+    };
+    let manifest = store
+        .read(&pulled.digest, MAX_MANIFEST_BYTES as u64)
+        .map_err(|source| PullError::Store {
+            context: format!("reading manifest {}", pulled.digest),
+            source,
+        })?;
+    Ok(Artifact {
+        manifest,
+        digest: pulled.digest.clone(),
+        config: blob(&pulled.manifest.config),
+        layers: pulled.manifest.layers.iter().map(blob).collect(),
+    })
+}
+
 /// Refuse an artifact whose blobs declare more than the store accepts in total, before
 /// any of them is downloaded.
 pub fn check_total(manifest: &ImageManifest, store: &Store, what: &str) -> Result<(), PullError> {

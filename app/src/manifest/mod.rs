@@ -4,6 +4,7 @@ mod files;
 mod model;
 mod normalize;
 mod raw;
+mod v1;
 
 pub use crate::located::{LocatedError, Location, SourceText};
 pub use model::*;
@@ -38,7 +39,7 @@ pub fn parse(path: &Path, text: &str) -> Result<AppManifest, LocatedError> {
         }
         toml::Value::String(s) if s == "1" => {
             let raw = toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V1_REFERENCE))?;
-            normalize::v1(&src, raw)
+            v1::v1(&src, raw)
         }
         toml::Value::String(s) if s == "2" => Err(src.error(
             &version.span(),

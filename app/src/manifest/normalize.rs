@@ -151,97 +151,7 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
     Ok(manifest)
 }
 
-/// Validate and convert a v1 manifest to the v2 model, as Spin does.
-pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
-    let name = non_empty_name(src, raw.name)?;
-    let trigger = raw.trigger.into_inner();
-    if trigger.kind.get_ref() != "http" {
-        return Err(src.error(
-            &trigger.kind.span(),
-            format!("trigger type `{}` is not supported", trigger.kind.get_ref()),
-            "this runtime runs HTTP apps only; use `trigger = { type = \"http\" }`",
-        ));
-    }
-    let mut http_config = toml::Table::new();
-    if let Some(base) = trigger.base {
-        http_config.insert("base".into(), base.into());
-    }
-    let trigger_global_configs = IndexMap::from([("http".to_string(), http_config)]);
-    let variables = variables(src, raw.variables)?;
-
-    let mut components = IndexMap::new();
-    let mut http_triggers = Vec::new();
-    for raw_component in raw.component {
-        let c = raw_component.into_inner();
-        let id = {
-            let given = c.id.get_ref();
-            let fixed = if is_kebab_id(given) {
-                given.clone()
-            } else {
-                given.replace('_', "-").to_lowercase()
-            };
-            if !is_kebab_id(&fixed) {
-                return Err(src.error(
-                    &c.id.span(),
-                    format!("component id `{given}` is not valid"),
-                    "use lowercase letters, digits and single hyphens, starting with a letter (e.g. `hello-world`)",
-                ));
-            }
-            fixed
-        };
-        if components.contains_key(&id) {
-            return Err(src.error(
-                &c.id.span(),
-                format!("component id `{id}` is used twice"),
-                "give each [[component]] a unique id",
-            ));
-        }
-        let trigger = c.trigger.into_inner();
-        http_triggers.push(HttpTrigger {
-            id: format!("trigger-{id}"),
-            component: id.clone(),
-            route: route(src, trigger.route)?,
-            executor: executor(src, trigger.executor)?,
-        });
-        // Before `allowed_outbound_hosts` existed, components could reach any database.
-        let legacy_database_access = c.allowed_outbound_hosts.is_none();
-        let as_v2 = raw::Component {
-            source: c.source,
-            description: c.description,
-            variables: c.config,
-            environment: c.environment,
-            files: c.files,
-            exclude_files: c.exclude_files,
-            allowed_http_hosts: c.allowed_http_hosts,
-            allowed_outbound_hosts: c.allowed_outbound_hosts.unwrap_or_default(),
-            key_value_stores: c.key_value_stores,
-            sqlite_databases: c.sqlite_databases,
-            ai_models: c.ai_models,
-            build: c.build,
-            tool: IndexMap::new(),
-            dependencies_inherit_configuration: false,
-            dependencies: None,
-            profile: None,
-            targets: None,
-        };
-        components.insert(
-            id,
-            component(src, as_v2, &variables, legacy_database_access)?,
-        );
-    }
-    Ok(AppManifest {
-        name,
-        version: raw.version,
-        description: raw.description,
-        authors: raw.authors,
-        trigger_global_configs,
-        variables,
-        http_triggers,
-        components,
-    })
-}
-
-fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<String> {
+pub(super) fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<String> {
     if name.get_ref().trim().is_empty() {
         return Err(src.error(
             &name.span(),
@@ -252,7 +162,7 @@ fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<String> {
     Ok(name.into_inner())
 }
 
-fn check_trigger_type(src: &SourceText, kind: &Spanned<String>) -> Result<()> {
+pub(super) fn check_trigger_type(src: &SourceText, kind: &Spanned<String>) -> Result<()> {
     if kind.get_ref() != "http" {
         return Err(src.error(
             &kind.span(),
@@ -263,7 +173,7 @@ fn check_trigger_type(src: &SourceText, kind: &Spanned<String>) -> Result<()> {
     Ok(())
 }
 
-fn check_component_id(src: &SourceText, id: &Spanned<String>) -> Result<()> {
+pub(super) fn check_component_id(src: &SourceText, id: &Spanned<String>) -> Result<()> {
     if !is_kebab_id(id.get_ref()) {
         let suggestion = id.get_ref().replace('_', "-").to_lowercase();
         return Err(src.error(
@@ -282,7 +192,7 @@ fn check_component_id(src: &SourceText, id: &Spanned<String>) -> Result<()> {
     Ok(())
 }
 
-fn variables(
+pub(super) fn variables(
     src: &SourceText,
     raw: IndexMap<Spanned<String>, Spanned<raw::Variable>>,
 ) -> Result<IndexMap<String, Variable>> {
@@ -329,7 +239,7 @@ fn variables(
 }
 
 /// Validate one component (v1 components are first rewritten into the v2 shape).
-fn component(
+pub(super) fn component(
     src: &SourceText,
     c: raw::Component,
     vars: &IndexMap<String, Variable>,
@@ -473,7 +383,7 @@ fn outbound_hosts(
 }
 
 /// Spin's conversion of the deprecated `allowed_http_hosts` list.
-fn convert_allowed_http_hosts(
+pub(super) fn convert_allowed_http_hosts(
     src: &SourceText,
     raw: &[Spanned<String>],
     allow_database_access: bool,
@@ -572,7 +482,7 @@ fn build(
     }))
 }
 
-fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<HttpRoute> {
+pub(super) fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<HttpRoute> {
     let span = raw.span();
     match raw.into_inner() {
         StrOr::Other(raw::PrivateRoute { private: true }) => Ok(HttpRoute::Private),
@@ -590,7 +500,10 @@ fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) -> Result<Htt
     }
 }
 
-fn executor(src: &SourceText, raw: Option<Spanned<raw::Executor>>) -> Result<Option<String>> {
+pub(super) fn executor(
+    src: &SourceText,
+    raw: Option<Spanned<raw::Executor>>,
+) -> Result<Option<String>> {
     let Some(e) = raw else { return Ok(None) };
     let span = e.span();
     let e = e.into_inner();

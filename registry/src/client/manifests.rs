@@ -46,7 +46,7 @@ impl RegistryClient {
             Some(d) => d.trim().parse().map_err(|_| {
                 op.protocol(format!(
                     "gave `{}` as the digest, which is not a sha256 digest",
-                    super::clean(&d, 100)
+                    super::op::clean(&d, 100)
                 ))
             }),
             None => {

@@ -2,9 +2,16 @@
 //! checked against their digest), expand file mounts into one flattened content
 //! reference per file, and record metadata exactly where Spin puts it.
 
+mod download;
+mod files;
+
+use download::download;
+pub use files::check_files;
+use files::expand_files;
+
 use crate::digest::Digest;
 use crate::locked::*;
-use crate::manifest::{AppManifest, ComponentSource, FileMount, HttpRoute};
+use crate::manifest::{AppManifest, ComponentSource, HttpRoute};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -249,7 +256,7 @@ fn put_list(map: &mut Map<String, Value>, key: &str, value: &[String]) {
     }
 }
 
-fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
@@ -287,200 +294,6 @@ async fn resolve_source(
             ),
         }),
     }
-}
-
-/// Download `url` into the cache unless a file with `digest` is already there; the digest
-/// is checked while streaming and the file appears only once complete (temp + rename).
-async fn download(
-    id: &str,
-    url: &str,
-    digest: &Digest,
-    options: &LockOptions,
-) -> Result<PathBuf, LockError> {
-    use futures::StreamExt;
-    use std::io::Write;
-    let err = |message: String| LockError::Download {
-        component: id.into(),
-        message,
-    };
-    let dest = options.download_cache.join(digest.hex());
-    if dest.is_file() && Digest::of_file(&dest).ok().as_ref() == Some(digest) {
-        return Ok(dest);
-    }
-    std::fs::create_dir_all(&options.download_cache).map_err(|e| {
-        err(format!(
-            "cannot create cache {}: {e}",
-            options.download_cache.display()
-        ))
-    })?;
-    let response = reqwest::get(url)
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| {
-            err(format!(
-                "downloading {url} failed: {e}\n  help: check the URL and your network"
-            ))
-        })?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&options.download_cache)
-        .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
-    let mut hasher = Digest::hasher();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| err(format!("downloading {url} failed: {e}")))?;
-        sha2::Digest::update(&mut hasher, &chunk);
-        tmp.write_all(&chunk)
-            .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
-    }
-    let actual = Digest::from_hasher(hasher);
-    if &actual != digest {
-        return Err(err(format!(
-            "{url} has digest {actual}, but spin.toml expects {digest}\n  help: if the new content is trusted, update `digest` in spin.toml"
-        )));
-    }
-    tmp.persist(&dest)
-        .map_err(|e| err(format!("cannot write to the cache: {e}")))?;
-    Ok(dest)
-}
-
-/// Expand `files` into one content reference per file, keyed by normalised guest path.
-fn expand_files(
-    id: &str,
-    mounts: &[FileMount],
-    exclude: &[String],
-    root: &Path,
-) -> Result<Vec<ContentPath>, LockError> {
-    let mut out = Vec::new();
-    for (guest, canonical) in place_files(id, mounts, exclude, root)? {
-        let digest = Digest::of_file(&canonical).map_err(|source| LockError::Io {
-            path: canonical.clone(),
-            source,
-        })?;
-        out.push(ContentPath {
-            content: ContentRef {
-                source: Some(file_url(&canonical)),
-                inline: None,
-                digest: Some(digest.to_string()),
-            },
-            path: guest,
-        });
-    }
-    Ok(out)
-}
-
-/// Problems with the component files a manifest mounts (missing files, files outside the
-/// app, two files at one guest path), without reading any file: for `spin doctor`.
-pub fn check_files(manifest: &AppManifest, manifest_path: &Path) -> Vec<LockError> {
-    let manifest_path = absolute(manifest_path);
-    let root = manifest_path.parent().unwrap_or(Path::new("/"));
-    manifest
-        .components
-        .iter()
-        .filter_map(|(id, c)| place_files(id, &c.files, &c.exclude_files, root).err())
-        .collect()
-}
-
-/// Where each mounted file goes: normalised guest path → canonical host path. Two
-/// different files at one guest path, or a file where another needs a directory, are an
-/// error: one would silently replace the other.
-fn place_files(
-    id: &str,
-    mounts: &[FileMount],
-    exclude: &[String],
-    root: &Path,
-) -> Result<BTreeMap<String, PathBuf>, LockError> {
-    let exclude: Vec<glob::Pattern> = exclude
-        .iter()
-        .filter_map(|p| glob::Pattern::new(p).ok())
-        .collect();
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut by_guest_path: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for mount in mounts {
-        let (host, guest_base, pattern) = match mount {
-            FileMount::Pattern(p) => (root.join(p), format!("/{p}"), p.clone()),
-            FileMount::Placement {
-                source,
-                destination,
-            } => (root.join(source), destination.clone(), source.clone()),
-        };
-        let mut found: Vec<(String, PathBuf)> = Vec::new();
-        if host.is_dir() {
-            let files = crate::fsutil::files_under(&host).map_err(|source| LockError::Io {
-                path: host.clone(),
-                source,
-            })?;
-            for f in files {
-                let rel = crate::fsutil::slash_path(&f, &host);
-                found.push((format!("{}/{rel}", guest_base.trim_end_matches('/')), f));
-            }
-        } else if host.is_file() {
-            found.push((guest_base.clone(), host.clone()));
-        } else if let (FileMount::Pattern(_), Ok(paths)) =
-            (mount, glob::glob(&host.to_string_lossy()))
-        {
-            for f in paths.flatten().filter(|f| f.is_file()) {
-                found.push((format!("/{}", crate::fsutil::slash_path(&f, root)), f));
-            }
-        }
-        if found.is_empty() {
-            return Err(LockError::MissingFiles {
-                component: id.into(),
-                pattern,
-            });
-        }
-        for (guest, host) in found {
-            let canonical = host.canonicalize().map_err(|source| LockError::Io {
-                path: host.clone(),
-                source,
-            })?;
-            if !canonical.starts_with(&canonical_root) {
-                return Err(LockError::OutsideApp {
-                    component: id.into(),
-                    path: host,
-                });
-            }
-            let rel = canonical
-                .strip_prefix(&canonical_root)
-                .unwrap_or(&canonical);
-            if exclude.iter().any(|p| p.matches_path(rel)) {
-                continue;
-            }
-            let guest =
-                crate::guest_path::normalize(&guest).map_err(|e| LockError::BadDestination {
-                    component: id.into(),
-                    reason: e.to_string(),
-                })?;
-            match by_guest_path.get(&guest) {
-                Some(first) if first != &canonical => {
-                    return Err(LockError::FileConflict {
-                        component: id.into(),
-                        guest,
-                        first: first.clone(),
-                        second: canonical,
-                    });
-                }
-                _ => {
-                    by_guest_path.insert(guest, canonical);
-                }
-            }
-        }
-    }
-    // A file at `/a` and another at `/a/b` cannot both exist: look up every proper
-    // ancestor directory of each path.
-    for guest in by_guest_path.keys() {
-        let ancestors = guest.match_indices('/').map(|(i, _)| &guest[..i]);
-        if let Some(file) = ancestors
-            .filter(|a| !a.is_empty())
-            .find(|a| by_guest_path.contains_key(*a))
-        {
-            return Err(LockError::FileConflict {
-                component: id.into(),
-                guest: file.to_string(),
-                first: by_guest_path[file].clone(),
-                second: by_guest_path[guest].clone(),
-            });
-        }
-    }
-    Ok(by_guest_path)
 }
 
 /// A one-component app for `spin up -f app.wasm`: the component serves every path (`/...`).

@@ -6,10 +6,15 @@
 //! Unlike Spin, packaging is reproducible: every JSON document is canonical, archives are
 //! deterministic, and `created` comes from `SOURCE_DATE_EPOCH` or the newest source file.
 
+mod component;
+mod created;
+
+pub use component::package_component;
+
 use crate::canonical::to_canonical_json;
 use crate::media::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use spin_app::Digest;
 use spin_app::locked::{ContentPath, ContentRef, LockedApp};
 use std::collections::{BTreeMap, HashSet};
@@ -122,6 +127,12 @@ pub enum PackageError {
     /// Content without a local source.
     #[error("{0}")]
     Source(String),
+    /// The manifest is wrong (at file:line:col).
+    #[error(transparent)]
+    Manifest(#[from] spin_app::located::LocatedError),
+    /// The app could not be locked (a missing source, a file conflict, a download).
+    #[error(transparent)]
+    Lock(#[from] spin_app::lock::LockError),
 }
 
 /// Options for packaging.
@@ -129,8 +140,6 @@ pub enum PackageError {
 pub struct PackageOptions {
     /// Extra manifest annotations (`--annotation k=v`); they win over inferred ones.
     pub annotations: BTreeMap<String, String>,
-    /// `org.opencontainers.image.created`, already formatted (RFC 3339).
-    pub created: Option<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
@@ -263,7 +272,11 @@ fn archive(files: &[(String, PathBuf)]) -> Result<Vec<u8>, PackageError> {
     gz.finish().map_err(|e| io(Path::new("<archive>"))(e))
 }
 
-fn annotations(locked: &LockedApp, options: &PackageOptions) -> BTreeMap<String, String> {
+fn annotations(
+    locked: &LockedApp,
+    options: &PackageOptions,
+    created: Option<String>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut put = |key: &str, value: Option<String>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -293,7 +306,7 @@ fn annotations(locked: &LockedApp, options: &PackageOptions) -> BTreeMap<String,
                 .join(", ")
         });
     put("org.opencontainers.image.authors", authors);
-    put("org.opencontainers.image.created", options.created.clone());
+    put("org.opencontainers.image.created", created);
     out.extend(options.annotations.clone());
     out
 }
@@ -322,8 +335,37 @@ pub fn build_manifest(
     }
 }
 
-/// Package a locked app whose content is on local disk.
+/// Package the app of the `spin.toml` at `path`: lock it (sources digested, URL sources
+/// downloaded and checked), then [`package_app`].
+pub async fn package_manifest(
+    path: &Path,
+    lock: &spin_app::lock::LockOptions,
+    options: &PackageOptions,
+) -> Result<Artifact, PackageError> {
+    let manifest = spin_app::manifest::load(path)?;
+    let locked = spin_app::lock::lock(&manifest, path, lock).await?;
+    package_app(&locked, options)
+}
+
+/// The local files a locked app was made from (its manifest, components and files).
+fn local_sources(locked: &LockedApp) -> Vec<PathBuf> {
+    let origin = locked.metadata_str("origin");
+    let contents = locked.components.iter().flat_map(|c| {
+        std::iter::once(c.source.content.source.as_deref())
+            .chain(c.files.iter().map(|f| f.content.source.as_deref()))
+    });
+    std::iter::once(origin)
+        .chain(contents)
+        .flatten()
+        .filter_map(|s| url::Url::parse(s).ok()?.to_file_path().ok())
+        .collect()
+}
+
+/// Package a locked app whose content is on local disk. Its `created` annotation is
+/// `SOURCE_DATE_EPOCH`, else the newest modification time of its sources, so the same app
+/// pushed twice has the same digest.
 pub fn package_app(locked: &LockedApp, options: &PackageOptions) -> Result<Artifact, PackageError> {
+    let created = created::created(&local_sources(locked));
     let mut app = locked.clone();
     app.metadata.remove("origin");
     let mut wasm_layers = Vec::new();
@@ -391,120 +433,16 @@ pub fn package_app(locked: &LockedApp, options: &PackageOptions) -> Result<Artif
     });
     layers.push(locked_layer);
     let config = bytes_blob(to_canonical_json(&config), IMAGE_CONFIG_MEDIA_TYPE);
-    Ok(build_manifest(config, layers, annotations(&app, options)))
-}
-
-/// Package one component in the CNCF Wasm artifact layout.
-pub fn package_component(wasm: &Path, options: &PackageOptions) -> Result<Artifact, PackageError> {
-    let f = fact(wasm, None)?;
-    let bytes = std::fs::read(wasm).map_err(io(wasm))?;
-    let (imports, exports) = component_world(&bytes).map_err(|e| {
-        PackageError::Source(format!("{} is not a Wasm component: {e}", wasm.display()))
-    })?;
-    let mut config = Map::new();
-    config.insert("architecture".into(), json!("wasm"));
-    config.insert("os".into(), json!("wasip2"));
-    config.insert("layerDigests".into(), json!([f.digest.to_string()]));
-    config.insert(
-        "component".into(),
-        json!({ "imports": imports, "exports": exports, "target": null }),
-    );
-    if let Some(created) = &options.created {
-        config.insert("created".into(), json!(created));
-    }
-    let config = bytes_blob(
-        to_canonical_json(&Value::Object(config)),
-        WASM_CONFIG_MEDIA_TYPE,
-    );
-    let layers = vec![layer(&f, WASM_COMPONENT_MEDIA_TYPE)];
-    let mut annotations = BTreeMap::new();
-    if let Some(created) = &options.created {
-        annotations.insert("org.opencontainers.image.created".into(), created.clone());
-    }
-    annotations.extend(options.annotations.clone());
-    Ok(build_manifest(config, layers, annotations))
-}
-
-/// The top-level import and export names of a component.
-fn component_world(bytes: &[u8]) -> Result<(Vec<String>, Vec<String>), String> {
-    let mut imports = Vec::new();
-    let mut exports = Vec::new();
-    let mut depth = 0usize;
-    let mut is_component = false;
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        match payload.map_err(|e| e.to_string())? {
-            wasmparser::Payload::Version { encoding, .. } => {
-                if depth == 0 {
-                    is_component = encoding == wasmparser::Encoding::Component;
-                }
-                depth += 1;
-            }
-            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
-            wasmparser::Payload::ComponentImportSection(s) if depth == 1 => {
-                for i in s {
-                    imports.push(i.map_err(|e| e.to_string())?.name.name.to_string());
-                }
-            }
-            wasmparser::Payload::ComponentExportSection(s) if depth == 1 => {
-                for e in s {
-                    exports.push(e.map_err(|e| e.to_string())?.name.name.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    if !is_component {
-        return Err("it is a core module (or not Wasm at all)".into());
-    }
-    Ok((imports, exports))
-}
-
-/// The `created` timestamp for a push: `SOURCE_DATE_EPOCH` when set, else the newest
-/// modification time among `sources`, else none.
-pub fn created_timestamp(sources: &[PathBuf]) -> Option<String> {
-    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        return epoch.trim().parse::<u64>().ok().map(rfc3339);
-    }
-    sources
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| rfc3339(d.as_secs()))
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch.
-pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    Ok(build_manifest(
+        config,
+        layers,
+        annotations(&app, options, created),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_516_800), "2026-11-24T10:40:00Z");
-    }
 
     #[test]
     fn archives_are_deterministic() {
