@@ -59,6 +59,19 @@ pub fn write_atomic_parts(
     Ok(())
 }
 
+/// A per-user directory of this tool: `$<var>/spin` (an XDG base directory variable such
+/// as `XDG_CONFIG_HOME`), else `~/<home_relative>/spin`, else one in the temp directory.
+pub fn xdg_dir(var: &str, home_relative: &str) -> std::path::PathBuf {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(home_relative))
+        })
+        .unwrap_or_else(std::env::temp_dir)
+        .join("spin")
+}
+
 /// Every file under `dir` (following symbolic links, refusing loops), sorted: the one
 /// directory walk of the tool.
 pub fn files_under(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {

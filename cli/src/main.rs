@@ -1,7 +1,8 @@
 //! `spin`: build, distribute, sign, verify and run WebAssembly apps.
 //!
 //! This binary only parses arguments, calls one library function per command and renders
-//! the result; the work lives in `spin-registry`, `spin-runtime`, `spin-devloop` and `spin-verify`.
+//! the result; the work lives in `spin-app`, `spin-registry`, `spin-verify`, `spin-runtime`
+//! and `spin-devloop`. Library errors carry their own `help()`, rendered here in one style.
 
 mod commands;
 mod paths;

@@ -2,14 +2,7 @@
 
 use std::path::PathBuf;
 
-/// `$<var>/spin`, else `~/<home_relative>/spin`, else a temp directory.
-fn xdg_dir(var: &str, home_relative: &str) -> PathBuf {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(home_relative)))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("spin")
-}
+use spin_app::fsutil::xdg_dir;
 
 /// `$XDG_CACHE_HOME/spin`, else `~/.cache/spin`.
 pub fn cache_dir() -> PathBuf {

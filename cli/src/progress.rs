@@ -36,18 +36,7 @@ fn short(d: &Digest) -> String {
 
 /// Bytes for people: `7.3 KiB`.
 pub fn size(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
+    indicatif::HumanBytes(bytes).to_string()
 }
 
 impl Progress for Reporter {

@@ -153,71 +153,54 @@ pub fn check(manifest_path: &Path) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    /// Write `manifest` (and `b.wasm`) into a fresh folder and check it.
+    fn check_manifest(manifest: &str) -> Vec<Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spin.toml");
+        std::fs::write(&path, manifest).unwrap();
+        std::fs::write(dir.path().join("b.wasm"), b"\0asm").unwrap();
+        check(&path)
+    }
+
     #[test]
     fn reports_missing_tools_files_and_shadowed_routes() {
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("spin.toml");
-        std::fs::write(
-            &manifest,
-            r#"spin_manifest_version = 2
-[application]
-name = "doc"
-[variables]
-token = { required = true }
-[[trigger.http]]
-route = "/users/:id"
-component = "a"
-[[trigger.http]]
-route = "/users/:name"
-component = "b"
-[[trigger.http]]
-route = "/same"
-component = "a"
-[[trigger.http]]
-route = "/same"
-component = "b"
-[component.a]
-source = "a.wasm"
-[component.a.build]
-command = "no-such-compiler-xyz build"
-[component.b]
-source = "b.wasm"
-"#,
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("b.wasm"), b"\0asm").unwrap();
-        let problems: Vec<String> = check(&manifest)
+        let mut manifest = String::from(
+            "spin_manifest_version = 2\n[application]\nname = \"doc\"\n[variables]\ntoken = { required = true }\n",
+        );
+        for (route, component) in [
+            ("/users/:id", "a"),
+            ("/users/:name", "b"),
+            ("/same", "a"),
+            ("/same", "b"),
+        ] {
+            manifest +=
+                &format!("[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{component}\"\n");
+        }
+        manifest += "[component.a]\nsource = \"a.wasm\"\n[component.a.build]\ncommand = \"no-such-compiler-xyz build\"\n[component.b]\nsource = \"b.wasm\"\n";
+        let problems: Vec<String> = check_manifest(&manifest)
             .into_iter()
             .map(|f| format!("{:?}: {} => {}", f.severity, f.problem, f.fix))
             .collect();
         let all = problems.join("\n");
         assert_eq!(problems.len(), 5, "{all}");
-        assert!(
-            all.contains("Error: component `a` builds with `no-such-compiler-xyz`"),
-            "{all}"
-        );
-        assert!(all.contains("Error: component `a`: its source a.wasm does not exist => build it: `spin build -c a`"), "{all}");
-        assert!(
-            all.contains("route /same is given to both `a` and `b`"),
-            "{all}"
-        );
-        assert!(
-            all.contains("route /users/:name (`b`) has the same shape as /users/:id (`a`)"),
-            "{all}"
-        );
-        assert!(all.contains("variable `token` is required"), "{all}");
+        for expected in [
+            "Error: component `a` builds with `no-such-compiler-xyz`",
+            "Error: component `a`: its source a.wasm does not exist => build it: `spin build -c a`",
+            "route /same is given to both `a` and `b`",
+            "route /users/:name (`b`) has the same shape as /users/:id (`a`)",
+            "variable `token` is required",
+        ] {
+            assert!(
+                all.contains(expected),
+                "{expected:?} is missing from:\n{all}"
+            );
+        }
     }
 
     #[test]
     fn a_broken_manifest_is_one_located_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let manifest = dir.path().join("spin.toml");
-        std::fs::write(
-            &manifest,
-            "spin_manifest_version = 2\n[application]\nname = \"x\"\nbogus = 1\n",
-        )
-        .unwrap();
-        let findings = check(&manifest);
+        let findings =
+            check_manifest("spin_manifest_version = 2\n[application]\nname = \"x\"\nbogus = 1\n");
         assert_eq!(findings.len(), 1);
         assert!(
             findings[0].problem.contains("spin.toml:4:1"),

@@ -141,12 +141,10 @@ impl Credentials {
         let docker_dir = std::env::var_os("DOCKER_CONFIG")
             .map(PathBuf::from)
             .unwrap_or_else(|| home.join(".docker"));
-        let config_dir = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".config"));
         Self {
             docker_config: docker_dir.join("config.json"),
-            fallback_file: config_dir.join("spin/registry-credentials.json"),
+            fallback_file: spin_app::fsutil::xdg_dir("XDG_CONFIG_HOME", ".config")
+                .join("registry-credentials.json"),
             use_keyring: std::env::var("SPIN_DISABLE_KEYRING")
                 .map(|v| v != "1")
                 .unwrap_or(true),

@@ -23,7 +23,8 @@ that clients use, backed by keys it makes at start-up:
   entry timestamp, an RFC 6962 inclusion proof and a signed checkpoint;
 - a timestamp authority (sigstore_tsa.py): POST /api/v1/timestamp (RFC 3161).
 
-Shared encodings (base64, key ids, canonical JSON, DER) are in sigstore_common.py.
+The OIDC issuer is in sigstore_oidc.py, the Rekor logs in sigstore_rekor.py, and shared
+encodings (base64, key ids, canonical JSON, DER) in sigstore_common.py.
 
 It writes trusted_root.json, signing_config.json and trust_config.json (the Sigstore client
 formats) into --dir, then prints one JSON line with its base URL, and serves until killed.
@@ -40,13 +41,11 @@ https://github.com/<job_workflow_ref>, CI extensions 1.3.6.1.4.1.57264.1.9-22).
 import argparse
 import base64
 import datetime
-import hashlib
 import json
 import os
 import struct
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -54,17 +53,17 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-from sigstore_common import CLOCK, Error, b64, b64url, b64url_decode, canonical, der_length, der_utf8, key_id, spki, utcnow
+from sigstore_common import CLOCK, Error, b64, der_length, der_utf8, key_id, spki, utcnow
 from sigstore_common import now as sigstore_now
+from sigstore_oidc import GITHUB_ISSUER, OidcIssuer
+from sigstore_rekor import Merkle, RekorLogs
 from sigstore_tsa import TimestampAuthority
 
 OID_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OID_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
 OID_SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def github_extensions(claims: dict) -> list:
@@ -96,38 +95,7 @@ def github_extensions(claims: dict) -> list:
 START = "2020-01-01T00:00:00Z"
 
 
-class Merkle:
-    """An RFC 6962 Merkle tree over the log's leaves."""
-
-    def __init__(self):
-        self.leaves = []
-
-    @staticmethod
-    def leaf_hash(data: bytes) -> bytes:
-        return hashlib.sha256(b"\x00" + data).digest()
-
-    @staticmethod
-    def node(left: bytes, right: bytes) -> bytes:
-        return hashlib.sha256(b"\x01" + left + right).digest()
-
-    def root(self, leaves=None) -> bytes:
-        leaves = self.leaves if leaves is None else leaves
-        if len(leaves) == 1:
-            return leaves[0]
-        k = 1 << ((len(leaves) - 1).bit_length() - 1)
-        return self.node(self.root(leaves[:k]), self.root(leaves[k:]))
-
-    def path(self, index: int, leaves=None) -> list:
-        leaves = self.leaves if leaves is None else leaves
-        if len(leaves) == 1:
-            return []
-        k = 1 << ((len(leaves) - 1).bit_length() - 1)
-        if index < k:
-            return self.path(index, leaves[:k]) + [self.root(leaves[k:])]
-        return self.path(index - k, leaves[k:]) + [self.root(leaves[:k])]
-
-
-class Instance:
+class Instance(OidcIssuer, RekorLogs):
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.lock = threading.Lock()
@@ -146,113 +114,6 @@ class Instance:
         self.actions_request_token = "local-actions-request-token"
         self.codes = {}  # authorization code -> (redirect_uri, PKCE challenge)
         self.devices = {}  # device code -> [user code, approved]
-
-    # --- OIDC -------------------------------------------------------------------------------
-    def jwks(self):
-        numbers = self.oidc_key.public_key().public_numbers()
-        return {
-            "keys": [
-                {
-                    "kty": "EC",
-                    "crv": "P-256",
-                    "alg": "ES256",
-                    "use": "sig",
-                    "kid": "local",
-                    "x": b64url(numbers.x.to_bytes(32, "big")),
-                    "y": b64url(numbers.y.to_bytes(32, "big")),
-                }
-            ]
-        }
-
-    def issue_token(self, sub: str, email=None, aud="sigstore", expires_in=300, iat=None, iss=None, extra=None) -> str:
-        now = int(time.time()) if iat is None else int(iat)
-        iss = iss or self.base_url
-        if iss not in self.issuers():
-            raise Error(400, f"this issuer signs tokens only for {self.issuers()}")
-        claims = {"iss": iss, "sub": sub, "aud": aud, "iat": now, "nbf": now, "exp": now + int(expires_in)}
-        if email:
-            claims["email"] = email
-            claims["email_verified"] = True
-        for k, v in (extra or {}).items():
-            claims.setdefault(k, v)
-        header = {"alg": "ES256", "typ": "JWT", "kid": "local"}
-        signing_input = f"{b64url(canonical(header))}.{b64url(canonical(claims))}".encode()
-        r, s = decode_dss_signature(self.oidc_key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-        return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
-
-    def check_token(self, token: str) -> dict:
-        try:
-            header_b64, claims_b64, sig_b64 = token.split(".")
-            sig = b64url_decode(sig_b64)
-            der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
-            self.oidc_key.public_key().verify(der, f"{header_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))
-            claims = json.loads(b64url_decode(claims_b64))
-        except (ValueError, InvalidSignature) as e:
-            raise Error(401, f"There was an error processing the identity token: invalid token: {e}")
-        if claims.get("iss") not in self.issuers():
-            raise Error(401, f"There was an error processing the identity token: unknown issuer {claims.get('iss')!r}")
-        aud = claims.get("aud")
-        if aud != "sigstore" and not (isinstance(aud, list) and "sigstore" in aud):
-            raise Error(401, "There was an error processing the identity token: audience must be \"sigstore\"")
-        if claims.get("exp", 0) < time.time():
-            raise Error(401, "There was an error processing the identity token: token has expired")
-        return claims
-
-    def issuers(self):
-        """The issuers this Fulcio trusts, all with the local key: the local URL, and
-        GitHub Actions' issuer (workflow certificates as real Fulcio makes them), and
-        Sigstore's GitHub login issuer (people signing with their email)."""
-        return [self.base_url, GITHUB_ISSUER, "https://github.com/login/oauth"]
-
-    def authorize(self, query: dict):
-        """(status, headers, body) for GET /auth."""
-        get = lambda k: (query.get(k) or [""])[0]
-        if get("response_type") != "code" or get("code_challenge_method") != "S256" or not get("code_challenge"):
-            raise Error(400, "expected response_type=code with a S256 PKCE challenge")
-        code = b64url(os.urandom(16))
-        self.codes[code] = (get("redirect_uri"), get("code_challenge"))
-        if get("redirect_uri") == "urn:ietf:wg:oauth:2.0:oob":
-            return 200, {"Content-Type": "text/plain"}, f"Login code: {code}\n".encode()
-        location = f"{get('redirect_uri')}?code={code}&state={get('state')}"
-        return 302, {"Location": location}, b""
-
-    def device_code(self) -> dict:
-        device, user = b64url(os.urandom(16)), os.urandom(4).hex().upper()
-        self.devices[device] = [user, False]
-        return {
-            "device_code": device,
-            "user_code": user,
-            "verification_uri": f"{self.base_url}/device",
-            "verification_uri_complete": f"{self.base_url}/device?user_code={user}",
-            "expires_in": 300,
-            "interval": 1,
-        }
-
-    def approve(self, user_code: str) -> bytes:
-        for entry in self.devices.values():
-            if entry[0] == user_code:
-                entry[1] = True
-                return b"Approved: you can close this page.\n"
-        raise Error(404, "unknown user code")
-
-    def exchange(self, form: dict) -> dict:
-        get = lambda k: (form.get(k) or [""])[0]
-        if get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
-            entry = self.devices.get(get("device_code"))
-            if entry is None:
-                raise Error(400, "invalid_grant")
-            if not entry[1]:
-                raise Error(400, "authorization_pending")
-            del self.devices[get("device_code")]
-            return {"id_token": self.issue_token("dev", "dev@example.com"), "token_type": "Bearer"}
-        if get("grant_type") != "authorization_code":
-            raise Error(400, "unsupported grant_type")
-        redirect_uri, challenge = self.codes.pop(get("code"), (None, None))
-        if redirect_uri is None or redirect_uri != get("redirect_uri"):
-            raise Error(400, "invalid_grant: unknown code or redirect_uri mismatch")
-        if b64url(hashlib.sha256(get("code_verifier").encode()).digest()) != challenge:
-            raise Error(400, "invalid_grant: the PKCE verifier does not match the challenge")
-        return {"id_token": self.issue_token("dev", "dev@example.com"), "access_token": "unused", "token_type": "Bearer"}
 
     # --- Fulcio -----------------------------------------------------------------------------
     def _root_cert(self):
@@ -341,156 +202,6 @@ class Instance:
         cert = builder().add_extension(x509.UnrecognizedExtension(OID_SCT_LIST, extension), critical=False).sign(self.ca_key, hashes.SHA256())
         pem = lambda c: c.public_bytes(serialization.Encoding.PEM).decode()
         return {"signedCertificateEmbeddedSct": {"chain": {"certificates": [pem(cert), pem(self.ca_cert)]}}}
-
-    # --- Rekor v1 ---------------------------------------------------------------------------
-    @staticmethod
-    def canonical_verifier(content_b64: str):
-        """(public key, base64 of the canonical PEM) for a base64 PEM certificate or public
-        key, re-encoded as Rekor does, so entries compare equal whoever wrote the PEM."""
-        raw = base64.b64decode(content_b64)
-        try:
-            cert = x509.load_pem_x509_certificate(raw)
-            return cert.public_key(), b64(cert.public_bytes(serialization.Encoding.PEM))
-        except ValueError:
-            key = serialization.load_pem_public_key(raw)
-            pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            return key, b64(pem)
-
-    def canonical_body(self, proposed: dict) -> dict:
-        kind, version = proposed.get("kind"), proposed.get("apiVersion")
-        spec = proposed.get("spec") or {}
-        if (kind, version) == ("hashedrekord", "0.0.1"):
-            signature = spec["signature"]
-            public_key, verifier = self.canonical_verifier(signature["publicKey"]["content"])
-            digest = bytes.fromhex(spec["data"]["hash"]["value"])
-            sig = base64.b64decode(signature["content"])
-            try:
-                public_key.verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-            except InvalidSignature:
-                raise Error(400, "the signature does not verify against the artifact hash")
-            return {
-                "apiVersion": "0.0.1",
-                "kind": "hashedrekord",
-                "spec": {
-                    "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-                    "signature": {"content": b64(sig), "publicKey": {"content": verifier}},
-                },
-            }
-        if (kind, version) == ("dsse", "0.0.1"):
-            proposed_content = spec["proposedContent"]
-            envelope = json.loads(proposed_content["envelope"])
-            payload = base64.b64decode(envelope["payload"])
-            pae = b"DSSEv1 %d %s %d %s" % (len(envelope["payloadType"]), envelope["payloadType"].encode(), len(payload), payload)
-            signatures = []
-            for sig, verifier in zip(envelope["signatures"], proposed_content["verifiers"]):
-                public_key, verifier = self.canonical_verifier(verifier)
-                raw_sig = base64.b64decode(sig["sig"])
-                try:
-                    public_key.verify(raw_sig, pae, ec.ECDSA(hashes.SHA256()))
-                except InvalidSignature:
-                    raise Error(400, "a DSSE signature does not verify")
-                signatures.append({"signature": b64(raw_sig), "verifier": verifier})
-            return {
-                "apiVersion": "0.0.1",
-                "kind": "dsse",
-                "spec": {
-                    "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
-                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
-                    "signatures": signatures,
-                },
-            }
-        raise Error(400, f"unsupported entry kind {kind} {version}")
-
-    def checkpoint(self, size: int, root: bytes, key=None, name="local-rekor") -> str:
-        key = key or self.rekor_key
-        note = f"127.0.0.1 - {name}\n{size}\n{b64(root)}\n"
-        sig = key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
-        return f"{note}\n\u2014 {name} {b64(key_id(key)[:4] + sig)}\n"
-
-    def add_entry_v2(self, request: dict) -> dict:
-        """Rekor v2: a hashedrekord/0.0.2 entry, returned as a TransparencyLogEntry with an
-        inclusion proof and checkpoint (no signed entry timestamp: time comes from a TSA)."""
-        req = request.get("hashedRekordRequestV002")
-        if req is None:
-            raise Error(400, "only hashedRekordRequestV002 entries are supported")
-        digest = base64.b64decode(req["digest"])
-        sig = base64.b64decode(req["signature"]["content"])
-        verifier = req["signature"]["verifier"]
-        if "x509Certificate" in verifier:
-            public_key = x509.load_der_x509_certificate(base64.b64decode(verifier["x509Certificate"]["rawBytes"])).public_key()
-        else:
-            public_key = serialization.load_der_public_key(base64.b64decode(verifier["publicKey"]["rawBytes"]))
-        try:
-            public_key.verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-        except InvalidSignature:
-            raise Error(400, "the signature does not verify against the artifact digest")
-        body = canonical({
-            "apiVersion": "0.0.2",
-            "kind": "hashedrekord",
-            "spec": {"hashedRekordV002": {
-                "data": {"algorithm": "SHA2_256", "digest": b64(digest)},
-                "signature": {"content": b64(sig), "verifier": verifier},
-            }},
-        })
-        with self.lock:
-            index = len(self.tree2.leaves)
-            self.tree2.leaves.append(Merkle.leaf_hash(body))
-            size, root = len(self.tree2.leaves), self.tree2.root()
-            return {
-                "logIndex": str(index),
-                "logId": {"keyId": b64(key_id(self.rekor2_key))},
-                "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
-                "inclusionProof": {
-                    "logIndex": str(index),
-                    "rootHash": b64(root),
-                    "treeSize": str(size),
-                    "hashes": [b64(h) for h in self.tree2.path(index)],
-                    "checkpoint": {"envelope": self.checkpoint(size, root, self.rekor2_key, "local-rekor-v2")},
-                },
-                "canonicalizedBody": b64(body),
-            }
-
-    def with_proof(self, index: int) -> dict:
-        entry = json.loads(json.dumps(self.entries[index]))
-        ((uuid, value),) = entry.items()
-        size = len(self.tree.leaves)
-        root = self.tree.root()
-        value["verification"]["inclusionProof"] = {
-            "logIndex": index,
-            "rootHash": root.hex(),
-            "treeSize": size,
-            "hashes": [h.hex() for h in self.tree.path(index)],
-            "checkpoint": self.checkpoint(size, root),
-        }
-        return entry
-
-    def add_entry(self, proposed: dict) -> dict:
-        body = canonical(self.canonical_body(proposed))
-        body_b64 = b64(body)
-        with self.lock:
-            index = len(self.tree.leaves)
-            leaf = Merkle.leaf_hash(body)
-            self.tree.leaves.append(leaf)
-            integrated = int(sigstore_now())
-            log_id = key_id(self.rekor_key).hex()
-            set_payload = canonical({"body": body_b64, "integratedTime": integrated, "logID": log_id, "logIndex": index})
-            entry = {
-                leaf.hex(): {
-                    "body": body_b64,
-                    "integratedTime": integrated,
-                    "logID": log_id,
-                    "logIndex": index,
-                    "verification": {"signedEntryTimestamp": b64(self.rekor_key.sign(set_payload, ec.ECDSA(hashes.SHA256())))},
-                }
-            }
-            self.entries.append(entry)
-            return self.with_proof(index)
-
-    def log_info(self) -> dict:
-        with self.lock:
-            size = len(self.tree.leaves)
-            root = self.tree.root() if size else hashlib.sha256(b"").digest()
-            return {"rootHash": root.hex(), "treeSize": size, "signedTreeHead": self.checkpoint(size, root), "treeID": "1"}
 
     # --- trust material ---------------------------------------------------------------------
     def write_trust(self, directory: str):

@@ -3,12 +3,9 @@
 //! auth. It can be killed and restarted on the same port and storage, and its access log
 //! read back.
 
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// TLS and auth material of a secure registry.
 pub struct Secure {
@@ -176,11 +173,7 @@ impl Registry {
             "-subj",
             "/CN=spin test token issuer",
         ]));
-        let token_port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let token_port = crate::free_port();
         let python = crate::setup_cache().join("oras/bin/python");
         let mut child = Command::new(&python)
             .arg(crate::repo_root().join("tests/interop/token_server.py"))
@@ -199,30 +192,8 @@ impl Registry {
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}; run tests/setup.sh", python.display()));
         let log = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            crate::capture_into(pipe, log.clone());
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", token_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "token server did not start: {}",
-                log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::capture_child(&mut child, &log);
+        crate::wait_for_port(token_port, "the token server", &log);
         let token = TokenServer { child, log };
         let auth = format!(
             "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: spin-test-registry\n    issuer: spin-test-issuer\n    rootcertbundle: {}\n",
@@ -237,11 +208,7 @@ impl Registry {
         secure: Option<Secure>,
         token: Option<TokenServer>,
     ) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let mut config = format!(
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
             dir.path().join("data").display()
@@ -281,30 +248,8 @@ impl Registry {
             .stderr(Stdio::piped())
             .spawn()
             .expect("docker-registry (Debian package) is needed; tests/setup.sh installs it");
-        for pipe in [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            crate::capture_into(pipe, self.log.clone());
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "docker-registry did not start:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::capture_child(&mut child, &self.log);
+        crate::wait_for_port(self.port, "docker-registry", &self.log);
         self.child = Some(child);
     }
 
@@ -407,6 +352,23 @@ impl Drop for Registry {
     }
 }
 
+/// Debian's `skopeo`, as an independent registry client.
+pub fn skopeo(args: &[&str]) -> std::process::Output {
+    Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo (Debian package) is needed; tests/setup.sh installs it")
+}
+
+/// The manifest skopeo reads for `reference` on a plain-HTTP registry, byte for byte.
+pub fn skopeo_raw_manifest(reference: &str) -> Vec<u8> {
+    let url = format!("docker://{reference}");
+    let out = skopeo(&["inspect", "--tls-verify=false", "--raw", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "skopeo inspect {reference}: {err}");
+    out.stdout
+}
+
 /// The `oras` Python client from tests/setup.sh: run a command of tests/interop/oras_client.py.
 pub fn oras(args: &[&str]) -> std::process::Output {
     let python = crate::setup_cache().join("oras/bin/python");
@@ -421,96 +383,4 @@ pub fn oras(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("run oras client")
-}
-
-/// The malicious registry of `tests/interop/evil_registry.py` on 127.0.0.1: repository
-/// `evil/<case>` misbehaves as that script describes.
-pub struct EvilRegistry {
-    child: Child,
-    /// Its port.
-    pub port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl EvilRegistry {
-    /// Start it; the first start on a machine builds its large payloads (cached in
-    /// [`crate::setup_cache`]).
-    pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("python3")
-            .arg(crate::repo_root().join("tests/interop/evil_registry.py"))
-            .arg(port.to_string())
-            .arg(crate::setup_cache().join("evil-registry"))
-            .arg(crate::component("hello"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 is needed for the malicious registry");
-        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the malicious registry did not start");
-        // Keep reading its access log, so its writes never fail.
-        let log = crate::capture(reader);
-        let _ = crate::capture(child.stderr.take().unwrap());
-        Self { child, port, log }
-    }
-
-    /// Its access log so far.
-    pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// `127.0.0.1:<port>/evil/<case>:v1`.
-    pub fn reference(&self, case: &str) -> String {
-        format!("127.0.0.1:{}/evil/{case}:v1", self.port)
-    }
-}
-
-impl Drop for EvilRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Hash every blob of the store under `cache` and check each against its name; how many
-/// there are. A store object that changed is a failed test.
-pub fn assert_store_intact(cache: &Path) -> usize {
-    let blobs = cache.join("registry/blobs/sha256");
-    let Ok(entries) = std::fs::read_dir(&blobs) else {
-        return 0;
-    };
-    let mut n = 0;
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(
-            crate::sha256_hex(&bytes),
-            name,
-            "store blob {} changed",
-            path.display()
-        );
-        n += 1;
-    }
-    n
-}
-
-/// Total size of the files under `dir`.
-pub fn tree_size(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => tree_size(&e.path()),
-            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
-        })
-        .sum()
 }

@@ -97,12 +97,42 @@ impl Sandbox {
         }
     }
 
+    /// `spin registry push <reference> --insecure --cache-dir …` of the app in `dir`, which
+    /// must work; the pushed digest.
+    pub fn push(&self, dir: &Path, reference: &str) -> String {
+        let out = self.spin(&["registry", "push", reference]);
+        crate::pushed_digest(&out.cwd(dir).insecure().cache().ok().stdout())
+    }
+
+    /// `spin registry pull <reference> --insecure --cache-dir …`, which must work; its
+    /// standard output.
+    pub fn pull(&self, reference: &str) -> String {
+        let out = self.spin(&["registry", "pull", reference]);
+        out.insecure().cache().ok().stdout()
+    }
+
+    /// `spin registry inspect <reference> --json --insecure --cache-dir …`, which must work.
+    pub fn inspect(&self, reference: &str) -> serde_json::Value {
+        let out = self.spin(&["registry", "inspect", reference, "--json"]);
+        serde_json::from_str(&out.insecure().cache().ok().stdout()).unwrap()
+    }
+
+    /// [`Sandbox::up`] that must work.
+    pub fn serve(&self, app: impl AsRef<Path>, extra: &[&str]) -> Spin {
+        let app = app.as_ref();
+        self.up(app, extra)
+            .unwrap_or_else(|e| panic!("spin up -f {} failed:\n{e}", app.display()))
+    }
+
     /// `spin up -f <app> <extra>` as this user, serving on a free port.
     pub fn up(&self, app: &Path, extra: &[&str]) -> Result<Spin, String> {
-        let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        Spin::start(app, extra, &env)
+        Spin::start(app, extra, &pairs(&self.env()))
     }
+}
+
+/// `env` as the borrowed pairs [`crate::spin_env`] and [`Spin::start`] take.
+pub fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// A `spin` command being put together.
@@ -127,6 +157,11 @@ impl Done {
     /// Standard output as text.
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    /// Standard output then standard error, as text.
+    pub fn text(&self) -> String {
+        crate::output_text(&self.output)
     }
 
     /// Standard error as text.
@@ -246,6 +281,16 @@ impl Run<'_> {
             done.report()
         );
         done
+    }
+
+    /// Run; it must fail with each of `needles` in its standard error, which is returned.
+    #[track_caller]
+    pub fn fails_with(self, needles: &[&str]) -> String {
+        let stderr = self.fails().stderr();
+        for needle in needles {
+            crate::assert_contains(&stderr, needle);
+        }
+        stderr
     }
 }
 

@@ -90,6 +90,14 @@ impl LocalSigstore {
         resp["id_token"].as_str().unwrap().to_string()
     }
 
+    /// Fail unless `out` (of a command that used this instance) succeeded, showing its
+    /// output and the instance's log.
+    #[track_caller]
+    pub fn assert_ok(&self, out: &Output) {
+        let text = crate::output_text(out);
+        assert!(out.status.success(), "{text}\n{}", self.log());
+    }
+
     /// `spin sign-bundle` keylessly with `token` against this instance.
     pub fn spin_sign_bundle(&self, token: &str, input: &str, bundle: &str, cwd: &Path) -> Output {
         self.spin_sign_bundle_with(
@@ -112,22 +120,29 @@ impl LocalSigstore {
         trusted_root: &Path,
         signing_config: &Path,
     ) -> Output {
-        crate::spin_env(
-            &[
-                "sign-bundle",
-                "--identity-token",
-                token,
-                "--bundle",
-                bundle,
-                "--trusted-root",
-                trusted_root.to_str().unwrap(),
-                "--signing-config",
-                signing_config.to_str().unwrap(),
-                input,
-            ],
+        let token = ["--identity-token", token];
+        sign_bundle(
+            &token,
+            input,
+            bundle,
             cwd,
+            trusted_root,
+            signing_config,
             &[],
         )
+    }
+
+    /// `spin sign-bundle` of `input` into `bundle` with no `--identity-token`: the token
+    /// comes from `env` (ambient CI credentials), or there is none.
+    pub fn spin_sign_bundle_ambient(
+        &self,
+        input: &str,
+        bundle: &str,
+        cwd: &Path,
+        env: &[(&str, &str)],
+    ) -> Output {
+        let (tr, sc) = (self.trusted_root(), self.signing_config());
+        sign_bundle(&[], input, bundle, cwd, &tr, &sc, env)
     }
 
     /// `spin verify-bundle` for `identity` issued by this instance's OIDC issuer.
@@ -248,4 +263,22 @@ impl Drop for TufRepo {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `spin sign-bundle <token> --bundle B --trusted-root R --signing-config C INPUT`.
+fn sign_bundle(
+    token: &[&str],
+    input: &str,
+    bundle: &str,
+    cwd: &Path,
+    trusted_root: &Path,
+    signing_config: &Path,
+    env: &[(&str, &str)],
+) -> Output {
+    let mut args = vec!["sign-bundle"];
+    args.extend(token);
+    args.extend(["--bundle", bundle]);
+    args.extend(["--trusted-root", trusted_root.to_str().unwrap()]);
+    args.extend(["--signing-config", signing_config.to_str().unwrap(), input]);
+    crate::spin_env(&args, cwd, env)
 }

@@ -1,6 +1,6 @@
 //! `spin up` as a user meets it: what it accepts as `-f`, and how it reports bad input.
 
-use spin_tests::{Spin, app_dir, component, repo_root, spin};
+use spin_tests::{Spin, app_dir, assert_contains, component, repo_root, spin};
 
 #[test]
 fn single_component_files_are_served_on_every_path() {
@@ -41,14 +41,8 @@ fn malformed_manifest_is_reported_with_location_and_fix() {
     let out = spin(&["up"], app.path());
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("spin.toml:6:1: unknown field `allowed_hosts`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("help: remove this field or fix its spelling"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "spin.toml:6:1: unknown field `allowed_hosts`");
+    assert_contains(&stderr, "help: remove this field or fix its spelling");
 }
 
 #[test]
@@ -57,14 +51,8 @@ fn no_manifest_here_says_what_to_do() {
     let out = spin(&["up"], empty.path());
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("no spin.toml in the current directory"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("spin up -f <path/to/spin.toml>"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "no spin.toml in the current directory");
+    assert_contains(&stderr, "spin up -f <path/to/spin.toml>");
 }
 
 #[test]
@@ -73,7 +61,7 @@ fn a_component_that_is_not_an_http_handler_is_refused_at_start_up() {
     let err = Spin::start(&app.path().join("plain.wasm"), &[], &[])
         .err()
         .unwrap();
-    assert!(err.contains("is not a valid Wasm component"), "{err}");
+    assert_contains(&err, "is not a valid Wasm component");
 }
 
 #[test]
@@ -82,8 +70,5 @@ fn bad_flag_values_are_explained() {
     let out = spin(&["up", "--request-timeout", "soon"], empty.path());
     assert_ne!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("\"soon\" is not a duration like 30s or 500ms"),
-        "{stderr}"
-    );
+    assert_contains(&stderr, "\"soon\" is not a duration like 30s or 500ms");
 }

@@ -3,7 +3,7 @@
 //! tools, wit-bindgen + clang + wasm-tools), `spin up`, `spin watch`, `spin doctor` and
 //! plugins. The toolchains come from `tests/setup.sh`; npm runs offline from its cache.
 
-use spin_tests::{Spin, component, spin_env, toolchain_path};
+use spin_tests::{Spin, assert_contains, component, spin_env, toolchain_path};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -58,8 +58,8 @@ fn new_build_up(template: &str, greeting: &str) {
         assert!(app.join(file).is_file(), "{template}: no {file}");
     }
     let built = ok(&["build"], &app, &data);
-    assert!(built.contains(&format!("[{name}] $ ")), "{built}");
-    assert!(built.contains("Finished building 1 component."), "{built}");
+    assert_contains(&built, format!("[{name}] $ "));
+    assert_contains(&built, "Finished building 1 component.");
     let spin = serve("up", &app, &data);
     let resp = spin.get("/any/path");
     assert_eq!(resp.status, 200, "{template}: {}", resp.text());
@@ -90,15 +90,12 @@ fn http_c_new_build_up() {
 fn templates_list_names_every_built_in_template() {
     let work = tempfile::tempdir().unwrap();
     let list = ok(&["templates", "list"], work.path(), work.path());
-    for id in [
-        "http-c",
-        "http-empty",
-        "http-js",
-        "http-py",
-        "http-rust",
-        "http-ts",
-        "static-fileserver",
-    ] {
+    let dirs = std::fs::read_dir(spin_tests::repo_root().join("devloop/templates")).unwrap();
+    let ids: Vec<String> = dirs
+        .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(ids.len() >= 7, "{ids:?}");
+    for id in ids {
         assert!(
             list.lines().any(|l| l.starts_with(&format!("{id} "))),
             "{id} missing:\n{list}"
@@ -122,10 +119,10 @@ fn add_keeps_the_manifest_byte_for_byte_and_serves_both_components() {
         &app,
         &data,
     );
-    assert!(added.contains("Added component `greeter-c`"), "{added}");
+    assert_contains(&added, "Added component `greeter-c`");
     let after = std::fs::read_to_string(app.join("spin.toml")).unwrap();
     assert!(after.starts_with(&original), "{after}");
-    assert!(after.contains("route = \"/greeter-c/...\""), "{after}");
+    assert_contains(&after, "route = \"/greeter-c/...\"");
     assert!(app.join("greeter-c/app.c").is_file());
 
     ok(&["build", "-c", "greeter-c"], &app, &data);
@@ -160,9 +157,9 @@ fn build_failure_names_the_component_and_the_tool_error() {
             .any(|l| l.starts_with("[broken] ") && l.contains("app.c") && l.contains("error:")),
         "clang's error, prefixed with the component id:\n{stdout}"
     );
-    assert!(
-        stderr.contains("component `broken`: build command `make` failed with exit code 2"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "component `broken`: build command `make` failed with exit code 2",
     );
 }
 
@@ -186,23 +183,27 @@ fn missing_build_tools_are_named_with_how_to_install_them() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("component `needs-tools` needs `wit-bindgen`: cargo install --locked wit-bindgen-cli@0.46.0"), "{stderr}");
-    assert!(
-        stderr.contains("needs `wasm-tools`: cargo install --locked wasm-tools@1.240.0"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "component `needs-tools` needs `wit-bindgen`: cargo install --locked wit-bindgen-cli@0.46.0",
+    );
+    assert_contains(
+        &stderr,
+        "needs `wasm-tools`: cargo install --locked wasm-tools@1.240.0",
     );
     assert!(!app.join("gen").exists(), "nothing ran");
 
     let doctor = spin_env(&["doctor"], &app, &[("PATH", "/usr/bin:/bin")]);
     let report = String::from_utf8_lossy(&doctor.stdout);
     assert!(!doctor.status.success());
-    assert!(
-        report.contains(
-            "error: component `needs-tools` builds with `wit-bindgen`, which is not installed"
-        ),
-        "{report}"
+    assert_contains(
+        &report,
+        "error: component `needs-tools` builds with `wit-bindgen`, which is not installed",
     );
-    assert!(report.contains("error: component `needs-tools`: its source app.wasm does not exist\n  fix: build it: `spin build -c needs-tools`"), "{report}");
+    assert_contains(
+        &report,
+        "error: component `needs-tools`: its source app.wasm does not exist\n  fix: build it: `spin build -c needs-tools`",
+    );
 }
 
 /// Save as editors do: write a temporary file, then rename it over the original.
@@ -244,10 +245,7 @@ fn watch_rebuilds_on_save_and_keeps_the_last_good_version_on_errors() {
         out.contains("[live] ") && out.contains("error:"),
         "the compiler error is shown:\n{out}"
     );
-    assert!(
-        out.contains("Error: component `live`: build command `make` failed"),
-        "{out}"
-    );
+    assert_contains(&out, "Error: component `live`: build command `make` failed");
     assert_eq!(
         spin.get("/").text(),
         "Hello again!",
@@ -302,10 +300,7 @@ fn up_build_builds_first_and_refuses_to_serve_a_failed_build() {
     let err = Spin::start_command("up", &app, &["--build"], &env)
         .err()
         .expect("must not serve");
-    assert!(
-        err.contains("component `built-by-up`: build command `make` failed"),
-        "{err}"
-    );
+    assert_contains(&err, "component `built-by-up`: build command `make` failed");
 }
 
 #[test]
@@ -323,17 +318,11 @@ fn new_prompts_for_parameters_on_a_terminal() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("Description (project-description) []: "),
-        "{text}"
-    );
-    assert!(text.contains("HTTP path (http-path) [/...]: "), "{text}");
+    assert_contains(&text, "Description (project-description) []: ");
+    assert_contains(&text, "HTTP path (http-path) [/...]: ");
     let manifest = std::fs::read_to_string(work.path().join("prompted/spin.toml")).unwrap();
-    assert!(
-        manifest.contains("description = \"A prompted app\""),
-        "{manifest}"
-    );
-    assert!(manifest.contains("route = \"/api/...\""), "{manifest}");
+    assert_contains(&manifest, "description = \"A prompted app\"");
+    assert_contains(&manifest, "route = \"/api/...\"");
 }
 
 #[test]
@@ -354,17 +343,14 @@ fn plugins_run_as_subcommands_with_their_arguments_and_exit_code() {
     let out = run(&["greet", "--loud", "world"], work.path(), &data);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(7));
-    assert!(stdout.contains("greet got: --loud world"), "{stdout}");
-    assert!(
-        stdout.contains(&format!("spin is {}", spin_tests::spin_bin().display())),
-        "{stdout}"
+    assert_contains(&stdout, "greet got: --loud world");
+    assert_contains(
+        &stdout,
+        format!("spin is {}", spin_tests::spin_bin().display()),
     );
 
     let list = ok(&["plugins", "list"], work.path(), &data);
-    assert!(
-        list.contains(&format!("greet  {}", plugin.display())),
-        "{list}"
-    );
+    assert_contains(&list, format!("greet  {}", plugin.display()));
 
     let unknown = run(&["no-such-thing"], work.path(), &data);
     assert!(!unknown.status.success());
@@ -404,10 +390,7 @@ fn user_templates_install_and_take_values_from_flags_and_files() {
         work.path(),
         &data,
     );
-    assert!(
-        installed.contains("Installed template `static-note`"),
-        "{installed}"
-    );
+    assert_contains(&installed, "Installed template `static-note`");
     let list = ok(&["templates", "list"], work.path(), &data);
     let line = list
         .lines()
@@ -457,7 +440,7 @@ fn user_templates_install_and_take_values_from_flags_and_files() {
         "Hi, flag! (note_b)\n"
     );
     let manifest = std::fs::read_to_string(work.path().join("Note B/spin.toml")).unwrap();
-    assert!(manifest.contains("name = \"note-b\""), "{manifest}");
+    assert_contains(&manifest, "name = \"note-b\"");
 
     let exists = run(
         &[

@@ -2,7 +2,7 @@
 //! endpoints, and the failure paths (trap, no response, timeout, memory, body size,
 //! graceful shutdown). Guests: the committed WAT components and the C testbed.
 
-use spin_tests::{Spin, app_dir, component, http};
+use spin_tests::{Spin, app_dir, assert_contains, component, http};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -14,50 +14,25 @@ fn testbed_component(id: &str) -> String {
 }
 
 fn routing_app() -> tempfile::TempDir {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-
-[application]
-name = "routing"
-version = "0.3.0"
-
-[[trigger.http]]
-route = "/..."
-component = "fallback"
-
-[[trigger.http]]
-route = "/exact"
-component = "exact"
-
-[[trigger.http]]
-route = "/api/..."
-component = "api"
-
-[[trigger.http]]
-route = "/api/v2/..."
-component = "api-v2"
-
-[[trigger.http]]
-route = "/users/:id/..."
-component = "users"
-
-[[trigger.http]]
-route = {{ private = true }}
-component = "hidden"
-
-[component.exact]
-source = {hello:?}
-
-[component.hidden]
-source = {hello:?}
-
-{fallback}{api}{api_v2}{users}"#,
-        hello = component("hello"),
-        fallback = testbed_component("fallback"),
-        api = testbed_component("api"),
-        api_v2 = testbed_component("api-v2"),
-        users = testbed_component("users"),
+    let mut manifest = String::from(
+        "spin_manifest_version = 2\n[application]\nname = \"routing\"\nversion = \"0.3.0\"\n",
     );
+    for (route, id) in [
+        ("\"/...\"", "fallback"),
+        ("\"/exact\"", "exact"),
+        ("\"/api/...\"", "api"),
+        ("\"/api/v2/...\"", "api-v2"),
+        ("\"/users/:id/...\"", "users"),
+        ("{ private = true }", "hidden"),
+    ] {
+        manifest += &format!("[[trigger.http]]\nroute = {route}\ncomponent = \"{id}\"\n");
+    }
+    for id in ["exact", "hidden"] {
+        manifest += &format!("[component.{id}]\nsource = {:?}\n", component("hello"));
+    }
+    for id in ["fallback", "api", "api-v2", "users"] {
+        manifest += &testbed_component(id);
+    }
     app_dir(&[("spin.toml", manifest.as_bytes())])
 }
 
@@ -203,15 +178,9 @@ route = "/hello/..."
     let r = spin.get("/base/hello/headers");
     assert_eq!(r.status, 200);
     let text = r.text();
-    assert!(
-        text.contains("spin-matched-route: /base/hello/...\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("spin-raw-component-route: /hello/...\n"),
-        "{text}"
-    );
-    assert!(text.contains("spin-path-info: /headers\n"), "{text}");
+    assert_contains(&text, "spin-matched-route: /base/hello/...\n");
+    assert_contains(&text, "spin-raw-component-route: /hello/...\n");
+    assert_contains(&text, "spin-path-info: /headers\n");
     assert_eq!(spin.get("/hello/headers").status, 404);
     assert!(spin.banner.contains("hello-world: "), "{}", spin.banner);
 }

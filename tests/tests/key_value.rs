@@ -2,7 +2,7 @@
 //! the Spin and wasi:keyvalue interfaces, permissions, Spin's SQLite layout, runtime
 //! config (SQLite file and a real redis-server), and `--key-value`.
 
-use spin_tests::{Redis, Spin, app_dir, built_component, component};
+use spin_tests::{Redis, Spin, app_dir, assert_contains, built_component, component};
 use std::path::Path;
 
 /// A manifest serving `wasm` under `/<prefix>/...` with access to `stores`.
@@ -242,11 +242,7 @@ fn runtime_config_redis_store_against_a_real_redis_server() {
 #[test]
 fn unreachable_redis_fails_at_start_up() {
     let app = kv_app(&component("testbed"), "c", &["default"]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = spin_tests::free_port();
     let rc = app.path().join("rc.toml");
     std::fs::write(
         &rc,
@@ -260,5 +256,5 @@ fn unreachable_redis_fails_at_start_up() {
     )
     .err()
     .expect("spin up should fail");
-    assert!(err.contains("connecting key/value store `cache`"), "{err}");
+    assert_contains(&err, "connecting key/value store `cache`");
 }

@@ -1,6 +1,6 @@
 //! Outbound HTTP policed by `allowed_outbound_hosts`, against a real local HTTP server.
 
-use spin_tests::{Spin, Upstream, app_dir, component};
+use spin_tests::{Spin, Upstream, app_dir, assert_contains, component};
 
 fn app(allowed: &[&str]) -> tempfile::TempDir {
     let allowed = allowed
@@ -113,5 +113,8 @@ fn invalid_rule_is_a_located_manifest_error() {
     let err = Spin::start(dir.path(), &["--variable", &var], &[])
         .err()
         .unwrap();
-    assert!(err.contains("spin.toml:11:27: invalid `allowed_outbound_hosts` entry: \"127.0.0.1:8080\" has no scheme"), "{err}");
+    assert_contains(
+        &err,
+        "spin.toml:11:27: invalid `allowed_outbound_hosts` entry: \"127.0.0.1:8080\" has no scheme",
+    );
 }

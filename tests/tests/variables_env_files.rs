@@ -1,6 +1,6 @@
 //! Application variables and their providers, component environment, and file mounts.
 
-use spin_tests::{Spin, app_dir, component};
+use spin_tests::{Spin, app_dir, assert_contains, component};
 
 fn app(extra_variables: &str, files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let manifest = format!(
@@ -43,12 +43,9 @@ fn a_required_variable_without_a_value_stops_start_up_naming_it() {
     let err = Spin::start(app.path(), &[], &[])
         .err()
         .expect("start-up must fail");
-    assert!(
-        err.contains("required variable `api_key` has no value"),
-        "{err}"
-    );
-    assert!(err.contains("--variable api_key=<value>"), "{err}");
-    assert!(err.contains("SPIN_VARIABLE_API_KEY"), "{err}");
+    assert_contains(&err, "required variable `api_key` has no value");
+    assert_contains(&err, "--variable api_key=<value>");
+    assert_contains(&err, "SPIN_VARIABLE_API_KEY");
 }
 
 #[test]
@@ -85,7 +82,7 @@ fn unknown_cli_variable_is_an_error() {
     )
     .err()
     .unwrap();
-    assert!(err.contains("the app declares no variable `typo`"), "{err}");
+    assert_contains(&err, "the app declares no variable `typo`");
 }
 
 #[test]
@@ -136,8 +133,8 @@ fn a_missing_file_mount_fails_at_start_up() {
     );
     let app = app_dir(&[("spin.toml", manifest.as_bytes())]);
     let err = Spin::start(app.path(), &[], &[]).err().unwrap();
-    assert!(
-        err.contains("file mount \"nothing/*.txt\" matches no file or directory"),
-        "{err}"
+    assert_contains(
+        &err,
+        "file mount \"nothing/*.txt\" matches no file or directory",
     );
 }

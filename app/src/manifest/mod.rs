@@ -1,5 +1,6 @@
 //! `spin.toml`: parsing (v1 and v2), validation with located errors, normalization to v2.
 
+mod component;
 mod files;
 mod model;
 mod normalize;

@@ -2,8 +2,9 @@
 //! Spin converts them: ids made kebab-case, one trigger per component, the app's `base`
 //! kept, `allowed_http_hosts` turned into outbound rules.
 
+use super::component::component;
 use super::model::*;
-use super::normalize::{component, executor, non_empty_name, route, variables};
+use super::normalize::{executor, non_empty_name, route, variables};
 use super::raw;
 use crate::located::{LocatedError, SourceText};
 use crate::template::is_kebab_id;

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub enum RegistryError {
     /// The registry refused the credentials (or wants some): HTTP 401.
     #[error(
-        "{what}: {registry} refused the credentials (401 Unauthorized){}",
+        "{what}: {registry} wants credentials, or refused the ones given (401 Unauthorized){}",
         detail_suffix(detail)
     )]
     Unauthorized {
