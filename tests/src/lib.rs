@@ -125,8 +125,7 @@ pub fn capture_child(child: &mut std::process::Child, log: &Arc<Mutex<String>>) 
     }
 }
 
-/// A loopback port nothing listens on right now, for a server about to start (or for a
-/// connection that must be refused).
+/// A loopback port nothing listens on right now, for a server about to start.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()

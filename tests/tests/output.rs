@@ -13,12 +13,16 @@ use std::path::Path;
 /// snapshot `name`, with what varies from run to run replaced.
 fn snapshot(name: &str, home: &Path, text: &str) {
     let home = regex_escape(&home.display().to_string());
+    let tmp = format!(
+        r"{}/?\.tmp[A-Za-z0-9]+",
+        regex_escape(&std::env::temp_dir().display().to_string())
+    );
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
     for (pattern, replacement) in [
         (home.as_str(), "[HOME]"),
-        (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+        (tmp.as_str(), "[TMP]"),
         (r"(127\.0\.0\.1|localhost):\d+", "[ADDR]"),
         (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
         (r"sha256-[0-9a-f]{64}", "sha256-[DIGEST]"),
@@ -98,10 +102,10 @@ fn registry_errors_say_what_to_do() {
     let user = Sandbox::with_open_policy();
     let open = Registry::start();
     let secure = Registry::start_secure("ada", "s3cret");
-    let closed = spin_tests::free_port();
+    // Port 1 (tcpmux): nothing listens there, and no test server is ever given it.
     let missing = format!("{}/acme/missing:v1", open.host());
     let locked = format!("{}/acme/private:v1", secure.host());
-    let nobody = format!("127.0.0.1:{closed}/acme/app:v1");
+    let nobody = "127.0.0.1:1/acme/app:v1".to_string();
     let ca = secure.secure.as_ref().unwrap().ca.display().to_string();
     let mut text = String::new();
     for args in [

@@ -4,13 +4,14 @@
 
 use super::files::{exclude_files, files};
 use super::model::*;
-use super::normalize::Result;
 use super::raw::{self, StrOr};
 use crate::allowed_hosts::AllowedHost;
-use crate::located::SourceText;
+use crate::located::{LocatedError, SourceText};
 use crate::template::{Template, is_kebab_id, is_snake_id};
 use indexmap::IndexMap;
 use toml::Spanned;
+
+type Result<T> = std::result::Result<T, LocatedError>;
 
 /// Validate one component (v1 components are first rewritten into the v2 shape).
 pub(super) fn component(

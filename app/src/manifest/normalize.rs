@@ -14,7 +14,7 @@ use toml::Spanned;
 pub(super) const V2_REFERENCE: &str = "https://spinframework.dev/v3/manifest-reference";
 pub(super) const V1_REFERENCE: &str = "https://spinframework.dev/v2/manifest-reference-v1";
 
-pub(super) type Result<T> = std::result::Result<T, LocatedError>;
+type Result<T> = std::result::Result<T, LocatedError>;
 
 /// Validate and normalize a v2 manifest.
 pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
