@@ -1,7 +1,7 @@
 //! Whole-output snapshots of what users read: the `spin up` banner, errors with their
 //! place and their fix, and the decision trace of `spin verify`. Ports, temporary paths,
-//! digests, times and key fingerprints become placeholders, so a snapshot changes only
-//! when the words do. The snapshots are in `snapshots/`; a change to one is reviewed like
+//! digests, times and durations become placeholders, so a snapshot changes only when the
+//! words do. The snapshots are in `snapshots/`; a change to one is reviewed like
 //! code (`INSTA_UPDATE=always`, then `git diff`).
 
 use spin_tests::registry::Registry;
@@ -12,10 +12,10 @@ use std::path::Path;
 /// Assert that `text` (from commands run as the user whose home is `home`) matches the
 /// snapshot `name`, with what varies from run to run replaced.
 fn snapshot(name: &str, home: &Path, text: &str) {
-    let home = regex_escape(&home.display().to_string());
+    let home = regex::escape(&home.display().to_string());
     let tmp = format!(
         r"{}/?\.tmp[A-Za-z0-9]+",
-        regex_escape(&std::env::temp_dir().display().to_string())
+        regex::escape(&std::env::temp_dir().display().to_string())
     );
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -35,15 +35,6 @@ fn snapshot(name: &str, home: &Path, text: &str) {
         settings.add_filter(pattern, replacement);
     }
     settings.bind(|| insta::assert_snapshot!(name, text));
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
-            special.then_some('\\').into_iter().chain([c])
-        })
-        .collect()
 }
 
 /// `$ spin <args>` followed by what the command printed (stdout, then stderr) and how it
@@ -102,9 +93,9 @@ fn registry_errors_say_what_to_do() {
     let user = Sandbox::with_open_policy();
     let open = Registry::start();
     let secure = Registry::start_secure("ada", "s3cret");
-    // Port 1 (tcpmux): nothing listens there, and no test server is ever given it.
     let missing = format!("{}/acme/missing:v1", open.host());
     let locked = format!("{}/acme/private:v1", secure.host());
+    // Port 1 (tcpmux): nothing listens there, and no test server is ever given it.
     let nobody = "127.0.0.1:1/acme/app:v1".to_string();
     let ca = secure.secure.as_ref().unwrap().ca.display().to_string();
     let mut text = String::new();

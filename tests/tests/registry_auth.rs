@@ -45,8 +45,8 @@ fn tls_registry_with_basic_auth_login_and_ca_file() {
         !refused.contains("wrong"),
         "the password must never be printed: {refused}"
     );
-    let saved = login("s3cret-pass").ok().stderr();
-    assert_contains(&saved, "no keyring service is running; saved to");
+    let said = login("s3cret-pass").ok().stderr();
+    assert_contains(&said, "no keyring service is running; saved to");
     let saved = user.config().join("registry-credentials.json");
     #[cfg(unix)]
     {
