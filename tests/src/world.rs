@@ -3,7 +3,7 @@
 //! it under a policy).
 
 use crate::registry::Registry;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Run, Sandbox};
 use crate::sigstore::LocalSigstore;
 use crate::{output_text, spin_env};
 use std::path::{Path, PathBuf};
@@ -60,14 +60,11 @@ impl World {
         self.user.spin(args).cwd(self.user.home()).run().output
     }
 
+    /// [`World::spin`] that must work (failures show the Sigstore instance's log); its
+    /// output.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.spin(args);
-        assert!(
-            out.status.success(),
-            "spin {args:?}: {}\n{}",
-            output_text(&out),
-            self.sigstore.log()
-        );
+        self.sigstore.assert_ok(&out);
         output_text(&out)
     }
 
@@ -87,22 +84,23 @@ impl World {
         self.reference(repo_tag)
     }
 
+    /// `spin sign REFERENCE --insecure SIGNER… EXTRA…` as the user, trusting this instance.
+    fn signing(&self, reference: &str, signer: [&str; 2], extra: &[&str]) -> Run<'_> {
+        let (tr, sc) = (self.sigstore.trusted_root(), self.sigstore.signing_config());
+        let trust = ["--trusted-root", tr.to_str().unwrap()];
+        let run = self.user.spin(&["sign", reference, signer[0], signer[1]]);
+        let run = run
+            .args(&trust)
+            .args(&["--signing-config", sc.to_str().unwrap()]);
+        run.args(extra).insecure().cwd(self.user.home())
+    }
+
     /// Sign `reference` keylessly with `token`, with `extra` flags.
     pub fn sign(&self, reference: &str, token: &str, extra: &[&str]) {
-        let (tr, sc) = (self.sigstore.trusted_root(), self.sigstore.signing_config());
-        let mut args = vec![
-            "sign",
-            reference,
-            "--insecure",
-            "--identity-token",
-            token,
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        self.ok(&args);
+        let done = self
+            .signing(reference, ["--identity-token", token], extra)
+            .run();
+        self.sigstore.assert_ok(&done.output);
     }
 
     /// A token for a person signing with their email through `issuer`.
@@ -140,21 +138,8 @@ impl World {
 
     /// Sign `reference` with the cosign key file `key` (password `pw`), with `extra` flags.
     pub fn sign_with_key(&self, reference: &str, key: &Path, extra: &[&str]) {
-        let (tr, sc) = (self.sigstore.trusted_root(), self.sigstore.signing_config());
-        let mut args = vec![
-            "sign",
-            reference,
-            "--insecure",
-            "--key",
-            key.to_str().unwrap(),
-            "--trusted-root",
-            tr.to_str().unwrap(),
-            "--signing-config",
-            sc.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        let out = self.user.spin(&args).cwd(self.user.home());
-        out.env("COSIGN_PASSWORD", "pw").ok();
+        let run = self.signing(reference, ["--key", key.to_str().unwrap()], extra);
+        run.env("COSIGN_PASSWORD", "pw").ok();
     }
 
     /// Sign `reference` as `repo`'s workflow `file`, pushed to `git_ref`, on `runner`.
