@@ -48,6 +48,13 @@ impl Digest {
         })
     }
 
+    /// The digest whose SHA-256 value is `hash`.
+    pub fn from_sha256(hash: [u8; 32]) -> Self {
+        Self {
+            hex: hex::encode(hash),
+        }
+    }
+
     /// Finish an incremental hash started with [`Digest::hasher`].
     pub fn from_hasher(hasher: Sha256) -> Self {
         Self {

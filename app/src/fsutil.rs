@@ -88,6 +88,16 @@ pub fn files_under(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     Ok(out)
 }
 
+/// Whether the file or directory at `path` was last modified more than `age` ago (false
+/// when that cannot be told): for removing what interrupted runs left behind.
+pub fn older_than(path: &Path, age: std::time::Duration) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
 /// `path` relative to `base` with `/` separators, as guest paths and archive entries write it.
 pub fn slash_path(path: &Path, base: &Path) -> String {
     path.strip_prefix(base)

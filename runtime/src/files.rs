@@ -13,6 +13,7 @@ use spin_app::locked::{ContentRef, LockedComponent};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Why files could not be placed.
 #[derive(Debug, thiserror::Error)]
@@ -150,12 +151,7 @@ fn sweep(state_dir: &Path) {
         let dir = entry.path();
         let stale = match File::open(dir.join(LOCK)) {
             Ok(f) => f.try_lock().is_ok(),
-            Err(_) => entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age.as_secs() > 24 * 3600),
+            Err(_) => spin_app::fsutil::older_than(&dir, Duration::from_secs(24 * 3600)),
         };
         if stale {
             match std::fs::remove_dir_all(&dir) {

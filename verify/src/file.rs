@@ -3,11 +3,11 @@
 //! policy engine as apps (`spin verify`), with a one-authority policy from the flags. The
 //! command-line shape follows the sigstore-conformance client protocol.
 
+use crate::Result;
 use crate::bundle::{Input, read_bundle, write_bundle};
 use crate::instance::Instance;
 use crate::keys::SigningKey;
 use crate::policy::{Context, Decision, Evidence, Found, Policy, Source, Subject};
-use crate::{Error, Result};
 use sigstore_sign::oidc::IdentityToken;
 use sigstore_sign::types::Bundle;
 use std::path::Path;
@@ -52,10 +52,7 @@ pub fn verify(
     bundle_path: &Path,
     ctx: &Context,
 ) -> Result<Decision> {
-    let hash = input.sha256()?;
-    let digest: spin_app::Digest = format!("sha256:{}", hex::encode(hash))
-        .parse()
-        .map_err(|e| Error::Input(format!("{e}")))?;
+    let digest = spin_app::Digest::from_sha256(input.sha256()?);
     let found = [Found {
         source: Source::File,
         location: bundle_path.display().to_string(),

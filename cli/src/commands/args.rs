@@ -257,6 +257,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            connection: Connection,
+            #[command(flatten)]
+            limits: LimitArgs,
+        }
+        let flags = <Flags as clap::Parser>::parse_from(["spin"]);
+        assert_eq!(flags.limits.limits(), Limits::default());
+        assert_eq!(flags.connection.registry_timeout, Timeouts::default().stall);
+    }
+
+    #[test]
     fn durations_and_sizes() {
         assert_eq!(duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));

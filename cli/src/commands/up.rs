@@ -219,3 +219,20 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_flag_defaults_are_the_runtime_defaults() {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let flags = <Flags as clap::Parser>::parse_from(["spin"]);
+        let options = flags.serve.runtime_options(Path::new("."));
+        assert_eq!(options.limits, Limits::default());
+    }
+}

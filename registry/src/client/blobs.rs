@@ -158,13 +158,6 @@ impl RegistryClient {
         .await
     }
 
-    fn chunks(op: &Op, data: &BlobData) -> Result<Chunks, RegistryError> {
-        Chunks::open(data).map_err(|e| RegistryError::Local {
-            what: op.what.clone(),
-            detail: e.to_string(),
-        })
-    }
-
     async fn upload_chunked(
         &self,
         op: &Op,
@@ -173,15 +166,10 @@ impl RegistryClient {
         progress: &ProgressFn,
     ) -> Result<(), Upload> {
         let mut location = self.start_upload(op, r).await?;
-        let mut chunks = Self::chunks(op, &blob.data)?;
+        let mut chunks = Chunks::open(&blob.data).map_err(|e| op.local(e))?;
         let mut sent = 0u64;
         loop {
-            let chunk = chunks.next().map_err(|e| {
-                Upload::Failed(RegistryError::Local {
-                    what: op.what.clone(),
-                    detail: e.to_string(),
-                })
-            })?;
+            let chunk = chunks.next().map_err(|e| op.local(e))?;
             let Some(chunk) = chunk else { break };
             let end = sent + chunk.len() as u64 - 1;
             let url = location.clone();
@@ -221,10 +209,8 @@ impl RegistryClient {
         let bytes = match &blob.data {
             BlobData::Bytes(b) => bytes::Bytes::from(b.clone()),
             BlobData::File(p) => {
-                bytes::Bytes::from(std::fs::read(p).map_err(|e| RegistryError::Local {
-                    what: op.what.clone(),
-                    detail: format!("{}: {e}", p.display()),
-                })?)
+                let read = std::fs::read(p).map_err(|e| op.local(format!("{}: {e}", p.display())));
+                bytes::Bytes::from(read?)
             }
         };
         self.finish_upload(op, r, location, blob, Some(bytes))
@@ -255,12 +241,8 @@ impl RegistryClient {
                 None => request.header(CONTENT_LENGTH, 0),
             }
         };
-        let response = self.send(op, &scope(r, true), &put).await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(op.status(response).await)
-        }
+        self.send_ok(op, &scope(r, true), &put).await?;
+        Ok(())
     }
 
     /// Download a blob into `writer`, resuming from what it already holds; the caller
@@ -277,6 +259,7 @@ impl RegistryClient {
             r.registry(),
             false,
         );
+        // Not `retrying`: every attempt needs `writer` mutably.
         let mut attempts = super::retry::Attempts::new(&self.options.retry, &self.budget);
         loop {
             match self.pull_once(&op, r, descriptor, writer, &progress).await {
@@ -294,10 +277,7 @@ impl RegistryClient {
         writer: &mut BlobWriter,
         progress: &ProgressFn,
     ) -> Result<(), RegistryError> {
-        let local = |e: crate::store::StoreError| RegistryError::Local {
-            what: op.what.clone(),
-            detail: e.to_string(),
-        };
+        let local = |e: crate::store::StoreError| op.local(e);
         if writer.offset() > descriptor.size {
             writer.restart().map_err(local)?;
         }
@@ -391,10 +371,7 @@ impl RegistryClient {
         let get = || self.http.get(&url);
         let bytes = self
             .retrying(&op, || async {
-                let response = self.send(&op, &scope(r, false), &get).await?;
-                if !response.status().is_success() {
-                    return Err(op.status(response).await);
-                }
+                let response = self.send_ok(&op, &scope(r, false), &get).await?;
                 read_capped(
                     response,
                     descriptor.size,

@@ -104,13 +104,9 @@ pub fn check_encoding(response: &reqwest::Response, op: &Op) -> Result<(), Regis
     {
         None => Ok(()),
         Some(e) if e.is_empty() || e == "identity" => Ok(()),
-        Some(e) => Err(RegistryError::Protocol {
-            what: op.what.clone(),
-            registry: op.registry.clone(),
-            detail: format!(
-                "sent a `Content-Encoding: {e}` body, which was not asked for; refusing it"
-            ),
-        }),
+        Some(e) => Err(op.protocol(format!(
+            "sent a `Content-Encoding: {e}` body, which was not asked for; refusing it"
+        ))),
     }
 }
 

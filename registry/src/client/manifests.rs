@@ -32,10 +32,7 @@ impl RegistryClient {
         let head = || self.http.head(&url).header(ACCEPT, accepted());
         let header = self
             .retrying(&op, || async {
-                let response = self.send(&op, &scope(r, false), &head).await?;
-                if !response.status().is_success() {
-                    return Err(op.status(response).await);
-                }
+                let response = self.send_ok(&op, &scope(r, false), &head).await?;
                 Ok(response
                     .headers()
                     .get("docker-content-digest")
@@ -65,10 +62,7 @@ impl RegistryClient {
         let url = self.url(r, "manifests", target);
         let get = || self.http.get(&url).header(ACCEPT, accepted());
         self.retrying(op, || async {
-            let response = self.send(op, &scope(r, false), &get).await?;
-            if !response.status().is_success() {
-                return Err(op.status(response).await);
-            }
+            let response = self.send_ok(op, &scope(r, false), &get).await?;
             read_capped(
                 response,
                 MAX_MANIFEST_BYTES as u64,
@@ -142,12 +136,8 @@ impl RegistryClient {
                 .body(body.clone())
         };
         self.retrying(&op, || async {
-            let response = self.send(&op, &scope(r, true), &put).await?;
-            if response.status().is_success() {
-                Ok(())
-            } else {
-                Err(op.status(response).await)
-            }
+            self.send_ok(&op, &scope(r, true), &put).await?;
+            Ok(())
         })
         .await
     }

@@ -192,6 +192,21 @@ impl RegistryClient {
         self.send_once(op, build, Some(header)).await
     }
 
+    /// [`Self::send`], with any unsuccessful status turned into its error.
+    async fn send_ok(
+        &self,
+        op: &Op,
+        scope: &str,
+        build: &(dyn Fn() -> RequestBuilder + Send + Sync),
+    ) -> Result<Response, RegistryError> {
+        let response = self.send(op, scope, build).await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(op.status(response).await)
+        }
+    }
+
     async fn send_once(
         &self,
         op: &Op,

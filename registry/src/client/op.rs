@@ -70,6 +70,14 @@ impl Op {
         }
     }
 
+    /// A failure on this machine (a file, the store) during the operation.
+    pub(super) fn local(&self, detail: impl std::fmt::Display) -> RegistryError {
+        RegistryError::Local {
+            what: self.what.clone(),
+            detail: detail.to_string(),
+        }
+    }
+
     pub(super) fn protocol(&self, detail: impl Into<String>) -> RegistryError {
         RegistryError::Protocol {
             what: self.what.clone(),

@@ -19,10 +19,7 @@ impl RegistryClient {
         self.options
             .credentials
             .lookup(&op.registry)
-            .map_err(|e| RegistryError::Local {
-                what: op.what.clone(),
-                detail: e.to_string(),
-            })
+            .map_err(|e| op.local(e))
     }
 
     /// What to send for `scope` before any challenge: a cached token, or basic credentials
@@ -63,12 +60,13 @@ impl RegistryClient {
                 .param("realm")
                 .ok_or_else(|| op.protocol("sent a bearer challenge without a realm"))?
                 .to_string();
+            let service = bearer.param("service");
             let scheme = Scheme::Bearer {
-                realm,
-                service: bearer.param("service").map(String::from),
+                realm: realm.clone(),
+                service: service.map(String::from),
             };
-            self.tokens.set_scheme(&op.registry, scheme.clone());
-            let token = self.token(op, scope, &scheme, sent).await?;
+            self.tokens.set_scheme(&op.registry, scheme);
+            let token = self.token(op, scope, (&realm, service), sent).await?;
             return Ok(HeaderValue::from_str(&format!("Bearer {token}")).ok());
         }
         if challenges.iter().any(|c| c.scheme == "basic") {
@@ -87,18 +85,16 @@ impl RegistryClient {
         )))
     }
 
-    /// A token for `scope`: the cached one if another request fetched a fresh one meanwhile
-    /// (not the one just refused), else a new one from the token service.
+    /// A token for `scope` from the token service at `(realm, service)`: the cached one if
+    /// another request fetched a fresh one meanwhile (not the one just refused), else a new
+    /// one.
     async fn token(
         &self,
         op: &Op,
         scope: &str,
-        scheme: &Scheme,
+        (realm, service): (&str, Option<&str>),
         refused: Option<HeaderValue>,
     ) -> Result<String, RegistryError> {
-        let Scheme::Bearer { realm, service } = scheme else {
-            unreachable!("only bearer schemes have tokens")
-        };
         let slot = self.tokens.slot(&op.registry, scope);
         let mut guard = slot.lock().await;
         if let Some(t) = Tokens::usable(&guard)
@@ -106,9 +102,7 @@ impl RegistryClient {
         {
             return Ok(t);
         }
-        let token = self
-            .fetch_token(op, realm, service.as_deref(), scope)
-            .await?;
+        let token = self.fetch_token(op, realm, service, scope).await?;
         let value = token.value.clone();
         *guard = Some(token);
         Ok(value)
@@ -133,7 +127,6 @@ impl RegistryClient {
             )));
         }
         let credential = self.credential(op)?;
-        let token_op = Op::new(op.what.clone(), &op.registry, op.push);
         let identity = matches!(credential, Credential::IdentityToken(_));
         let build = || {
             let mut query: Vec<(&str, &str)> = Vec::new();
@@ -166,10 +159,10 @@ impl RegistryClient {
             }
         };
         let response = self
-            .retrying(&token_op, || async {
-                let r = self.send_once(&token_op, &build, None).await?;
+            .retrying(op, || async {
+                let r = self.send_once(op, &build, None).await?;
                 if r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS {
-                    return Err(token_op.status(r).await);
+                    return Err(op.status(r).await);
                 }
                 Ok(r)
             })
@@ -193,7 +186,7 @@ impl RegistryClient {
             response,
             MAX_TOKEN_BYTES,
             "a token response",
-            &token_op,
+            op,
             &self.options.timeouts,
         )
         .await?;
@@ -222,12 +215,8 @@ impl RegistryClient {
         let url = format!("{}/v2/", self.base(&op.registry));
         let build = || self.http.get(&url);
         self.retrying(op, || async {
-            let response = self.send(op, scope, &build).await?;
-            if response.status().is_success() {
-                Ok(())
-            } else {
-                Err(op.status(response).await)
-            }
+            self.send_ok(op, scope, &build).await?;
+            Ok(())
         })
         .await
     }

@@ -89,6 +89,27 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// A blob that cannot be opened: missing, or filesystem trouble.
+fn missing_or_io(digest: &Digest, path: &Path, e: std::io::Error) -> StoreError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => StoreError::Missing(digest.clone()),
+        _ => io(path)(e),
+    }
+}
+
+/// `path`, when the blob stored there as `digest` still hashes to it (`actual`).
+fn untampered(digest: &Digest, actual: Digest, path: PathBuf) -> Result<PathBuf, StoreError> {
+    if &actual == digest {
+        Ok(path)
+    } else {
+        Err(StoreError::Tampered {
+            digest: digest.clone(),
+            actual,
+            path,
+        })
+    }
+}
+
 /// How long an abandoned temporary file in `partial/` is kept before the store removes it.
 const STALE_TEMP: Duration = Duration::from_secs(24 * 3600);
 
@@ -179,10 +200,7 @@ impl Store {
     /// `max` bytes, checked against the digest.
     pub fn read(&self, digest: &Digest, max: u64) -> Result<Vec<u8>, StoreError> {
         let p = self.blob_path(digest);
-        let file = File::open(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::Missing(digest.clone()),
-            _ => io(&p)(e),
-        })?;
+        let file = File::open(&p).map_err(|e| missing_or_io(digest, &p, e))?;
         let mut bytes = Vec::new();
         file.take(max + 1).read_to_end(&mut bytes).map_err(io(&p))?;
         if bytes.len() as u64 > max {
@@ -192,14 +210,7 @@ impl Store {
                 help: "this tool reads manifests, configs and locked apps whole; such a large one is not a Spin app".into(),
             });
         }
-        let actual = Digest::of_bytes(&bytes);
-        if &actual != digest {
-            return Err(StoreError::Tampered {
-                digest: digest.clone(),
-                actual,
-                path: p,
-            });
-        }
+        untampered(digest, Digest::of_bytes(&bytes), p)?;
         Ok(bytes)
     }
 
@@ -207,18 +218,8 @@ impl Store {
     /// changed since it was stored is refused by name.
     pub fn verified_path(&self, digest: &Digest) -> Result<PathBuf, StoreError> {
         let p = self.blob_path(digest);
-        let actual = Digest::of_file(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::Missing(digest.clone()),
-            _ => io(&p)(e),
-        })?;
-        if &actual != digest {
-            return Err(StoreError::Tampered {
-                digest: digest.clone(),
-                actual,
-                path: p,
-            });
-        }
-        Ok(p)
+        let actual = Digest::of_file(&p).map_err(|e| missing_or_io(digest, &p, e))?;
+        untampered(digest, actual, p)
     }
 
     /// Add bytes, checking them against `digest`.
@@ -314,16 +315,8 @@ impl Store {
                     let _ = std::fs::remove_file(&partial);
                     let _ = std::fs::remove_file(&path);
                 }
-            } else if name.starts_with(".tmp") {
-                let old = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > STALE_TEMP);
-                if old {
-                    let _ = std::fs::remove_file(&path);
-                }
+            } else if name.starts_with(".tmp") && spin_app::fsutil::older_than(&path, STALE_TEMP) {
+                let _ = std::fs::remove_file(&path);
             }
         }
     }

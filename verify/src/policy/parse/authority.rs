@@ -124,12 +124,8 @@ impl Parser<'_> {
 
 /// A key authority for the PEM public key at `path`.
 pub fn key_authority(path: PathBuf) -> Result<AuthorityKind, String> {
-    use sha2::Digest as _;
     let key = crate::keys::read_public(&path)?;
-    let fingerprint = format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(key.as_bytes()))
-    );
+    let fingerprint = spin_app::Digest::of_bytes(key.as_bytes()).to_string();
     Ok(AuthorityKind::Key {
         path,
         key,
