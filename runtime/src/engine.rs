@@ -1,14 +1,26 @@
 //! The one wasmtime `Engine` (pooling allocator, epoch interruption) and the compiled
-//! component cache that makes warm starts skip Cranelift.
+//! code cache that makes warm starts skip Cranelift (and, for core modules, the
+//! conversion to a component).
 
 use crate::Error;
+use crate::module::Kind;
 use sha2::Digest as _;
 use spin_app::Digest;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::time::Duration;
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig, Precompiled,
+};
+
+/// Compiled code: a component (also a componentized module), or a core module.
+pub enum Compiled {
+    /// A component.
+    Component(Component),
+    /// A core module (Spin's old ABI, WAGI).
+    Module(Module),
+}
 
 /// How often the epoch advances; the granularity of request timeouts.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -88,7 +100,8 @@ fn engine_key(engine: &Engine) -> String {
     format!("v2-{:016x}", h.finish())
 }
 
-/// Compile a component, or load its machine code from `cache_dir` when a previous run
+/// Compile a component or module (a module with component type information is made a
+/// component first), or load its machine code from `cache_dir` when a previous run
 /// compiled the same bytes with a compatible engine.
 ///
 /// Entries are keyed by the component's digest and the engine's compatibility hash (its
@@ -98,13 +111,13 @@ fn engine_key(engine: &Engine) -> String {
 /// and is written once (to a temporary file, then renamed), never opened for writing
 /// again. Processes sharing a cache take turns (a lock file per digest), so one compiles
 /// and the others load its result.
-pub fn load_component(
+pub fn load_wasm(
     engine: &Engine,
     id: &str,
     wasm: &Path,
     digest: &Digest,
     cache_dir: Option<&Path>,
-) -> Result<Component, Error> {
+) -> Result<Compiled, Error> {
     let Some(cache_dir) = cache_dir else {
         return compile(engine, id, wasm, digest);
     };
@@ -120,14 +133,11 @@ pub fn load_component(
         Ok(None) => {}
         Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", cached.display()),
     }
-    let component = compile(engine, id, wasm, digest)?;
-    if let Err(e) = store_compiled(&component, &cached) {
-        tracing::warn!(
-            "could not cache compiled component at {}: {e}",
-            cached.display()
-        );
+    let compiled = compile(engine, id, wasm, digest)?;
+    if let Err(e) = store_compiled(&compiled, &cached) {
+        tracing::warn!("could not cache compiled code at {}: {e}", cached.display());
     }
-    Ok(component)
+    Ok(compiled)
 }
 
 /// Why a cache entry cannot be used (it is then compiled again).
@@ -144,7 +154,7 @@ enum CacheError {
 }
 
 /// A cache entry, if there is one and its checksum holds.
-fn read_compiled(engine: &Engine, path: &Path) -> Result<Option<Component>, CacheError> {
+fn read_compiled(engine: &Engine, path: &Path) -> Result<Option<Compiled>, CacheError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -159,12 +169,18 @@ fn read_compiled(engine: &Engine, path: &Path) -> Result<Option<Component>, Cach
     // SAFETY: the code is exactly what this program serialized (checksum above), for this
     // engine configuration (the directory key) and for bytes with this digest (checked
     // before compiling).
-    let component =
-        unsafe { Component::deserialize(engine, code) }.map_err(CacheError::Wasmtime)?;
-    Ok(Some(component))
+    let compiled = match Engine::detect_precompiled(code) {
+        Some(Precompiled::Component) => unsafe { Component::deserialize(engine, code) }
+            .map(Compiled::Component),
+        Some(Precompiled::Module) => {
+            unsafe { Module::deserialize(engine, code) }.map(Compiled::Module)
+        }
+        None => return Err(CacheError::Modified),
+    };
+    Ok(Some(compiled.map_err(CacheError::Wasmtime)?))
 }
 
-fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Component, Error> {
+fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Compiled, Error> {
     let bytes = std::fs::read(wasm).map_err(|e| Error::Io {
         what: format!("reading {}", wasm.display()),
         source: e,
@@ -183,16 +199,35 @@ fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Co
             ),
         });
     }
-    Component::new(engine, &bytes).map_err(|e| Error::Component {
+    let invalid = |what: &str, e: crate::BoxError| Error::Component {
         component: id.to_string(),
-        what: format!("{} is not a valid Wasm component", wasm.display()),
-        source: e.into(),
+        what: format!("{} {what}", wasm.display()),
+        source: e,
         help: None,
-    })
+    };
+    match crate::module::kind(&bytes) {
+        Kind::Component => Component::new(engine, &bytes)
+            .map(Compiled::Component)
+            .map_err(|e| invalid("is not a valid Wasm component", e.into())),
+        Kind::BindgenModule => {
+            let component = crate::module::componentize(&bytes).map_err(|e| {
+                invalid("is a core module that could not be made a component", e.into())
+            })?;
+            Component::new(engine, &component)
+                .map(Compiled::Component)
+                .map_err(|e| invalid("is a core module whose component is not valid", e.into()))
+        }
+        Kind::Module => Module::new(engine, &bytes)
+            .map(Compiled::Module)
+            .map_err(|e| invalid("is not a valid Wasm module", e.into())),
+    }
 }
 
-fn store_compiled(component: &Component, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let code = component.serialize()?;
+fn store_compiled(compiled: &Compiled, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let code = match compiled {
+        Compiled::Component(c) => c.serialize()?,
+        Compiled::Module(m) => m.serialize()?,
+    };
     let sum = sha2::Sha256::digest(&code);
     spin_app::fsutil::write_atomic_parts(path, &[&sum, &code], Default::default())?;
     Ok(())

@@ -35,6 +35,7 @@ mod engine;
 mod error;
 mod files;
 mod host;
+mod module;
 mod http;
 pub mod router;
 pub mod runtime_config;

@@ -1,7 +1,8 @@
 //! State at its two lifetimes: what one component keeps for all its requests
-//! ([`ComponentState`], built at start-up), and what one request owns ([`RequestState`],
-//! the `T` of its `Store<T>`), which hands each host capability its context through that
-//! capability's view trait.
+//! ([`ComponentState`], built at start-up), and what one request owns: [`RequestState`],
+//! the `T` of a component's `Store<T>`, or [`ModuleState`] for a core module (WASI
+//! preview 1 instead of p2 and HTTP resources). Each hands the host capabilities their
+//! context through the capability's view trait, so both kinds share one implementation.
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::outbound::{Outbound, OutboundView};
@@ -9,7 +10,8 @@ use crate::host::variables::{Variables, VariablesView};
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// A component's settings, resolved once at start-up and shared by its requests.
@@ -74,6 +76,24 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
     }
 }
 
+/// Request state whose instance's memory is accounted by a [`MemoryLimiter`].
+pub trait Limited: Send + 'static {
+    /// The limiter.
+    fn limiter(&mut self) -> &mut MemoryLimiter;
+}
+
+/// The WASI context every guest of `component` starts from: its environment, stdout and
+/// stderr, and its files read-only at `/`.
+pub fn wasi_builder(component: &ComponentState) -> std::io::Result<WasiCtxBuilder> {
+    let mut wasi = WasiCtx::builder();
+    wasi.envs(&component.env).inherit_stdout().inherit_stderr();
+    if let Some(dir) = &component.files_dir {
+        wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
+            .map_err(std::io::Error::other)?;
+    }
+    Ok(wasi)
+}
+
 /// The `T` of `Store<T>` for one request.
 pub struct RequestState {
     table: ResourceTable,
@@ -93,15 +113,9 @@ impl RequestState {
         stores: Arc<StoreManager>,
         memory_limit: usize,
     ) -> std::io::Result<Self> {
-        let mut wasi = WasiCtx::builder();
-        wasi.envs(&component.env).inherit_stdout().inherit_stderr();
-        if let Some(dir) = &component.files_dir {
-            wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
-                .map_err(std::io::Error::other)?;
-        }
         Ok(Self {
             table: ResourceTable::new(),
-            wasi: wasi.build(),
+            wasi: wasi_builder(component)?.build(),
             http: WasiHttpCtx::new(),
             kv: KvCtx::new(stores, component.kv.clone()),
             variables: component.variables.clone(),
@@ -148,5 +162,60 @@ impl VariablesView for RequestState {
 impl OutboundView for RequestState {
     fn outbound(&self) -> Arc<Outbound> {
         self.outbound.clone()
+    }
+}
+
+impl Limited for RequestState {
+    fn limiter(&mut self) -> &mut MemoryLimiter {
+        &mut self.limiter
+    }
+}
+
+/// The `T` of `Store<T>` for one request of a core module.
+pub struct ModuleState {
+    /// WASI preview 1.
+    pub wasi: WasiP1Ctx,
+    /// Open key/value stores (their handles are the old ABI's `store` numbers).
+    table: ResourceTable,
+    kv: KvCtx,
+    /// The component's variables.
+    pub variables: Arc<Variables>,
+    /// The component's outbound rules.
+    pub outbound: Arc<Outbound>,
+    /// The request's memory accounting.
+    pub limiter: MemoryLimiter,
+}
+
+impl ModuleState {
+    /// Fresh state for one request of `component`, with WASI from `wasi`.
+    pub fn new(
+        component: &ComponentState,
+        mut wasi: WasiCtxBuilder,
+        stores: Arc<StoreManager>,
+        memory_limit: usize,
+    ) -> Self {
+        Self {
+            wasi: wasi.build_p1(),
+            table: ResourceTable::new(),
+            kv: KvCtx::new(stores, component.kv.clone()),
+            variables: component.variables.clone(),
+            outbound: component.outbound.clone(),
+            limiter: MemoryLimiter::new(memory_limit),
+        }
+    }
+}
+
+impl Limited for ModuleState {
+    fn limiter(&mut self) -> &mut MemoryLimiter {
+        &mut self.limiter
+    }
+}
+
+impl KvView for ModuleState {
+    fn kv(&mut self) -> KvCtxView<'_> {
+        KvCtxView {
+            ctx: &mut self.kv,
+            table: &mut self.table,
+        }
     }
 }

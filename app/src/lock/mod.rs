@@ -172,7 +172,7 @@ pub async fn lock(
                 ("route".to_string(), route),
             ]);
             if let Some(e) = &t.executor {
-                config.insert("executor".into(), json!({ "type": e }));
+                config.insert("executor".into(), json!(e));
             }
             LockedTrigger {
                 id: t.id.clone(),

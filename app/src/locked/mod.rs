@@ -184,6 +184,8 @@ pub struct HttpTriggerConfig {
     pub component: String,
     /// Route.
     pub route: LockedRoute,
+    /// How the component is run (`None`: Spin's default, the Spin interfaces).
+    pub executor: Option<crate::manifest::HttpExecutor>,
 }
 
 /// Why a locked app cannot be used.
@@ -273,7 +275,19 @@ impl LockedTrigger {
             }
             _ => return Err(bad("`route` must be a string or `{ \"private\": true }`")),
         };
-        Ok(HttpTriggerConfig { component, route })
+        let executor = match self.trigger_config.get("executor") {
+            None | Some(Value::Null) => None,
+            Some(e) => Some(serde_json::from_value(e.clone()).map_err(|e| {
+                bad(&format!(
+                    "`executor` must be {{\"type\": \"spin\"}} or {{\"type\": \"wagi\", ...}}: {e}"
+                ))
+            })?),
+        };
+        Ok(HttpTriggerConfig {
+            component,
+            route,
+            executor,
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub fn parse(path: &Path, text: &str) -> Result<AppManifest, LocatedError> {
     let src = SourceText::new(path, text);
     let probe: raw::VersionProbe =
         toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;
-    let Some(version) = probe.spin_manifest_version else {
+    let Some(version) = probe.spin_manifest_version.or(probe.spin_version) else {
         return Err(src.error(
             &(0..0),
             "missing `spin_manifest_version`",

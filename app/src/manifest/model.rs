@@ -46,8 +46,25 @@ pub struct HttpTrigger {
     pub component: String,
     /// The route pattern, or private.
     pub route: HttpRoute,
-    /// `executor = { type = "spin" }` when written.
-    pub executor: Option<String>,
+    /// `executor = { ... }` when written.
+    pub executor: Option<HttpExecutor>,
+}
+
+/// How an HTTP trigger runs its component (`executor = { type = ... }`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum HttpExecutor {
+    /// The Spin HTTP interfaces (the default).
+    Spin,
+    /// CGI over WASI: request in environment variables and stdin, response on stdout.
+    Wagi {
+        /// The function to run (Spin's default: `_start`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entrypoint: Option<String>,
+        /// The command line (Spin's default: `${SCRIPT_NAME} ${ARGS}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        argv: Option<String>,
+    },
 }
 
 /// An HTTP trigger's route.

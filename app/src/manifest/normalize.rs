@@ -258,17 +258,20 @@ pub(super) fn route(src: &SourceText, raw: Spanned<StrOr<raw::PrivateRoute>>) ->
 pub(super) fn executor(
     src: &SourceText,
     raw: Option<Spanned<raw::Executor>>,
-) -> Result<Option<String>> {
+) -> Result<Option<HttpExecutor>> {
     let Some(e) = raw else { return Ok(None) };
     let span = e.span();
     let e = e.into_inner();
-    if e.kind != "spin" {
-        return Err(src.error(
+    match e.kind.as_str() {
+        "spin" => Ok(Some(HttpExecutor::Spin)),
+        "wagi" => Ok(Some(HttpExecutor::Wagi {
+            entrypoint: e.entrypoint,
+            argv: e.argv,
+        })),
+        other => Err(src.error(
             &span,
-            format!("executor type `{}` is not supported", e.kind),
-            "this runtime runs WASI HTTP components; remove `executor` or use `{ type = \"spin\" }`",
-        ));
+            format!("executor type `{other}` is not supported"),
+            "use `{ type = \"spin\" }` (the default) or `{ type = \"wagi\" }`",
+        )),
     }
-    let _ = (e.argv, e.entrypoint);
-    Ok(Some(e.kind))
 }

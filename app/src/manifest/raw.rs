@@ -43,6 +43,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for StrOr<T> {
 #[derive(Deserialize)]
 pub struct VersionProbe {
     pub spin_manifest_version: Option<Spanned<toml::Value>>,
+    /// Spin 0.x's name for it (still read by Spin 4).
+    pub spin_version: Option<Spanned<toml::Value>>,
 }
 
 // ---------------------------------------------------------------- v2
@@ -203,6 +205,7 @@ pub struct Build {
 #[serde(deny_unknown_fields)]
 pub struct V1 {
     #[allow(dead_code)]
+    #[serde(alias = "spin_version")]
     pub spin_manifest_version: toml::Value,
     pub name: Spanned<String>,
     #[serde(default)]

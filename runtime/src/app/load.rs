@@ -4,29 +4,39 @@
 
 use super::{App, RuntimeOptions, variables};
 use crate::Error;
-use crate::engine::{self, Limits};
+use crate::engine::{self, Compiled, Limits};
 use crate::files::{FilesRoot, source_path};
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::Outbound;
 use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
+use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
 use crate::router::Router;
-use crate::state::{ComponentState, RequestState};
+use crate::state::{ComponentState, ModuleState, RequestState};
 use spin_app::Digest;
 use spin_app::allowed_hosts::AllowedHosts;
 use spin_app::locked::{LockedApp, LockedComponent, LockedRoute};
+use spin_app::manifest::HttpExecutor;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use wasmtime::Engine;
-use wasmtime::component::Linker;
+use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A component ready to instantiate per request.
 pub struct LoadedComponent {
     /// Settings shared by its requests.
     pub state: Arc<ComponentState>,
-    /// The pre-instantiated component.
-    pub pre: ProxyPre<RequestState>,
+    /// How it is called.
+    pub handler: Handler,
+}
+
+/// How a component serves HTTP.
+pub enum Handler {
+    /// A component exporting `wasi:http/incoming-handler@0.2.x`.
+    Proxy(ProxyPre<RequestState>),
+    /// A core module (Spin's old ABI, or WAGI).
+    Module(ModulePre),
 }
 
 /// A loaded app.
@@ -104,6 +114,8 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
     );
     let engine = engine::new_engine(&opts.limits)?;
     let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
+    let module_linker =
+        crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
     let files_root = match locked.components.iter().any(|c| !c.files.is_empty()) {
         true => Some(FilesRoot::create(&opts.state_dir)?),
         false => None,
@@ -111,6 +123,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
     let prepare = Prepare {
         engine: &engine,
         linker: &linker,
+        module_linker: &module_linker,
         opts,
         app_variables: &app_variables,
         files: files_root.as_ref(),
@@ -127,7 +140,10 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
             .enumerate()
             .find(|(_, c)| c.id == config.component)
             .expect("validated: every trigger names a component");
-        components.insert(c.id.clone(), Arc::new(prepare.component(index, c).await?));
+        let loaded = prepare
+            .component(index, c, config.executor.as_ref())
+            .await?;
+        components.insert(c.id.clone(), Arc::new(loaded));
     }
 
     let public: Vec<(&str, &str)> = routes
@@ -174,6 +190,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
 struct Prepare<'a> {
     engine: &'a Engine,
     linker: &'a Linker<RequestState>,
+    module_linker: &'a wasmtime::Linker<ModuleState>,
     opts: &'a RuntimeOptions,
     app_variables: &'a BTreeMap<String, String>,
     files: Option<&'a FilesRoot>,
@@ -181,7 +198,12 @@ struct Prepare<'a> {
 }
 
 impl Prepare<'_> {
-    async fn component(&self, index: usize, c: &LockedComponent) -> Result<LoadedComponent, Error> {
+    async fn component(
+        &self,
+        index: usize,
+        c: &LockedComponent,
+        executor: Option<&HttpExecutor>,
+    ) -> Result<LoadedComponent, Error> {
         let id = &c.id;
         if !c.dependencies.is_empty() {
             return Err(unsupported(format!(
@@ -193,7 +215,7 @@ impl Prepare<'_> {
                 "component `{id}` requires host feature `{req}`, which this runtime does not support"
             )));
         }
-        let pre = self.instance_pre(c).await?;
+        let handler = self.handler(c, executor).await?;
         let variables = c
             .config
             .iter()
@@ -240,22 +262,17 @@ impl Prepare<'_> {
         };
         Ok(LoadedComponent {
             state: Arc::new(state),
-            pre,
+            handler,
         })
     }
 
-    /// Compile (or load from the cache) and link the component.
-    async fn instance_pre(&self, c: &LockedComponent) -> Result<ProxyPre<RequestState>, Error> {
+    /// Compile (or load from the cache) and link the component or module.
+    async fn handler(
+        &self,
+        c: &LockedComponent,
+        executor: Option<&HttpExecutor>,
+    ) -> Result<Handler, Error> {
         let id = &c.id;
-        let failed = |what: &str, help: Option<&'static str>| {
-            let (component, what) = (id.clone(), what.to_string());
-            move |e: wasmtime::Error| Error::Component {
-                component,
-                what,
-                source: e.into(),
-                help,
-            }
-        };
         let wasm = source_path(&c.source.content).map_err(|e| Error::Io {
             what: format!("component `{id}` source"),
             source: e,
@@ -267,21 +284,66 @@ impl Prepare<'_> {
                 source: e,
             })?,
         };
-        let component = {
+        let compiled = {
             let (engine, cache, id) = (
                 self.engine.clone(),
                 self.opts.compile_cache.clone(),
                 id.clone(),
             );
             tokio::task::spawn_blocking(move || {
-                engine::load_component(&engine, &id, &wasm, &digest, cache.as_deref())
+                engine::load_wasm(&engine, &id, &wasm, &digest, cache.as_deref())
             })
             .await
             .map_err(|e| Error::Engine(e.into()))??
         };
+        let wagi = match executor {
+            Some(HttpExecutor::Wagi { entrypoint, argv }) => Some(WagiConfig::new(
+                entrypoint.as_deref(),
+                argv.as_deref(),
+            )),
+            _ => None,
+        };
+        match (compiled, wagi) {
+            (Compiled::Component(component), None) => self.proxy(id, &component),
+            (Compiled::Component(_), Some(_)) => Err(Error::Component {
+                component: id.clone(),
+                what: "is a component, but its trigger uses the WAGI executor".into(),
+                source: "the WAGI executor runs WASI preview 1 command modules".into(),
+                help: Some(
+                    "remove `executor` to serve it as an HTTP component, or build it as a wasm32-wasip1 command",
+                ),
+            }),
+            (Compiled::Module(module), wagi) => {
+                let handler = wagi.map_or(ModuleHandler::SpinAbi, ModuleHandler::Wagi);
+                crate::module::prepare(self.module_linker, &module, handler)
+                    .map(Handler::Module)
+                    .map_err(|e| Error::Component {
+                        component: id.clone(),
+                        what: match &e {
+                            crate::module::ModuleError::NotServable(what) => what.clone(),
+                            crate::module::ModuleError::Link(_) => "cannot be linked".into(),
+                        },
+                        source: e.into(),
+                        help: None,
+                    })
+            }
+        }
+    }
+
+    /// Link a component and check it exports the WASI HTTP handler.
+    fn proxy(&self, id: &str, component: &Component) -> Result<Handler, Error> {
+        let failed = |what: &str, help: Option<&'static str>| {
+            let (component, what) = (id.to_string(), what.to_string());
+            move |e: wasmtime::Error| Error::Component {
+                component,
+                what,
+                source: e.into(),
+                help,
+            }
+        };
         let mut linker = self.linker.clone();
         linker.allow_shadowing(true);
-        let stubbed = unsupported::stub_unsupported_imports(&mut linker, &component, self.engine)
+        let stubbed = unsupported::stub_unsupported_imports(&mut linker, component, self.engine)
             .map_err(failed("cannot be linked", None))?;
         if !stubbed.is_empty() {
             tracing::debug!(
@@ -289,13 +351,15 @@ impl Prepare<'_> {
                 stubbed.join(", ")
             );
         }
-        let instance_pre = linker.instantiate_pre(&component).map_err(failed(
+        let instance_pre = linker.instantiate_pre(component).map_err(failed(
             "imports something this runtime does not provide",
             None,
         ))?;
-        ProxyPre::new(instance_pre).map_err(failed(
-            "does not export `wasi:http/incoming-handler@0.2.x`",
-            Some("build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK)"),
-        ))
+        ProxyPre::new(instance_pre)
+            .map(Handler::Proxy)
+            .map_err(failed(
+                "does not export `wasi:http/incoming-handler@0.2.x`",
+                Some("build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK)"),
+            ))
     }
 }

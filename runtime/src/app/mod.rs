@@ -8,7 +8,7 @@
 mod load;
 mod variables;
 
-pub use load::{LoadedApp, LoadedComponent, load};
+pub use load::{Handler, LoadedApp, LoadedComponent, load};
 
 use crate::Error;
 use crate::engine::Limits;

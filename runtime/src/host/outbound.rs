@@ -41,6 +41,62 @@ pub trait OutboundView: WasiHttpView {
     fn outbound(&self) -> std::sync::Arc<Outbound>;
 }
 
+/// Where an allowed request goes.
+pub enum Destination {
+    /// Where it names.
+    AsNamed,
+    /// To the app itself (a relative URL), at this authority, over plain HTTP.
+    App(String),
+}
+
+/// Why a request may not leave.
+pub enum Refused {
+    /// The authority does not parse.
+    InvalidUri,
+    /// No rule allows it (already logged, with the rule that would).
+    Denied,
+}
+
+impl Outbound {
+    /// Apply the rules to a request for `scheme://authority` (`None`: a relative URL).
+    pub fn check(&self, scheme: &str, authority: Option<&str>) -> Result<Destination, Refused> {
+        let id = &self.component;
+        let denied = match authority {
+            None | Some("") => {
+                // A relative URL reaches the app itself over plain HTTP, whatever scheme it names.
+                let hosts = &self.allowed_hosts;
+                if hosts.allows_relative("http") || hosts.allows_relative("https") {
+                    return Ok(Destination::App(self.self_authority.clone()));
+                }
+                format!(
+                    "outbound request to the app itself (relative URL) denied: add \"http://self\" to allowed_outbound_hosts of component `{id}`"
+                )
+            }
+            Some(authority) => {
+                let parsed: http::uri::Authority =
+                    authority.parse().map_err(|_| Refused::InvalidUri)?;
+                let target = OutboundTarget {
+                    scheme: scheme.to_ascii_lowercase(),
+                    host: parsed.host().to_ascii_lowercase(),
+                    port: parsed.port_u16(),
+                };
+                match self.allowed_hosts.rule_for(&target) {
+                    Some(rule) => {
+                        tracing::debug!(component = %id, "outbound {target} allowed by {rule}");
+                        return Ok(Destination::AsNamed);
+                    }
+                    None => format!(
+                        "outbound request to {target} denied: add \"{}\" to allowed_outbound_hosts of component `{id}`",
+                        target.suggested_rule()
+                    ),
+                }
+            }
+        };
+        tracing::warn!(component = %id, "{denied}");
+        Err(Refused::Denied)
+    }
+}
+
 /// Apply the component's rules to an outgoing request, then hand it to wasmtime-wasi-http.
 fn policed_handle<T: OutboundView>(
     state: &mut T,
@@ -48,49 +104,20 @@ fn policed_handle<T: OutboundView>(
     options: Option<Resource<RequestOptions>>,
 ) -> HttpResult<Resource<HostFutureIncomingResponse>> {
     let component = state.outbound();
-    let id = &component.component;
     let mut http = state.http();
     let req = http.table.get_mut(&request)?;
     let scheme = scheme_name(&req.scheme);
-    let denied = match req.authority.as_deref() {
-        None | Some("") => {
-            // A relative URL reaches the app itself over plain HTTP, whatever scheme it names.
-            let hosts = &component.allowed_hosts;
-            if hosts.allows_relative("http") || hosts.allows_relative("https") {
-                req.authority = Some(component.self_authority.clone());
-                req.scheme = Some(Scheme::Http);
-                None
-            } else {
-                Some(format!(
-                    "outbound request to the app itself (relative URL) denied: add \"http://self\" to allowed_outbound_hosts of component `{id}`"
-                ))
-            }
+    match component.check(&scheme, req.authority.as_deref()) {
+        Ok(Destination::AsNamed) => {}
+        Ok(Destination::App(authority)) => {
+            req.authority = Some(authority);
+            req.scheme = Some(Scheme::Http);
         }
-        Some(authority) => {
-            let parsed: http::uri::Authority = authority
-                .parse()
-                .map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-            let target = OutboundTarget {
-                scheme,
-                host: parsed.host().to_ascii_lowercase(),
-                port: parsed.port_u16(),
-            };
-            match component.allowed_hosts.rule_for(&target) {
-                Some(rule) => {
-                    tracing::debug!(component = %id, "outbound {target} allowed by {rule}");
-                    None
-                }
-                None => Some(format!(
-                    "outbound request to {target} denied: add \"{}\" to allowed_outbound_hosts of component `{id}`",
-                    target.suggested_rule()
-                )),
-            }
+        Err(Refused::InvalidUri) => return Err(ErrorCode::HttpRequestUriInvalid.into()),
+        Err(Refused::Denied) => {
+            http.table.delete(request)?;
+            return Err(ErrorCode::HttpRequestDenied.into());
         }
-    };
-    if let Some(message) = denied {
-        tracing::warn!(component = %id, "{message}");
-        http.table.delete(request)?;
-        return Err(ErrorCode::HttpRequestDenied.into());
     }
     outgoing_handler::Host::handle(&mut http, request, options)
 }

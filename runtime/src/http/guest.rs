@@ -4,16 +4,18 @@
 //! log line.
 
 use super::respond::{buffered, text};
-use crate::app::{LoadedApp, LoadedComponent};
-use crate::state::RequestState;
+use crate::app::{Handler, LoadedApp, LoadedComponent};
+use crate::module::{ModuleHandler, ModulePre, inbound, wagi};
+use crate::state::{Limited, ModuleState, RequestState, wasi_builder};
 use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -56,18 +58,11 @@ pub enum Outcome {
     },
 }
 
-fn new_store(
-    app: &LoadedApp,
-    component: &LoadedComponent,
-    deadline: Instant,
-) -> std::io::Result<Store<RequestState>> {
-    let state = RequestState::new(
-        &component.state,
-        app.stores.clone(),
-        app.limits.memory_bytes,
-    )?;
-    let mut store = Store::new(&app.engine, state);
-    store.limiter(|s| &mut s.limiter);
+/// A store for one request: memory accounted, stopped at `deadline` (checked every epoch
+/// tick, yielding to the connection's task in between).
+fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> Store<T> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| s.limiter());
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
         if Instant::now() >= deadline {
@@ -76,7 +71,7 @@ fn new_store(
             Ok(UpdateDeadline::Yield(1))
         }
     });
-    Ok(store)
+    store
 }
 
 /// Run `component` for `req` and say what happened.
@@ -92,16 +87,43 @@ where
         + Sync
         + 'static,
 {
+    match &component.handler {
+        Handler::Proxy(pre) => run_proxy(app, component, pre, req, exceeded).await,
+        Handler::Module(module) => run_module(app, component, module, req, exceeded).await,
+    }
+}
+
+fn not_prepared(e: impl std::fmt::Display) -> Outcome {
+    Outcome::NotStarted {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        reason: format!("cannot prepare the request: {e}"),
+    }
+}
+
+/// A component exporting `wasi:http/incoming-handler`: it may answer before it finishes.
+async fn run_proxy<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    pre: &ProxyPre<RequestState>,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
     let deadline = Instant::now() + app.limits.request_timeout;
-    let mut store = match new_store(app, component, deadline) {
+    let state = match RequestState::new(
+        &component.state,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    ) {
         Ok(s) => s,
-        Err(e) => {
-            return Outcome::NotStarted {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                reason: format!("cannot prepare the request: {e}"),
-            };
-        }
+        Err(e) => return not_prepared(e),
     };
+    let mut store = new_store(&app.engine, state, deadline);
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     let resources = store
         .data_mut()
@@ -117,7 +139,7 @@ where
             };
         }
     };
-    let pre = component.pre.clone();
+    let pre = pre.clone();
     let mut guest: GuestRun = Box::pin(async move {
         let result = async {
             let proxy = pre.instantiate_async(&mut store).await?;
@@ -179,6 +201,90 @@ where
                 Ok(()) => Outcome::NoResponse,
             }
         }
+    }
+}
+
+/// Largest stdout a WAGI program may write (its response).
+const MAX_WAGI_OUTPUT: usize = 256 << 20;
+
+/// A core module: the whole request body in, the whole response out.
+async fn run_module<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    module: &ModulePre,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
+    let body = match tokio::time::timeout_at(deadline.into(), body.collect()).await {
+        Err(_) => return Outcome::TimedOut,
+        Ok(Err(_)) if exceeded.load(Ordering::SeqCst) => return Outcome::BodyTooLarge,
+        Ok(Err(e)) => {
+            return Outcome::NotStarted {
+                status: StatusCode::BAD_REQUEST,
+                reason: format!("reading the request body: {e}"),
+            };
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let wasi = match wasi_builder(&component.state) {
+        Ok(w) => w,
+        Err(e) => return not_prepared(e),
+    };
+    let (wasi, stdout) = match &module.handler {
+        ModuleHandler::Wagi(config) => {
+            let (wasi, stdout) = wagi::wasi(wasi, config, &parts, body.clone(), MAX_WAGI_OUTPUT);
+            (wasi, Some(stdout))
+        }
+        ModuleHandler::SpinAbi => (wasi, None),
+    };
+    let state = ModuleState::new(
+        &component.state,
+        wasi,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    );
+    let mut store = new_store(&app.engine, state, deadline);
+    let id = &component.state.id;
+    let result = {
+        let call = async {
+            match (&module.handler, stdout) {
+                (ModuleHandler::Wagi(config), Some(stdout)) => {
+                    wagi::run(&mut store, &module.pre, config).await?;
+                    Ok(wagi::parse_output(&stdout.contents()).unwrap_or_else(|e| {
+                        tracing::error!("component `{id}` (WAGI) wrote an unusable response: {e}");
+                        http::Response::builder()
+                            .status(StatusCode::INTERNAL_SERVER_ERROR)
+                            .body(bytes::Bytes::from_static(b"Internal Server Error"))
+                            .expect("static response parts are valid")
+                    }))
+                }
+                _ => inbound::serve(&mut store, &module.pre, parts, body).await,
+            }
+        };
+        tokio::select! {
+            r = call => Some(r),
+            _ = tokio::time::sleep_until(deadline.into()) => None,
+        }
+    };
+    match result {
+        None => Outcome::TimedOut,
+        Some(Ok(response)) => Outcome::Answered {
+            response: response.map(|b| Full::new(b).map_err(|e| match e {}).boxed_unsync()),
+            finished: Some(Ok(())),
+            rest: None,
+        },
+        Some(Err(error)) => Outcome::Failed(GuestFailure {
+            memory_limit_hit: store.data().limiter.hit,
+            error,
+        }),
     }
 }
 

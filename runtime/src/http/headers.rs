@@ -16,7 +16,8 @@ pub struct RequestFacts<'a> {
 
 /// The `spin-*` headers a guest receives, in Spin's order: `spin-full-url`,
 /// `spin-path-info`, `spin-matched-route`, `spin-base-path`, `spin-raw-component-route`,
-/// `spin-component-route`, `spin-client-addr`, then `spin-path-match-<name>` per parameter.
+/// `spin-component-route`, `spin-client-addr`, then `spin-path-match-<name>` per parameter
+/// (`_` in the name becomes `-`, as in Spin).
 /// Every `spin-*` header the client sent is dropped by the caller, so none can be forged.
 pub fn spin_headers(m: &RouteMatch<'_>, facts: &RequestFacts<'_>) -> Vec<(String, String)> {
     let mut out = vec![
@@ -36,7 +37,10 @@ pub fn spin_headers(m: &RouteMatch<'_>, facts: &RequestFacts<'_>) -> Vec<(String
     ];
     for (name, value) in &m.params {
         out.push((
-            format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            format!(
+                "spin-path-match-{}",
+                name.to_ascii_lowercase().replace('_', "-")
+            ),
             value.clone(),
         ));
     }

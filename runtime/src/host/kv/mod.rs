@@ -225,7 +225,7 @@ pub struct CasHandle {
 }
 
 /// Why a store cannot be opened; each interface maps it to its own error.
-enum OpenError {
+pub(crate) enum OpenError {
     AccessDenied,
     NoSuchStore,
     TableFull,
@@ -265,5 +265,25 @@ impl KvCtxView<'_> {
         self.table.delete(handle)?;
         self.ctx.open = self.ctx.open.saturating_sub(1);
         Ok(())
+    }
+
+    /// Open `label` for a guest that names stores by number (Spin's pre-component ABI).
+    pub(crate) fn open_numbered(&mut self, label: &str) -> wasmtime::Result<Result<u32, OpenError>> {
+        Ok(self.open_store(label)?.map(|r| r.rep()))
+    }
+
+    /// The store a numbered handle names, if it is open.
+    pub(crate) fn numbered(&self, handle: u32) -> Option<Arc<dyn Store>> {
+        self.table
+            .get(&Resource::<KvStore>::new_borrow(handle))
+            .ok()
+            .map(|s| s.store.clone())
+    }
+
+    /// Close a numbered handle (nothing if it is not open).
+    pub(crate) fn close_numbered(&mut self, handle: u32) {
+        if self.numbered(handle).is_some() {
+            let _ = self.close_store(Resource::new_own(handle));
+        }
     }
 }
