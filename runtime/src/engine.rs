@@ -170,8 +170,9 @@ fn read_compiled(engine: &Engine, path: &Path) -> Result<Option<Compiled>, Cache
     // engine configuration (the directory key) and for bytes with this digest (checked
     // before compiling).
     let compiled = match Engine::detect_precompiled(code) {
-        Some(Precompiled::Component) => unsafe { Component::deserialize(engine, code) }
-            .map(Compiled::Component),
+        Some(Precompiled::Component) => {
+            unsafe { Component::deserialize(engine, code) }.map(Compiled::Component)
+        }
         Some(Precompiled::Module) => {
             unsafe { Module::deserialize(engine, code) }.map(Compiled::Module)
         }
@@ -211,7 +212,10 @@ fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Co
             .map_err(|e| invalid("is not a valid Wasm component", e.into())),
         Kind::BindgenModule => {
             let component = crate::module::componentize(&bytes).map_err(|e| {
-                invalid("is a core module that could not be made a component", e.into())
+                invalid(
+                    "is a core module that could not be made a component",
+                    e.into(),
+                )
             })?;
             Component::new(engine, &component)
                 .map(Compiled::Component)

@@ -32,6 +32,16 @@ clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen" \
   c/testbed.c "$tmp/gen/testbed.c" "$tmp/gen/testbed_component_type.o" -o "$tmp/testbed.core.wasm"
 wasm-tools component new "$tmp/testbed.core.wasm" --adapt wasi_snapshot_preview1="$adapter" -o "$out/testbed.wasm"
 echo "built $out/testbed.wasm"
+# The same guest as the core module wit-bindgen and clang make, before `component new`:
+# the runtime componentizes it itself, as Spin does for wasm32-wasip1 modules.
+cp "$tmp/testbed.core.wasm" "$out/testbed.core.wasm"
+echo "built $out/testbed.core.wasm"
+
+# Core modules: Spin's pre-component ABI by hand, and a WAGI command.
+wasm-tools parse modules/legacy-abi.wat -o "$out/legacy-abi.wasm"
+echo "built $out/legacy-abi.wasm"
+clang --target=wasm32-wasi -O2 -Wall -Werror modules/wagi.c -o "$out/wagi.wasm"
+echo "built $out/wagi.wasm"
 
 # The hello component in the component text format, for `spin up -f file.wat`.
 wasm-tools print "$out/hello.wasm" > "$out/hello.component.wat"

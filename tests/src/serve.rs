@@ -34,10 +34,11 @@ impl Resp {
     }
 }
 
-/// Send one HTTP request.
+/// Send one HTTP request (redirects are returned, not followed).
 pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(120))
+        .redirects(0)
         .build();
     let mut req = agent.request(method, url);
     for (k, v) in headers {

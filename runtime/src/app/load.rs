@@ -114,8 +114,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
     );
     let engine = engine::new_engine(&opts.limits)?;
     let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
-    let module_linker =
-        crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
+    let module_linker = crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
     let files_root = match locked.components.iter().any(|c| !c.files.is_empty()) {
         true => Some(FilesRoot::create(&opts.state_dir)?),
         false => None,
@@ -297,10 +296,9 @@ impl Prepare<'_> {
             .map_err(|e| Error::Engine(e.into()))??
         };
         let wagi = match executor {
-            Some(HttpExecutor::Wagi { entrypoint, argv }) => Some(WagiConfig::new(
-                entrypoint.as_deref(),
-                argv.as_deref(),
-            )),
+            Some(HttpExecutor::Wagi { entrypoint, argv }) => {
+                Some(WagiConfig::new(entrypoint.as_deref(), argv.as_deref()))
+            }
             _ => None,
         };
         match (compiled, wagi) {

@@ -105,7 +105,11 @@ impl GuestMemory {
         ptr: i32,
         len: i32,
     ) -> Result<Vec<(String, String)>> {
-        let raw = self.bytes(&store, ptr, len.checked_mul(16).ok_or_else(|| bad("list too long"))?)?;
+        let raw = self.bytes(
+            &store,
+            ptr,
+            len.checked_mul(16).ok_or_else(|| bad("list too long"))?,
+        )?;
         raw.chunks_exact(16)
             .map(|e| {
                 let word = |i: usize| i32::from_le_bytes(e[i * 4..i * 4 + 4].try_into().unwrap());

@@ -47,7 +47,10 @@ fn config(linker: &mut Linker<ModuleState>) -> Result<()> {
                 let key = mem.string(&caller, ptr, len)?;
                 let vars = caller.data().variables.clone();
                 let result = if !is_snake_id(&key) {
-                    Err((1, format!("`{key}` is not a valid config key (lower_snake_case)")))
+                    Err((
+                        1,
+                        format!("`{key}` is not a valid config key (lower_snake_case)"),
+                    ))
                 } else {
                     match vars.values.get(&key) {
                         Some(v) => Ok(v.clone()),
@@ -253,13 +256,9 @@ fn key_value(linker: &mut Linker<ModuleState>) -> Result<()> {
             })
         },
     )?;
-    linker.func_wrap(
-        M,
-        "close",
-        |mut caller: Caller<'_, ModuleState>, h: i32| {
-            caller.data_mut().kv().close_numbered(h as u32);
-        },
-    )?;
+    linker.func_wrap(M, "close", |mut caller: Caller<'_, ModuleState>, h: i32| {
+        caller.data_mut().kv().close_numbered(h as u32);
+    })?;
     Ok(())
 }
 
@@ -383,8 +382,7 @@ fn outbound_http(linker: &mut Linker<ModuleState>) -> Result<()> {
                             .collect();
                         let h = mem.put_string_pairs(&mut caller, &headers).await?;
                         let b = mem.put(&mut caller, 1, response.body()).await?;
-                        ok()
-                            .u16(4, response.status().as_u16())
+                        ok().u16(4, response.status().as_u16())
                             .u8(8, 1)
                             .pair(12, h)
                             .u8(20, 1)
@@ -427,7 +425,10 @@ enum StandIn {
 
 /// Define the stand-ins for the imports `module` actually has (their parameter counts vary
 /// across Spin 1.x versions; the return area is always the last parameter).
-pub fn add_stand_ins_for(linker: &mut Linker<ModuleState>, module: &wasmtime::Module) -> Result<()> {
+pub fn add_stand_ins_for(
+    linker: &mut Linker<ModuleState>,
+    module: &wasmtime::Module,
+) -> Result<()> {
     for import in module.imports() {
         let Some(&(m, f, offset, kind)) = STAND_INS
             .iter()

@@ -49,8 +49,7 @@ pub async fn serve(
     let instance = pre.instantiate_async(&mut *store).await?;
     initialize(store, &instance).await?;
     let mem = GuestMemory::of(&instance, &mut *store)?;
-    let handle = instance
-        .get_typed_func::<Params, i32>(&mut *store, "handle-http-request")?;
+    let handle = instance.get_typed_func::<Params, i32>(&mut *store, "handle-http-request")?;
 
     let uri = parts
         .uri

@@ -56,12 +56,13 @@ fn header<'a>(parts: &'a http::request::Parts, name: &str) -> &'a str {
 /// The command line: `argv` with `${SCRIPT_NAME}` as the request path and `${ARGS}` as
 /// the query's keys and (non-empty) values, decoded.
 pub fn args(config: &WagiConfig, parts: &http::request::Parts) -> Vec<String> {
-    let query: Vec<String> = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-        .flat_map(|(k, v)| {
-            let v = (!v.is_empty()).then(|| v.into_owned());
-            std::iter::once(k.into_owned()).chain(v)
-        })
-        .collect();
+    let query: Vec<String> =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .flat_map(|(k, v)| {
+                let v = (!v.is_empty()).then(|| v.into_owned());
+                std::iter::once(k.into_owned()).chain(v)
+            })
+            .collect();
     let mut out = Vec::new();
     for word in config.argv.split_whitespace() {
         match word {
@@ -91,14 +92,26 @@ pub fn environment(parts: &http::request::Parts, body_len: usize) -> Vec<(String
         ("CONTENT_LENGTH".into(), body_len.to_string()),
         ("CONTENT_TYPE".into(), header(parts, "content-type").into()),
         ("GATEWAY_INTERFACE".into(), "CGI/1.1".into()),
-        ("QUERY_STRING".into(), parts.uri.query().unwrap_or("").into()),
+        (
+            "QUERY_STRING".into(),
+            parts.uri.query().unwrap_or("").into(),
+        ),
         ("REMOTE_ADDR".into(), client_ip.clone()),
         ("REMOTE_HOST".into(), client_ip),
         ("REMOTE_USER".into(), String::new()),
         ("REQUEST_METHOD".into(), parts.method.to_string()),
-        ("SCRIPT_NAME".into(), header(parts, "spin-component-route").into()),
-        ("X_RAW_PATH_INFO".into(), header(parts, "spin-path-info").into()),
-        ("PATH_TRANSLATED".into(), header(parts, "spin-path-info").into()),
+        (
+            "SCRIPT_NAME".into(),
+            header(parts, "spin-component-route").into(),
+        ),
+        (
+            "X_RAW_PATH_INFO".into(),
+            header(parts, "spin-path-info").into(),
+        ),
+        (
+            "PATH_TRANSLATED".into(),
+            header(parts, "spin-path-info").into(),
+        ),
         ("SERVER_NAME".into(), server_name.into()),
         ("SERVER_PORT".into(), server_port.into()),
         ("SERVER_PROTOCOL".into(), format!("{:?}", parts.version)),
@@ -111,7 +124,10 @@ pub fn environment(parts: &http::request::Parts, body_len: usize) -> Vec<(String
         let name = name.as_str();
         let value = || String::from_utf8_lossy(value.as_bytes()).into_owned();
         if let Some(param) = name.strip_prefix("spin-path-match-") {
-            let var = format!("X_PATH_MATCH_{}", param.to_ascii_uppercase().replace('-', "_"));
+            let var = format!(
+                "X_PATH_MATCH_{}",
+                param.to_ascii_uppercase().replace('-', "_")
+            );
             env.push((var, value()));
         } else if name.starts_with("spin-") || name == "authorization" || name == "connection" {
             continue;
@@ -292,7 +308,11 @@ mod tests {
             b"no colon here\n\n",
             b"",
         ] {
-            assert!(parse_output(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                parse_output(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

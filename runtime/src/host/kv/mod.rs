@@ -268,7 +268,10 @@ impl KvCtxView<'_> {
     }
 
     /// Open `label` for a guest that names stores by number (Spin's pre-component ABI).
-    pub(crate) fn open_numbered(&mut self, label: &str) -> wasmtime::Result<Result<u32, OpenError>> {
+    pub(crate) fn open_numbered(
+        &mut self,
+        label: &str,
+    ) -> wasmtime::Result<Result<u32, OpenError>> {
         Ok(self.open_store(label)?.map(|r| r.rep()))
     }
 

@@ -1,0 +1,369 @@
+//! Core modules as Spin runs them: the Spin 0.9 TinyGo and Rust modules of Spin's own
+//! legacy test (from `spin up`, a v2 manifest, and a registry round trip), a hand-written
+//! module of Spin's pre-component ABI using its imports, the C guest's wit-bindgen module
+//! componentized at load, and a WAGI command in C.
+
+use spin_tests::registry::Registry;
+use spin_tests::sandbox::Sandbox;
+use spin_tests::{Spin, Upstream, app_dir, assert_contains, component, repo_root};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn legacy_fixture(name: &str) -> PathBuf {
+    repo_root()
+        .join("../shared/fixtures/spin-legacy")
+        .join(name)
+}
+
+/// The fixture's own v1 manifest and modules, copied so `.spin/` lands in a temp dir.
+fn legacy_app() -> tempfile::TempDir {
+    let read = |n: &str| std::fs::read(legacy_fixture(n)).unwrap();
+    app_dir(&[
+        ("spin.toml", &read("spin.toml")),
+        ("legacy-go.wasm", &read("legacy-go.wasm")),
+        ("legacy-rust.wasm", &read("legacy-rust.wasm")),
+    ])
+}
+
+/// What Spin's legacy-apps test expects of these modules.
+fn assert_legacy_answers(spin: &Spin) {
+    let go = spin.get("/golang");
+    assert_eq!(
+        (go.status, go.text()),
+        (200, "Hello Fermyon!\n".to_string())
+    );
+    let rust = spin.get("/rust");
+    assert_eq!(
+        (rust.status, rust.text()),
+        (200, "Hello, Fermyon".to_string())
+    );
+    // The Rust module answers with a header of its own, and logs Spin's headers.
+    assert_eq!(rust.header("foo"), Some("bar"));
+}
+
+#[test]
+fn spin_09_modules_answer_as_spins_legacy_test_expects() {
+    let app = legacy_app();
+    let spin = Spin::up(app.path(), &[]);
+    assert_legacy_answers(&spin);
+    let logged = "\"spin-matched-route\": \"/rust/...\"";
+    assert!(spin.wait_for_output(logged, 1, Duration::from_secs(10)));
+    // Methods the old ABI cannot express are refused as Spin refuses them.
+    assert_eq!(spin.request("TRACE", "/rust", b"").status, 405);
+}
+
+#[test]
+fn spin_09_modules_run_from_a_v2_manifest_and_a_registry_round_trip() {
+    let v2 = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "legacy-v2"
+[[trigger.http]]
+route = "/golang/..."
+component = "go"
+[[trigger.http]]
+route = "/rust/..."
+component = "rust"
+[component.go]
+source = {go:?}
+[component.rust]
+source = {rust:?}
+"#,
+        go = legacy_fixture("legacy-go.wasm"),
+        rust = legacy_fixture("legacy-rust.wasm"),
+    );
+    let app = app_dir(&[("spin.toml", v2.as_bytes())]);
+    let spin = Spin::up(app.path(), &[]);
+    assert_legacy_answers(&spin);
+    drop(spin);
+
+    let registry = Registry::start();
+    let user = Sandbox::with_open_policy();
+    let reference = format!("{}/legacy/app:v1", registry.host());
+    let v1 = legacy_app();
+    user.push(v1.path(), &reference);
+    let spin = user.serve(&reference, &["--insecure"]);
+    assert_legacy_answers(&spin);
+}
+
+fn abi_app(wasm: &Path, upstream: u16) -> tempfile::TempDir {
+    // A v1 manifest, as Spin 1.x apps were written: `[component.config]`,
+    // `allowed_http_hosts`, the app-wide trigger.
+    let manifest = format!(
+        r#"spin_version = "1"
+name = "old-abi"
+trigger = {{ type = "http", base = "/" }}
+version = "1.0.0"
+[variables]
+who = {{ default = "world" }}
+[[component]]
+id = "abi"
+source = {wasm:?}
+key_value_stores = ["default"]
+allowed_http_hosts = ["127.0.0.1:{upstream}"]
+[component.trigger]
+route = "/abi/..."
+[component.config]
+greeting = "hello, {{{{ who }}}}"
+"#
+    );
+    app_dir(&[("spin.toml", manifest.as_bytes())])
+}
+
+#[test]
+fn the_old_abi_imports_reach_the_same_capabilities_as_components() {
+    let upstream = Upstream::start();
+    let app = abi_app(&component("legacy-abi"), upstream.port);
+    let spin = Spin::up(app.path(), &["--variable", "who=modules"]);
+
+    let config = spin.get("/abi/c");
+    assert_eq!(
+        (config.status, config.text()),
+        (200, "hello, modules".into())
+    );
+
+    let kv = spin.request("POST", "/abi/k", b"stored by an old module");
+    assert_eq!(
+        (kv.status, kv.text()),
+        (200, "stored by an old module".into())
+    );
+    assert_eq!(spin.get("/abi/x").text(), "1");
+    assert_eq!(
+        spin.get("/abi/n").status,
+        504,
+        "get of an absent key: no-such-key"
+    );
+    assert_eq!(
+        spin.get("/abi/d").status,
+        502,
+        "an unlisted store: access-denied"
+    );
+    assert!(spin.wait_for_log("add it to `key_value_stores` of component `abi`"));
+
+    let allowed = format!("http://127.0.0.1:{}/from-module", upstream.port);
+    let out = spin.request("POST", "/abi/o", allowed.as_bytes());
+    assert_eq!(
+        (out.status, out.text()),
+        (200, "upstream saw GET /from-module".into())
+    );
+    let denied = spin.request("POST", "/abi/o", b"http://127.0.0.2:1/nope");
+    assert_eq!(denied.status, 521, "destination-not-allowed");
+    assert!(spin.wait_for_log("outbound request to http://127.0.0.2:1 denied"));
+    assert_eq!(upstream.hits(), 1, "the denied request never left");
+
+    assert_eq!(
+        spin.get("/abi/r").status,
+        503,
+        "redis stand-in returns its error"
+    );
+    assert_eq!(
+        spin.get("/abi/s").status,
+        500,
+        "a malformed status is a 500"
+    );
+
+    let echo = spin.request("PUT", "/abi/e?q=1", b"");
+    assert_eq!((echo.status, echo.text()), (200, "/abi/e?q=1".into()));
+    assert_eq!(echo.header("x-method"), Some("2"));
+}
+
+#[test]
+fn a_store_written_by_an_old_module_is_read_by_a_component() {
+    let app = app_dir(&[(
+        "spin.toml",
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "shared-kv"
+[[trigger.http]]
+route = "/abi/..."
+component = "abi"
+[[trigger.http]]
+route = "/c/..."
+component = "c"
+[component.abi]
+source = {abi:?}
+key_value_stores = ["default"]
+[component.c]
+source = {c:?}
+key_value_stores = ["default"]
+"#,
+            abi = component("legacy-abi"),
+            c = component("testbed"),
+        )
+        .as_bytes(),
+    )]);
+    let spin = Spin::up(app.path(), &[]);
+    assert_eq!(spin.request("POST", "/abi/k", b"shared").status, 200);
+    assert_eq!(spin.get("/c/kv/k").text(), "shared");
+}
+
+#[test]
+fn a_wit_bindgen_core_module_is_componentized_and_cached() {
+    let wasm = component("testbed.core");
+    let app = app_dir(&[(
+        "spin.toml",
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "core"
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = {wasm:?}
+key_value_stores = ["default"]
+"#
+        )
+        .as_bytes(),
+    )]);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_arg = cache.path().to_str().unwrap();
+    for run in ["cold", "warm"] {
+        let spin = Spin::up(app.path(), &["--cache-dir", cache_arg]);
+        let hello = spin.get("/hello");
+        assert_eq!(
+            (hello.status, hello.text()),
+            (200, "Hello from C!\n".into()),
+            "{run}"
+        );
+        assert_eq!(spin.request("PUT", "/kv/a", b"v").text(), "ok");
+        assert_eq!(spin.get("/kv/a").text(), "v");
+    }
+    let entries: Vec<_> = walkdir(cache.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(entries.len(), 1, "one compiled entry: {entries:?}");
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn wagi_commands_speak_cgi() {
+    let wasm = component("wagi");
+    let app = app_dir(&[(
+        "spin.toml",
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "wagi"
+[[trigger.http]]
+route = "/cgi/:name/..."
+component = "cgi"
+executor = {{ type = "wagi" }}
+[[trigger.http]]
+route = "/argv/..."
+component = "argv"
+executor = {{ type = "wagi", argv = "prog --flag ${{ARGS}}" }}
+[component.cgi]
+source = {wasm:?}
+environment = {{ WHO = "env from the manifest" }}
+[component.argv]
+source = {wasm:?}
+"#
+        )
+        .as_bytes(),
+    )]);
+    let spin = Spin::up(app.path(), &[]);
+    let url = spin.url("/cgi/ada/tail?x=1&flag");
+    let r = spin_tests::http(
+        "POST",
+        &url,
+        &[
+            ("x-custom", "custom value"),
+            ("authorization", "secret"),
+            ("content-type", "text/plain"),
+        ],
+        b"the request body",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(r.header("x-wagi"), Some("yes"));
+    let text = r.text();
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    for line in [
+        "argv[0]=/cgi/ada/tail".to_string(),
+        "argv[1]=x".into(),
+        "argv[2]=1".into(),
+        "argv[3]=flag".into(),
+        "REQUEST_METHOD=POST".into(),
+        "PATH_INFO=/tail".into(),
+        "QUERY_STRING=x=1&flag".into(),
+        "SCRIPT_NAME=/cgi/:name".into(),
+        format!("X_FULL_URL=http://127.0.0.1:{port}/cgi/ada/tail?x=1&flag"),
+        "X_MATCHED_ROUTE=/cgi/:name/...".into(),
+        "SERVER_NAME=127.0.0.1".into(),
+        format!("SERVER_PORT={port}"),
+        "SERVER_PROTOCOL=HTTP/1.1".into(),
+        "GATEWAY_INTERFACE=CGI/1.1".into(),
+        "CONTENT_LENGTH=16".into(),
+        "CONTENT_TYPE=text/plain".into(),
+        "REMOTE_ADDR=127.0.0.1".into(),
+        "HTTP_X_CUSTOM=custom value".into(),
+        "HTTP_AUTHORIZATION=(unset)".into(),
+        "X_PATH_MATCH_NAME=ada".into(),
+        "WHO=env from the manifest".into(),
+        "stdin=the request body".into(),
+    ] {
+        assert_contains(&text, &format!("{line}\n"));
+    }
+
+    let argv = spin.get("/argv/?a=b").text();
+    assert_contains(
+        &argv,
+        "argv[0]=prog\nargv[1]=--flag\nargv[2]=a\nargv[3]=b\n",
+    );
+
+    let redirect = spin.get("/cgi/x/redirect");
+    assert_eq!(redirect.status, 302);
+    assert_eq!(redirect.header("location"), Some("/elsewhere"));
+    let teapot = spin.get("/cgi/x/status");
+    assert_eq!(
+        (teapot.status, teapot.text()),
+        (418, "short and stout\n".into())
+    );
+    assert_eq!(spin.get("/cgi/x/garbage").status, 500);
+    assert!(spin.wait_for_log("wrote an unusable response"));
+    assert_eq!(spin.get("/cgi/x/fail").status, 500);
+}
+
+#[test]
+fn modules_that_serve_nothing_say_what_they_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("lib.wasm");
+    std::fs::write(
+        &wasm,
+        wat_module(r#"(module (memory (export "memory") 1) (func (export "do-something")))"#),
+    )
+    .unwrap();
+    let err = Spin::start(&wasm, &[], &[]).err().expect("must not start");
+    assert_contains(&err, "is a core module exporting `do-something`");
+    assert_contains(&err, "handle-http-request");
+}
+
+fn wat_module(text: &str) -> Vec<u8> {
+    let path = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(path.path(), text).unwrap();
+    let out = std::process::Command::new("wasm-tools")
+        .args(["parse", path.path().to_str().unwrap()])
+        .output()
+        .expect("wasm-tools (tests/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
