@@ -9,6 +9,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
+/// The domain under which components of the same app answer each other.
+pub const SERVICE_CHAINING_DOMAIN: &str = ".spin.internal";
+
 /// One parsed allow rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedHost {
@@ -148,6 +151,16 @@ impl AllowedHost {
             host,
             port,
         })
+    }
+
+    /// Whether it names components of the same app (`<id>.spin.internal`,
+    /// `*.spin.internal`): local service chaining.
+    pub fn is_service_chaining(&self) -> bool {
+        match &self.host {
+            HostRule::Name(n) => n.ends_with(SERVICE_CHAINING_DOMAIN),
+            HostRule::Subdomain(d) => d == SERVICE_CHAINING_DOMAIN,
+            _ => false,
+        }
     }
 
     /// Does this rule allow a request to `target`?

@@ -47,16 +47,38 @@ fn resolve(content: &mut ContentRef, store: &Store, what: &str) -> Result<(), Pu
 pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError> {
     let what = pulled.reference.to_string();
     let m = &pulled.manifest;
-    let mut app = if m.config.media_type == WASM_CONFIG_MEDIA_TYPE {
-        let layer = m
-            .layers
-            .iter()
-            .find(|l| l.media_type == WASM_COMPONENT_MEDIA_TYPE)
-            .ok_or_else(|| {
-                unsupported(format!(
-                    "{what}: a Wasm artifact without an `application/wasm` layer"
-                ))
-            })?;
+    // The locked app: the last locked-app layer (Spin ≥ 1.6), or the config blob itself
+    // (Spin ≤ 1.5 pushed the locked app as the image config).
+    let locked_blob = m
+        .layers
+        .iter()
+        .rev()
+        .find(|l| l.media_type == LOCKED_APP_MEDIA_TYPE)
+        .or((m.config.media_type == LOCKED_APP_MEDIA_TYPE).then_some(&m.config));
+    let wasm_layers: Vec<_> = m
+        .layers
+        .iter()
+        .filter(|l| {
+            [WASM_COMPONENT_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE].contains(&l.media_type.as_str())
+        })
+        .collect();
+    let bare = match (locked_blob, wasm_layers.as_slice()) {
+        // A CNCF Wasm artifact, or (as Spin runs them) any artifact whose only Wasm layer
+        // is not described by a locked app.
+        (None, [layer]) => Some(layer),
+        _ if m.config.media_type == WASM_CONFIG_MEDIA_TYPE => Some(
+            wasm_layers
+                .iter()
+                .find(|l| l.media_type == WASM_COMPONENT_MEDIA_TYPE)
+                .ok_or_else(|| {
+                    unsupported(format!(
+                        "{what}: a Wasm artifact without an `application/wasm` layer"
+                    ))
+                })?,
+        ),
+        _ => None,
+    };
+    let mut app = if let Some(layer) = bare {
         let id = pulled
             .reference
             .repository()
@@ -72,16 +94,12 @@ pub fn locked_app(store: &Store, pulled: &Pulled) -> Result<LockedApp, PullError
             })?;
         spin_app::lock::lock_component_at(&path, &id, &layer.digest)
     } else {
-        let layer = m
-            .layers
-            .iter()
-            .rev()
-            .find(|l| l.media_type == LOCKED_APP_MEDIA_TYPE)
-            .ok_or_else(|| {
-                unsupported(format!(
-                    "{what}: no locked app layer ({LOCKED_APP_MEDIA_TYPE}); is this a Spin app?"
-                ))
-            })?;
+        let layer = locked_blob.ok_or_else(|| {
+            unsupported(format!(
+                "{what}: no locked app ({LOCKED_APP_MEDIA_TYPE}) and {} Wasm layers; is this a Spin app?",
+                wasm_layers.len()
+            ))
+        })?;
         let bytes = store
             .read(&layer.digest, MAX_LOCKED_APP_BYTES)
             .map_err(|source| PullError::Store {

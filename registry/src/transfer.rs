@@ -240,6 +240,7 @@ fn known_media_type(mt: &str) -> bool {
         DATA_LAYER_MEDIA_TYPE,
         ARCHIVE_LAYER_MEDIA_TYPE,
         LOCKED_APP_MEDIA_TYPE,
+        EMPTY_MEDIA_TYPE,
     ]
     .contains(&mt)
 }

@@ -182,6 +182,18 @@ impl Router {
 }
 
 impl Route {
+    /// `/...` for `component`: how a chained request (`<component>.spin.internal`) is
+    /// routed.
+    pub fn catch_all(component: &str) -> Self {
+        Self {
+            component: component.to_string(),
+            raw: "/...".into(),
+            based: "/...".into(),
+            segments: Vec::new(),
+            wildcard: true,
+        }
+    }
+
     /// The manifest route without a trailing wildcard (`spin-component-route`).
     pub fn raw_prefix(&self) -> &str {
         self.raw.strip_suffix("/...").unwrap_or(&self.raw)

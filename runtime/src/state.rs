@@ -5,7 +5,7 @@
 //! context through the capability's view trait, so both kinds share one implementation.
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
-use crate::host::outbound::{Outbound, OutboundView};
+use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
 use crate::host::variables::{Variables, VariablesView};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,6 +99,7 @@ pub struct RequestState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
+    hooks: ChainingHooks,
     kv: KvCtx,
     variables: Arc<Variables>,
     outbound: Arc<Outbound>,
@@ -117,6 +118,9 @@ impl RequestState {
             table: ResourceTable::new(),
             wasi: wasi_builder(component)?.build(),
             http: WasiHttpCtx::new(),
+            hooks: ChainingHooks {
+                outbound: component.outbound.clone(),
+            },
             kv: KvCtx::new(stores, component.kv.clone()),
             variables: component.variables.clone(),
             outbound: component.outbound.clone(),
@@ -139,7 +143,7 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.hooks,
         }
     }
 }

@@ -9,6 +9,7 @@ use download::download;
 pub use files::check_files;
 use files::expand_files;
 
+use crate::allowed_hosts::AllowedHost;
 use crate::digest::Digest;
 use crate::locked::*;
 use crate::manifest::{AppManifest, ComponentSource, HttpRoute};
@@ -217,15 +218,32 @@ pub async fn lock(
         })
         .collect();
 
-    Ok(LockedApp {
-        spin_lock_version: 1,
-        must_understand: Vec::new(),
+    // As Spin's loader: an app whose components reach each other in-process requires
+    // local service chaining of its host.
+    let chaining = manifest.components.values().any(|c| {
+        c.allowed_outbound_hosts
+            .iter()
+            .any(|h| AllowedHost::parse(h).is_ok_and(|rule| rule.is_service_chaining()))
+    });
+    let (must_understand, host_requirements) = if chaining {
+        (
+            vec![MUST_UNDERSTAND_HOST_REQUIREMENTS.to_string()],
+            Map::from_iter([(SERVICE_CHAINING.to_string(), json!("required"))]),
+        )
+    } else {
+        (Vec::new(), Map::new())
+    };
+    let mut app = LockedApp {
+        spin_lock_version: 0,
+        must_understand,
         metadata,
-        host_requirements: Map::new(),
+        host_requirements,
         variables,
         triggers,
         components,
-    })
+    };
+    app.spin_lock_version = app.lock_version();
+    Ok(app)
 }
 
 /// A local Wasm file as a locked component source, with its digest.
@@ -341,7 +359,7 @@ fn kebab(name: &str) -> String {
 fn single_component_app(id: &str, source: LockedComponentSource, origin: &Path) -> LockedApp {
     let id = id.to_string();
     LockedApp {
-        spin_lock_version: 1,
+        spin_lock_version: 0,
         must_understand: Vec::new(),
         metadata: Map::from_iter([
             (NAME_KEY.to_string(), json!(id)),

@@ -1,6 +1,7 @@
-//! Spin's locked app format (`spin_lock_version = 1`): what `spin up` runs and what the
-//! OCI artifact carries as its last layer. Field names and shapes match Spin 3.x so locked
-//! apps move between the two tools.
+//! Spin's locked app format: what `spin up` runs and what the OCI artifact carries as its
+//! last layer. Field names and shapes match Spin 3.x/4.x so locked apps move between the
+//! two tools. Versions 0 and 1 are read; 0 is written unless the app has host
+//! requirements (as Spin writes it, and as containerd-shim-spin up to 0.13 requires).
 
 mod validate;
 
@@ -17,11 +18,20 @@ pub const NAME_KEY: &str = "name";
 pub const VERSION_KEY: &str = "version";
 /// Metadata key of the OCI manifest digest an app was pulled by.
 pub const OCI_IMAGE_DIGEST_KEY: &str = "oci_image_digest";
+/// The host requirement of apps whose components call each other at
+/// `http://<component>.spin.internal`.
+pub const SERVICE_CHAINING: &str = "local_service_chaining";
+/// `must_understand` entry: the host must support every app-level host requirement.
+pub const MUST_UNDERSTAND_HOST_REQUIREMENTS: &str = "host_requirements";
+/// `must_understand` entry: the host must support every component-level host requirement.
+pub const MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS: &str = "component_host_requirements";
+/// Host requirement value meaning "run me anyway" (the same as leaving it out).
+pub const HOST_REQ_OPTIONAL: &str = "optional";
 
 /// A locked app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockedApp {
-    /// Always 1.
+    /// 0 or 1 (see [`LockedApp::lock_version`]).
     #[serde(deserialize_with = "lock_version")]
     pub spin_lock_version: u32,
     /// Features a host must support to run this app.
@@ -44,10 +54,11 @@ pub struct LockedApp {
 
 fn lock_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     match Value::deserialize(d)? {
+        Value::Number(n) if n.as_u64() == Some(0) => Ok(0),
         Value::Number(n) if n.as_u64() == Some(1) => Ok(1),
-        Value::String(s) if s == "1" => Ok(1),
+        Value::String(s) if s == "0" || s == "1" => Ok(s.parse().expect("a digit")),
         other => Err(serde::de::Error::custom(format!(
-            "unsupported spin_lock_version {other}; this tool reads version 1"
+            "unsupported spin_lock_version {other}; this tool reads versions 0 and 1"
         ))),
     }
 }
@@ -232,6 +243,33 @@ impl LockedApp {
     /// A string metadata value.
     pub fn metadata_str(&self, key: &str) -> Option<&str> {
         self.metadata.get(key).and_then(Value::as_str)
+    }
+
+    /// The version Spin writes for this app: 0 unless it has `must_understand` entries or
+    /// app-level host requirements.
+    pub fn lock_version(&self) -> u32 {
+        u32::from(!(self.must_understand.is_empty() && self.host_requirements.is_empty()))
+    }
+
+    /// The host requirements that must be met (app and component level, `optional` ones
+    /// left out), each with the field it came from.
+    pub fn required_host_features(&self) -> Vec<(String, &str)> {
+        fn required(map: &Map<String, Value>) -> Vec<&str> {
+            map.iter()
+                .filter(|(_, v)| v.as_str() != Some(HOST_REQ_OPTIONAL))
+                .map(|(k, _)| k.as_str())
+                .collect()
+        }
+        let mut out: Vec<(String, &str)> = required(&self.host_requirements)
+            .into_iter()
+            .map(|k| (format!("host_requirements.{k}"), k))
+            .collect();
+        for (i, c) in self.components.iter().enumerate() {
+            for k in required(&c.host_requirements) {
+                out.push((format!("components[{i}].host_requirements.{k}"), k));
+            }
+        }
+        out
     }
 
     /// The app name (empty if missing).

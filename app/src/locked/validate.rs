@@ -85,6 +85,29 @@ fn content(check: &Check, content: &ContentRef) -> Result<(), LockedAppError> {
 
 /// Check everything a locked app says before it is used.
 pub fn validate(app: &LockedApp) -> Result<(), LockedAppError> {
+    const UNDERSTOOD: [&str; 2] = [
+        super::MUST_UNDERSTAND_HOST_REQUIREMENTS,
+        super::MUST_UNDERSTAND_COMPONENT_HOST_REQUIREMENTS,
+    ];
+    for (i, m) in app.must_understand.iter().enumerate() {
+        if !UNDERSTOOD.contains(&m.as_str()) {
+            return Check::at(format!("must_understand[{i}]")).fail(
+                format!("the app requires the host to understand `{m}`, which this tool does not"),
+                "run it with a runtime that supports it, or rebuild the app without it",
+            );
+        }
+    }
+    for (field, feature) in app.required_host_features() {
+        if feature != super::SERVICE_CHAINING {
+            return Check::at(field).fail(
+                format!(
+                    "the app requires host feature `{feature}`, which this tool does not support (it supports `{}`)",
+                    super::SERVICE_CHAINING
+                ),
+                "run it with a runtime that supports it, or rebuild the app without it",
+            );
+        }
+    }
     if let Some(name) = app.metadata.get(super::NAME_KEY)
         && !name.is_string()
     {

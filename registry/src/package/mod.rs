@@ -404,8 +404,19 @@ pub fn package_app(locked: &LockedApp, options: &PackageOptions) -> Result<Artif
     }
 
     let mut layers: Vec<Blob> = wasm_layers;
-    let data_layer_count: usize = component_files.iter().map(Vec::len).sum();
-    if layers.len() + data_layer_count > MAX_LAYERS - 1 {
+    // As Spin: archives once the distinct layers (after deduplication) would not leave
+    // room for the locked app under the limit.
+    let distinct: HashSet<String> = layers
+        .iter()
+        .map(|l| l.descriptor.digest.to_string())
+        .chain(
+            component_files
+                .iter()
+                .flatten()
+                .map(|(_, f)| f.digest.to_string()),
+        )
+        .collect();
+    if distinct.len() > MAX_LAYERS - 1 {
         for files in &component_files {
             if files.is_empty() {
                 continue;

@@ -10,6 +10,7 @@ use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::Outbound;
 use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
+use crate::http::chain::AppHandle;
 use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
 use crate::router::Router;
 use crate::state::{ComponentState, ModuleState, RequestState};
@@ -67,11 +68,8 @@ fn unsupported(what: String) -> Error {
 
 /// The HTTP routes of `locked`, refusing what this runtime cannot serve.
 fn http_routes(locked: &LockedApp) -> Result<Vec<spin_app::locked::HttpTriggerConfig>, Error> {
-    if let Some(feature) = locked.must_understand.first() {
-        return Err(unsupported(format!(
-            "the app requires host feature `{feature}`, which this runtime does not support"
-        )));
-    }
+    // `must_understand` and host requirements were checked by `validate`: only local
+    // service chaining is left, and it is supported.
     let mut routes = Vec::new();
     for trigger in &locked.triggers {
         if trigger.trigger_type != "http" {
@@ -95,7 +93,7 @@ fn self_authority(opts: &RuntimeOptions) -> String {
 }
 
 /// Prepare `app` for serving.
-pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> {
+pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Error> {
     let locked = &app.locked;
     // Apps from outside were checked when read; local ones are checked here too, before
     // anything is written for them.
@@ -115,6 +113,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
     let engine = engine::new_engine(&opts.limits)?;
     let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
     let module_linker = crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
+    let app_handle = Arc::new(AppHandle::default());
     let files_root = match locked.components.iter().any(|c| !c.files.is_empty()) {
         true => Some(FilesRoot::create(&opts.state_dir)?),
         false => None,
@@ -127,6 +126,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
         app_variables: &app_variables,
         files: files_root.as_ref(),
         self_authority: self_authority(opts),
+        app_handle: app_handle.clone(),
     };
     let mut components = HashMap::new();
     for config in &routes {
@@ -170,7 +170,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
         tracing::warn!("routes under /.well-known/spin/ are reserved and will not be reached");
     }
 
-    Ok(LoadedApp {
+    let loaded = Arc::new(LoadedApp {
         name: locked.name().to_string(),
         version: locked.metadata_str("version").map(String::from),
         oci_digest: locked
@@ -182,7 +182,9 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<LoadedApp, Error> 
         engine,
         limits: opts.limits.clone(),
         _files: files_root,
-    })
+    });
+    app_handle.set(&loaded);
+    Ok(loaded)
 }
 
 /// What preparing each component needs.
@@ -194,6 +196,7 @@ struct Prepare<'a> {
     app_variables: &'a BTreeMap<String, String>,
     files: Option<&'a FilesRoot>,
     self_authority: String,
+    app_handle: Arc<AppHandle>,
 }
 
 impl Prepare<'_> {
@@ -207,11 +210,6 @@ impl Prepare<'_> {
         if !c.dependencies.is_empty() {
             return Err(unsupported(format!(
                 "component `{id}` has component dependencies, which this runtime does not support"
-            )));
-        }
-        if let Some(req) = c.host_requirements.keys().next() {
-            return Err(unsupported(format!(
-                "component `{id}` requires host feature `{req}`, which this runtime does not support"
             )));
         }
         let handler = self.handler(c, executor).await?;
@@ -257,6 +255,7 @@ impl Prepare<'_> {
                 component: id.clone(),
                 allowed_hosts,
                 self_authority: self.self_authority.clone(),
+                app: self.app_handle.clone(),
             }),
         };
         Ok(LoadedComponent {

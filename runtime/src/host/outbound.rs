@@ -1,16 +1,21 @@
 //! `wasi:http/outgoing-handler` with `allowed_outbound_hosts` enforced before anything
-//! leaves the host. A denied request gets `HTTP-request-denied`, and the log names the
-//! destination and the rule that would allow it. Relative URLs (no authority) are
-//! requests to the app itself and need a `self` rule.
+//! leaves the host. A denied request gets `HTTP-request-denied` from its response future
+//! (as in Spin), and the log names the destination and the rule that would allow it.
+//! Relative URLs (no authority) are requests to the app itself and need a `self` rule;
+//! `http://<component>.spin.internal` goes to that component in-process ([`ChainingHooks`]).
 
+use crate::http::chain::{self, AppHandle, chained_component};
+use http_body_util::BodyExt;
 use spin_app::allowed_hosts::{AllowedHosts, OutboundTarget};
+use std::future::Future;
+use std::sync::Arc;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::HttpResult;
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
-use wasmtime_wasi_http::{RequestOptions, WasiHttpView};
+use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks, WasiHttpView};
 
 /// The `wasi:http` version whose outgoing handler wasmtime-wasi-http defines; components
 /// importing any other 0.2.x version are linked to it by semver.
@@ -33,12 +38,14 @@ pub struct Outbound {
     pub allowed_hosts: AllowedHosts,
     /// `host:port` where the app itself answers (for relative-URL requests).
     pub self_authority: String,
+    /// The app, for chained requests.
+    pub app: Arc<AppHandle>,
 }
 
 /// Implemented by a request's state to give the outgoing handler its rules.
 pub trait OutboundView: WasiHttpView {
     /// The component's rules.
-    fn outbound(&self) -> std::sync::Arc<Outbound>;
+    fn outbound(&self) -> Arc<Outbound>;
 }
 
 /// Where an allowed request goes.
@@ -47,6 +54,8 @@ pub enum Destination {
     AsNamed,
     /// To the app itself (a relative URL), at this authority, over plain HTTP.
     App(String),
+    /// To this component of the app, in-process.
+    Component(String),
 }
 
 /// Why a request may not leave.
@@ -83,7 +92,15 @@ impl Outbound {
                 match self.allowed_hosts.rule_for(&target) {
                     Some(rule) => {
                         tracing::debug!(component = %id, "outbound {target} allowed by {rule}");
-                        return Ok(Destination::AsNamed);
+                        let uri = http::Uri::builder()
+                            .scheme("http")
+                            .authority(parsed.clone())
+                            .path_and_query("/")
+                            .build();
+                        return Ok(match uri.as_ref().ok().and_then(chained_component) {
+                            Some(component) => Destination::Component(component.to_string()),
+                            None => Destination::AsNamed,
+                        });
                     }
                     None => format!(
                         "outbound request to {target} denied: add \"{}\" to allowed_outbound_hosts of component `{id}`",
@@ -108,18 +125,71 @@ fn policed_handle<T: OutboundView>(
     let req = http.table.get_mut(&request)?;
     let scheme = scheme_name(&req.scheme);
     match component.check(&scheme, req.authority.as_deref()) {
-        Ok(Destination::AsNamed) => {}
+        // The chaining hooks recognize the authority when the request is sent.
+        Ok(Destination::AsNamed | Destination::Component(_)) => {}
         Ok(Destination::App(authority)) => {
             req.authority = Some(authority);
             req.scheme = Some(Scheme::Http);
         }
         Err(Refused::InvalidUri) => return Err(ErrorCode::HttpRequestUriInvalid.into()),
         Err(Refused::Denied) => {
+            // As Spin: `handle` succeeds and the response future resolves to the error.
             http.table.delete(request)?;
-            return Err(ErrorCode::HttpRequestDenied.into());
+            let denied =
+                HostFutureIncomingResponse::Ready(Err(ErrorCode::HttpRequestDenied.into()));
+            return Ok(http.table.push(denied)?);
         }
     }
     outgoing_handler::Host::handle(&mut http, request, options)
+}
+
+/// `wasi:http` hooks that send `<component>.spin.internal` requests to the component, and
+/// everything else over the network.
+pub struct ChainingHooks {
+    /// The sending component's rules (and its app).
+    pub outbound: Arc<Outbound>,
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                ),
+                wasmtime_wasi_http::Error,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for ChainingHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> SendFuture {
+        let Some(id) = chained_component(request.uri()).map(String::from) else {
+            return Box::new(async move {
+                let (response, io) =
+                    wasmtime_wasi_http::default_send_request(request, options).await?;
+                Ok((
+                    response.map(BodyExt::boxed_unsync),
+                    Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                ))
+            });
+        };
+        let outbound = self.outbound.clone();
+        Box::new(async move {
+            let client = outbound
+                .self_authority
+                .parse()
+                .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+            let response = chain::dispatch(&outbound.app, &id, request, client).await;
+            let done: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
+            Ok((response.map(|b| b.map_err(Into::into).boxed_unsync()), done))
+        })
+    }
 }
 
 /// Define the policed `wasi:http/outgoing-handler#handle`.

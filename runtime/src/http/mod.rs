@@ -3,6 +3,7 @@
 //! run the guest ([`guest`]) and answer from its outcome.
 
 mod body;
+pub mod chain;
 mod guest;
 mod headers;
 mod respond;
@@ -45,7 +46,7 @@ impl Reloader {
     /// Load `app` and serve it from now on; on error the current app keeps serving.
     pub async fn reload(&self, app: &App) -> Result<(), Error> {
         let loaded = crate::app::load(app, &self.options).await?;
-        *self.app.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
+        *self.app.write().unwrap_or_else(|e| e.into_inner()) = loaded;
         Ok(())
     }
 }
@@ -62,7 +63,7 @@ impl Server {
         opts.listen = local;
         let loaded = crate::app::load(app, &opts).await?;
         Ok(Self {
-            app: Arc::new(std::sync::RwLock::new(Arc::new(loaded))),
+            app: Arc::new(std::sync::RwLock::new(loaded)),
             listener,
             local,
             options: opts,
@@ -203,25 +204,42 @@ async fn handle(
     {
         req.headers_mut().insert(header::HOST, v);
     }
-    let host = req
-        .headers()
+    let (mut parts, body) = req.into_parts();
+    set_spin_headers(&mut parts, &m, client);
+    let req = Request::from_parts(parts, body);
+
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let req = req.map(|b| body::LimitedBody::new(b, limit, exceeded.clone()));
+    let outcome = guest::run(&app, &component, req, &exceeded).await;
+    guest::respond(&app.limits, &component.state.id, outcome).await
+}
+
+/// Replace any `spin-*` headers the client sent with Spin's, computed from the routing
+/// decision (so none can be forged).
+pub(crate) fn set_spin_headers(
+    parts: &mut http::request::Parts,
+    m: &crate::router::RouteMatch<'_>,
+    client: SocketAddr,
+) {
+    let host = parts
+        .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_string();
-    let path_and_query = req
-        .uri()
+    let path_and_query = parts
+        .uri
         .path_and_query()
-        .map_or_else(|| path.clone(), |p| p.as_str().to_string());
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
     let spin = headers::spin_headers(
-        &m,
+        m,
         &headers::RequestFacts {
             host: &host,
             path_and_query: &path_and_query,
             client,
         },
     );
-    let headers = req.headers_mut();
+    let headers = &mut parts.headers;
     let forged: Vec<HeaderName> = headers
         .keys()
         .filter(|k| k.as_str().starts_with("spin-"))
@@ -235,9 +253,4 @@ async fn handle(
             headers.insert(name, value);
         }
     }
-
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let req = req.map(|b| body::LimitedBody::new(b, limit, exceeded.clone()));
-    let outcome = guest::run(&app, &component, req, &exceeded).await;
-    guest::respond(&app.limits, &component.state.id, outcome).await
 }

@@ -297,8 +297,10 @@ async fn send(
 ) -> std::result::Result<http::Response<Bytes>, HttpErr> {
     let mut uri: http::Uri = req.uri.parse().map_err(|_| HttpErr::InvalidUrl)?;
     let scheme = uri.scheme_str().unwrap_or("https").to_string();
+    let mut chained = None;
     match outbound.check(&scheme, uri.authority().map(|a| a.as_str())) {
         Ok(Destination::AsNamed) => {}
+        Ok(Destination::Component(id)) => chained = Some(id),
         Ok(Destination::App(authority)) => {
             let mut parts = uri.into_parts();
             parts.scheme = Some(http::uri::Scheme::HTTP);
@@ -317,6 +319,20 @@ async fn send(
     }
     let body = Full::new(Bytes::from(req.body.unwrap_or_default())).map_err(|e| match e {});
     let request = builder.body(body).map_err(|_| HttpErr::RequestError)?;
+    if let Some(id) = chained {
+        let client = outbound
+            .self_authority
+            .parse()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let response = crate::http::chain::dispatch(&outbound.app, &id, request, client).await;
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, MAX_OUTBOUND_BODY)
+            .collect()
+            .await
+            .map_err(|_| HttpErr::RuntimeError)?
+            .to_bytes();
+        return Ok(http::Response::from_parts(parts, body));
+    }
     let (response, io) = wasmtime_wasi_http::default_send_request(request, None)
         .await
         .map_err(|e| {

@@ -19,6 +19,7 @@
 //   /wkv/batch             set-many, get-many, delete-many round trip summary
 //   /outbound?<url>        GET <url> (a path alone is a relative, self request): the
 //                          upstream status and body, or 502 + the WASI error name
+//                          (prefixed `handle: ` when `handle` itself failed)
 //   /sleep/<ms>            wait on a monotonic-clock pollable, then 200 "slept"
 //   /status/<code>         an empty response with that status
 #include "testbed.h"
@@ -339,7 +340,10 @@ static void handle_outbound(const char *url, wasi_http_types_own_response_outpar
   wasi_http_types_own_future_incoming_response_t future;
   wasi_http_types_error_code_t err;
   if (!wasi_http_outgoing_handler_handle(request, NULL, &future, &err)) {
-    respond_text(out, 502, http_error(err.tag));
+    // Spin reports refusals from the response future, not from `handle`: say which it was.
+    char text[96];
+    snprintf(text, sizeof text, "handle: %s", http_error(err.tag));
+    respond_text(out, 502, text);
     free(authority);
     return;
   }
