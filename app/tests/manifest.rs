@@ -161,7 +161,7 @@ greeting = "hello, {{ who }}"
         .replace(&format!("file://{}", root.display()), "file://<root>");
     let sha = |b: &[u8]| spin_app::Digest::of_bytes(b).to_string();
     let expected = serde_json::json!({
-        "spin_lock_version": 1,
+        "spin_lock_version": 0,
         "metadata": {
             "name": "locked",
             "version": "2.0.0",

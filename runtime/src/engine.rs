@@ -200,6 +200,18 @@ fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Co
             ),
         });
     }
+    // The text format (`.wat`) of a module or a component.
+    let bytes = match wat::parse_bytes(&bytes) {
+        Ok(binary) => binary.into_owned(),
+        Err(e) => {
+            return Err(Error::Component {
+                component: id.to_string(),
+                what: format!("{} is not valid WebAssembly text", wasm.display()),
+                source: e.into(),
+                help: None,
+            });
+        }
+    };
     let invalid = |what: &str, e: crate::BoxError| Error::Component {
         component: id.to_string(),
         what: format!("{} {what}", wasm.display()),

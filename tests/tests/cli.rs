@@ -57,11 +57,25 @@ fn no_manifest_here_says_what_to_do() {
 
 #[test]
 fn a_component_that_is_not_an_http_handler_is_refused_at_start_up() {
-    let app = app_dir(&[("plain.wasm", b"\0asm\x01\0\0\0")]);
+    // An empty core module, and a component that exports nothing an HTTP trigger calls:
+    // each says what it exports and what would be accepted.
+    let app = app_dir(&[
+        ("plain.wasm", b"\0asm\x01\0\0\0"),
+        ("lib.wat", b"(component (core module $m (func (export \"f\"))) (core instance $i (instantiate $m)) (func $f (canon lift (core func $i \"f\"))) (export \"do-something\" (func $f)))"),
+    ]);
     let err = Spin::start(&app.path().join("plain.wasm"), &[], &[])
         .err()
         .unwrap();
-    assert_contains(&err, "is not a valid Wasm component");
+    assert_contains(
+        &err,
+        "is a core module exporting no functions, not Spin's HTTP handler",
+    );
+    let err = Spin::start(&app.path().join("lib.wat"), &[], &[])
+        .err()
+        .unwrap();
+    assert_contains(&err, "is not an HTTP handler: it exports `do-something`");
+    assert_contains(&err, "`wasi:http/incoming-handler` (any 0.2.x version)");
+    assert!(!err.contains("0.2.12"), "{err}");
 }
 
 #[test]

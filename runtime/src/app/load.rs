@@ -352,11 +352,25 @@ impl Prepare<'_> {
             "imports something this runtime does not provide",
             None,
         ))?;
-        ProxyPre::new(instance_pre)
-            .map(Handler::Proxy)
-            .map_err(failed(
-                "does not export `wasi:http/incoming-handler@0.2.x`",
-                Some("build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK)"),
-            ))
+        ProxyPre::new(instance_pre).map(Handler::Proxy).map_err(|_| {
+            let exports: Vec<String> = component
+                .component_type()
+                .exports(self.engine)
+                .map(|(name, _)| name.to_string())
+                .collect();
+            let exported = if exports.is_empty() {
+                "nothing".to_string()
+            } else {
+                format!("`{}`", exports.join("`, `"))
+            };
+            Error::Component {
+                component: id.to_string(),
+                what: format!("is not an HTTP handler: it exports {exported}"),
+                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version), core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
+                help: Some(
+                    "build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK), or set `executor = { type = \"wagi\" }` for a WASI command",
+                ),
+            }
+        })
     }
 }
