@@ -37,6 +37,7 @@ mod files;
 mod host;
 mod http;
 mod module;
+mod output;
 pub mod router;
 pub mod runtime_config;
 mod state;

@@ -7,6 +7,7 @@
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
 use crate::host::variables::{Variables, VariablesView};
+use crate::output::ComponentOutput;
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -29,6 +30,8 @@ pub struct ComponentState {
     pub variables: Arc<Variables>,
     /// Its outbound rules.
     pub outbound: Arc<Outbound>,
+    /// Where its stdout and stderr go.
+    pub output: ComponentOutput,
 }
 
 /// Tracks the total linear memory of one instance against the configured limit.
@@ -86,7 +89,9 @@ pub trait Limited: Send + 'static {
 /// stderr, and its files read-only at `/`.
 pub fn wasi_builder(component: &ComponentState) -> std::io::Result<WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
-    wasi.envs(&component.env).inherit_stdout().inherit_stderr();
+    wasi.envs(&component.env)
+        .stdout(component.output.stdout.clone())
+        .stderr(component.output.stderr.clone());
     if let Some(dir) = &component.files_dir {
         wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
             .map_err(std::io::Error::other)?;

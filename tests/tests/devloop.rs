@@ -86,6 +86,40 @@ fn http_c_new_build_up() {
     new_build_up("http-c", "Hello from C!");
 }
 
+/// The seed's walkthrough as written, template first (as Spin 1.0 wrote it and Spin 4
+/// still accepts): `spin new http-py hello-python`, `spin add http-js goodbye-javascript`.
+#[test]
+fn the_walkthrough_with_the_template_before_the_name() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    ok(
+        &["new", "http-py", "hello-python", "-a"],
+        work.path(),
+        &data,
+    );
+    let app = work.path().join("hello-python");
+    ok(&["add", "http-js", "goodbye-javascript", "-a"], &app, &data);
+    let built = ok(&["build"], &app, &data);
+    assert_contains(&built, "Finished building 2 components.");
+    let spin = serve("up", &app, &data);
+    assert_eq!(spin.get("/").text(), "Hello from Python!");
+    assert_eq!(
+        spin.get("/goodbye-javascript").text(),
+        "Hello from JavaScript!"
+    );
+    // A template given both ways is a usage error naming both.
+    let twice = run(
+        &["new", "-t", "http-c", "http-py", "x", "-a"],
+        work.path(),
+        &data,
+    );
+    assert!(!twice.status.success());
+    assert_contains(
+        &String::from_utf8_lossy(&twice.stderr),
+        "the template is given twice: `-t http-c` and `http-py`",
+    );
+}
+
 #[test]
 fn templates_list_names_every_built_in_template() {
     let work = tempfile::tempdir().unwrap();

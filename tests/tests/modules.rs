@@ -53,6 +53,49 @@ fn spin_09_modules_answer_as_spins_legacy_test_expects() {
 }
 
 #[test]
+fn component_output_goes_to_the_terminal_and_to_log_files() {
+    let logged = "\"spin-matched-route\": \"/rust/...\"";
+    // Default: the terminal and `.spin/logs/<id>_stdout.txt` beside the manifest.
+    let app = legacy_app();
+    let spin = Spin::up(app.path(), &[]);
+    assert_eq!(spin.get("/rust").status, 200);
+    assert!(spin.wait_for_output(logged, 1, Duration::from_secs(10)));
+    let file = app.path().join(".spin/logs/rust_stdout.txt");
+    assert_contains(&std::fs::read_to_string(&file).unwrap(), logged);
+    assert!(app.path().join(".spin/logs/go_stderr.txt").is_file());
+    drop(spin);
+
+    // --quiet keeps it off the terminal; --log-dir moves the files.
+    let logs = tempfile::tempdir().unwrap();
+    let app = legacy_app();
+    let spin = Spin::up(
+        app.path(),
+        &["--quiet", "--log-dir", logs.path().to_str().unwrap()],
+    );
+    assert_eq!(spin.get("/rust").status, 200);
+    let file = logs.path().join("rust_stdout.txt");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&file).is_ok_and(|t| t.contains(logged)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing in {}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!spin.stdout().contains(logged), "{}", spin.stdout());
+    assert!(!app.path().join(".spin/logs").exists());
+    drop(spin);
+
+    // An empty --log-dir writes no files.
+    let app = legacy_app();
+    let spin = Spin::up(app.path(), &["--log-dir", ""]);
+    assert_eq!(spin.get("/rust").status, 200);
+    assert!(spin.wait_for_output(logged, 1, Duration::from_secs(10)));
+    assert!(!app.path().join(".spin/logs").exists());
+}
+
+#[test]
 fn spin_09_modules_run_from_a_v2_manifest_and_a_registry_round_trip() {
     let v2 = format!(
         r#"spin_manifest_version = 2

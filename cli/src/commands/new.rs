@@ -14,8 +14,10 @@ pub struct TemplateArgs {
     /// Template id (see `spin templates list`)
     #[arg(short = 't', long = "template", value_name = "ID")]
     template: Option<String>,
-    /// Name of the app (spin new) or component (spin add)
-    name: String,
+    /// Name of the app (spin new) or component (spin add), optionally after the template
+    /// id (`spin new http-py hello`, as Spin 1.0 wrote it)
+    #[arg(value_name = "[TEMPLATE] NAME", num_args = 1..=2, required = true)]
+    positional: Vec<String>,
     /// Set a template parameter (repeatable)
     #[arg(short = 'v', long = "value", value_name = "NAME=VALUE", value_parser = super::args::key_value)]
     values: Vec<(String, String)>,
@@ -57,15 +59,30 @@ pub enum TemplatesCommand {
     },
 }
 
-fn choose(args: &TemplateArgs, verb: &str) -> anyhow::Result<Template> {
-    let dir = paths::templates_dir();
-    match &args.template {
-        Some(id) => Ok(templates::find(&dir, id)?),
-        None => bail!(
-            "which template? pass -t <ID>, e.g. `spin {verb} -t http-py {}`\n  help: `spin templates list` shows them",
-            args.name
-        ),
+impl TemplateArgs {
+    /// The template id and the name: `-t ID NAME`, or `ID NAME`.
+    fn template_and_name(&self, verb: &str) -> anyhow::Result<(&str, &str)> {
+        match (self.template.as_deref(), self.positional.as_slice()) {
+            (Some(id), [name]) => Ok((id, name)),
+            (None, [id, name]) => Ok((id, name)),
+            (Some(id), [first, _]) => bail!(
+                "the template is given twice: `-t {id}` and `{first}`\n  help: write `spin {verb} -t {id} NAME` or `spin {verb} {id} NAME`"
+            ),
+            (None, [name]) => bail!(
+                "which template? pass -t <ID>, e.g. `spin {verb} -t http-py {name}`\n  help: `spin templates list` shows them"
+            ),
+            _ => unreachable!("clap takes one or two positionals"),
+        }
     }
+
+    fn name(&self) -> &str {
+        self.positional.last().map_or("", String::as_str)
+    }
+}
+
+fn choose(args: &TemplateArgs, verb: &str) -> anyhow::Result<Template> {
+    let (id, _) = args.template_and_name(verb)?;
+    Ok(templates::find(&paths::templates_dir(), id)?)
 }
 
 fn prompt(name: &str, p: &Parameter, default: Option<&str>) -> std::io::Result<String> {
@@ -96,7 +113,11 @@ fn values(
         Ask::Defaults
     };
     Ok(templates::resolve_values(
-        template, &args.name, &given, defaults, how,
+        template,
+        args.name(),
+        &given,
+        defaults,
+        how,
     )?)
 }
 
@@ -106,7 +127,7 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
     let dest = args
         .output
         .clone()
-        .unwrap_or_else(|| PathBuf::from(&args.template.name));
+        .unwrap_or_else(|| PathBuf::from(args.template.name()));
     templates::new_app(&template, &values, &dest)?;
     println!(
         "Created {} from template `{}`.\nNext: cd {} && spin build && spin up",
@@ -120,7 +141,7 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
 pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let template = choose(&args.template, "add")?;
     let manifest = super::manifest_path(args.file.as_deref())?;
-    let defaults = templates::add_defaults(&template, &args.template.name);
+    let defaults = templates::add_defaults(&template, args.template.name());
     let values = values(&args.template, &template, &defaults)?;
     let id = templates::add_component(&template, &values, &manifest)?;
     let dir = manifest.parent().unwrap_or(Path::new(".")).join(&id);

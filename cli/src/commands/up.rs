@@ -62,6 +62,13 @@ pub struct ServeArgs {
     /// Requests served at once; more get 503
     #[arg(long = "max-concurrent-requests", default_value_t = 256)]
     max_concurrent_requests: u32,
+    /// Where components' stdout and stderr are also appended, as <id>_stdout.txt and
+    /// <id>_stderr.txt; "" for nowhere [default: logs in the state directory]
+    #[arg(long = "log-dir", value_name = "DIR")]
+    log_dir: Option<String>,
+    /// Keep components' stdout and stderr off the terminal (the log files still get them)
+    #[arg(short = 'q', long)]
+    quiet: bool,
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -69,12 +76,20 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// Runtime options for an app whose files live in `app_dir`.
     pub fn runtime_options(&self, app_dir: &Path) -> RuntimeOptions {
+        let state_dir = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| app_dir.join(".spin"));
+        let log_dir = match &self.log_dir {
+            Some(dir) if dir.is_empty() => None,
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => Some(state_dir.join("logs")),
+        };
         RuntimeOptions {
             listen: self.listen,
-            state_dir: self
-                .state_dir
-                .clone()
-                .unwrap_or_else(|| app_dir.join(".spin")),
+            state_dir,
+            log_dir,
+            quiet: self.quiet,
             runtime_config: self.runtime_config_file.clone(),
             env: self.env.clone(),
             key_values: self.key_values.clone(),

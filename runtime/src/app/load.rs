@@ -12,6 +12,7 @@ use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
 use crate::http::chain::AppHandle;
 use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
+use crate::output::ComponentOutput;
 use crate::router::Router;
 use crate::state::{ComponentState, ModuleState, RequestState};
 use spin_app::Digest;
@@ -239,7 +240,20 @@ impl Prepare<'_> {
             Some(root) if !c.files.is_empty() => Some(root.materialize(index, c)?),
             _ => None,
         };
+        let output = ComponentOutput::open(id, self.opts.log_dir.as_deref(), self.opts.quiet)
+            .map_err(|e| Error::Io {
+                what: format!(
+                    "opening the log files of component `{id}` in {}",
+                    self.opts
+                        .log_dir
+                        .as_deref()
+                        .unwrap_or(std::path::Path::new("."))
+                        .display()
+                ),
+                source: e,
+            })?;
         let state = ComponentState {
+            output,
             id: id.clone(),
             env: env.into_iter().collect(),
             files_dir,

@@ -42,6 +42,11 @@ pub struct RuntimeOptions {
     pub limits: Limits,
     /// Directory for compiled components; `None` disables the cache.
     pub compile_cache: Option<PathBuf>,
+    /// Where components' stdout and stderr are also appended (`<id>_stdout.txt`,
+    /// `<id>_stderr.txt`); `None`: nowhere.
+    pub log_dir: Option<PathBuf>,
+    /// Keep components' output off the terminal.
+    pub quiet: bool,
 }
 
 /// An app this runtime will run (see the module documentation).
