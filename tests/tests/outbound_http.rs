@@ -51,6 +51,8 @@ fn denied_host_gets_the_wasi_error_and_a_log_naming_the_rule() {
     let other = Upstream::start();
     let (_dir, spin) = up(&["http://127.0.0.1:{{ upstream_port }}"], &allowed);
     let r = spin.get(&format!("/outbound?http://127.0.0.1:{}/x", other.port));
+    // From the response future, as Spin reports it (from `handle` the guest would answer
+    // "handle: HTTP-request-denied").
     assert_eq!((r.status, r.text().as_str()), (502, "HTTP-request-denied"));
     assert_eq!(other.hits(), 0, "a denied request must not leave the host");
     let expected = format!(

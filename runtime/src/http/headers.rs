@@ -151,4 +151,23 @@ mod tests {
         assert_eq!(get(&h, "spin-path-match-userid"), "42");
         assert_eq!(get(&h, "spin-path-match-post"), "7");
     }
+
+    /// The conformance suite's request-shape case: `:path_segment` arrives as
+    /// `spin-path-match-path-segment`, with the documented route headers.
+    #[test]
+    fn underscores_in_parameter_names_become_dashes() {
+        let h = headers(
+            "/",
+            "/base/:path_segment/:path_end/...",
+            "/base/path/end/rest",
+            "?key=value",
+        );
+        assert_eq!(get(&h, "spin-path-match-path-segment"), "path");
+        assert_eq!(get(&h, "spin-path-match-path-end"), "end");
+        assert_eq!(get(&h, "spin-path-info"), "/rest");
+        assert_eq!(get(&h, "spin-component-route"), "/base/:path_segment/:path_end");
+        assert_eq!(get(&h, "spin-matched-route"), "/base/:path_segment/:path_end/...");
+        assert_eq!(get(&h, "spin-base-path"), "/");
+        assert!(!h.iter().any(|(k, _)| k.contains('_')));
+    }
 }
