@@ -5,6 +5,8 @@
 #  - the C testbed as a component, and as the wit-bindgen core module it was made from
 #    (componentized at load the first time, then served from the cache);
 #  - the WAT hello component, and the hand-written WAT module of Spin's pre-component ABI;
+#  - a C module of Spin's unversioned `fermyon:spin/inbound-http` (componentized at load),
+#    next to the C testbed component;
 #  - Spin's own 0.9 legacy app (TinyGo + Rust modules), for reference.
 # Prints the median of N starts (default 21) and each module/component ratio.
 # Usage: bench/module-start.sh [N]
@@ -24,6 +26,7 @@ app testbed-component "$guests/testbed.wasm"
 app testbed-module "$guests/testbed.core.wasm"
 app hello-component "$guests/hello.wasm"
 app abi-module "$guests/legacy-abi.wasm"
+app spin-v1-module "$guests/spin-v1.core.wasm"
 mkdir -p "$work/legacy"
 cp "$root/../shared/fixtures/spin-legacy/"* "$work/legacy/"
 
@@ -56,7 +59,8 @@ def start_ms(app, path):
         p.terminate(); p.wait()
 
 cases = [("testbed-component", "/hello"), ("testbed-module", "/hello"),
-         ("hello-component", "/"), ("abi-module", "/abi/e"), ("legacy", "/rust")]
+         ("hello-component", "/"), ("abi-module", "/abi/e"),
+         ("spin-v1-module", "/v1/hello"), ("legacy", "/rust")]
 for app, path in cases:
     start_ms(app, path)  # fills the compiled-code cache: the runs below are warm starts
 medians = {}
@@ -66,7 +70,8 @@ for app, path in cases:
 print(f"warm start of `spin up` to its first 200, median of {runs} (ms)")
 for app, _ in cases:
     print(f"  {app:<20} {medians[app]:8.1f}")
-for module, component in [("testbed-module", "testbed-component"), ("abi-module", "hello-component")]:
+for module, component in [("testbed-module", "testbed-component"), ("abi-module", "hello-component"),
+                          ("spin-v1-module", "testbed-component")]:
     ratio = medians[module] / medians[component]
     print(f"{module} / {component}: {ratio:.2f} (target <= 1.20)")
 PY

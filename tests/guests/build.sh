@@ -37,6 +37,14 @@ echo "built $out/testbed.wasm"
 cp "$tmp/testbed.core.wasm" "$out/testbed.core.wasm"
 echo "built $out/testbed.core.wasm"
 
+# A core module of Spin's unversioned interfaces (exports fermyon:spin/inbound-http), as
+# Spin 1.x SDKs with wit-bindgen 0.5+ built them; left a module for the runtime to convert.
+wit-bindgen c wit-v1 --world spin-v1-guest --out-dir "$tmp/gen-v1" >/dev/null
+clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen-v1" \
+  modules/spin-v1.c "$tmp/gen-v1/spin_v1_guest.c" "$tmp/gen-v1/spin_v1_guest_component_type.o" \
+  -o "$out/spin-v1.core.wasm"
+echo "built $out/spin-v1.core.wasm"
+
 # Core modules: Spin's pre-component ABI by hand, and a WAGI command.
 wasm-tools parse modules/legacy-abi.wat -o "$out/legacy-abi.wasm"
 echo "built $out/legacy-abi.wasm"

@@ -210,6 +210,61 @@ fn the_old_abi_imports_reach_the_same_capabilities_as_components() {
     assert_eq!(echo.header("x-method"), Some("2"));
 }
 
+/// A wit-bindgen 0.5+ module exporting Spin's unversioned `fermyon:spin/inbound-http` (as
+/// Spin 1.x SDKs and Spin 2's Go SDK build them): componentized at load, served through
+/// Spin's interface, its imports over the same capabilities.
+#[test]
+fn a_module_exporting_spins_own_http_interface_is_served() {
+    let upstream = Upstream::start();
+    let app = app_dir(&[(
+        "spin.toml",
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "spin-v1"
+[[trigger.http]]
+route = "/v1/..."
+component = "v1"
+[component.v1]
+source = {wasm:?}
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
+[component.v1.variables]
+greeting = "hello from config"
+"#,
+            wasm = component("spin-v1.core"),
+            port = upstream.port,
+        )
+        .as_bytes(),
+    )]);
+    let spin = Spin::up(app.path(), &[]);
+    assert_eq!(
+        spin.get("/v1/hello").text(),
+        "Hello from Spin's own interface!"
+    );
+    assert_eq!(spin.get("/v1/config").text(), "hello from config");
+    let kv = spin.request("POST", "/v1/kv", b"kept by a Spin 1 module");
+    assert_eq!(
+        (kv.status, kv.text()),
+        (200, "kept by a Spin 1 module".into())
+    );
+    assert_eq!(spin.get("/v1/missing").text(), "error 4", "no-such-key");
+    assert_eq!(spin.get("/v1/denied").text(), "error 2", "access-denied");
+    let url = format!("http://127.0.0.1:{}/via-v1", upstream.port);
+    let out = spin.request("POST", "/v1/outbound", url.as_bytes());
+    assert_eq!(
+        (out.status, out.text()),
+        (200, "upstream saw GET /via-v1".into())
+    );
+    let denied = spin.request("POST", "/v1/outbound", b"http://127.0.0.2:9/");
+    assert_eq!((denied.status, denied.text()), (502, "error 1".into()));
+    assert_eq!(upstream.hits(), 1);
+    let echo = spin.get("/v1/echo/tail?x=1");
+    assert_eq!(echo.text(), "/v1/echo/tail?x=1");
+    assert_eq!(echo.header("x-path-info"), Some("/echo/tail"));
+    assert_eq!(spin.request("TRACE", "/v1/hello", b"").status, 405);
+}
+
 #[test]
 fn a_store_written_by_an_old_module_is_read_by_a_component() {
     let app = app_dir(&[(

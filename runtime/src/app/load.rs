@@ -8,6 +8,7 @@ use crate::engine::{self, Compiled, Limits};
 use crate::files::{FilesRoot, source_path};
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::Outbound;
+use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
 use crate::http::chain::AppHandle;
@@ -37,6 +38,8 @@ pub struct LoadedComponent {
 pub enum Handler {
     /// A component exporting `wasi:http/incoming-handler@0.2.x`.
     Proxy(ProxyPre<RequestState>),
+    /// A component exporting Spin's unversioned `fermyon:spin/inbound-http`.
+    SpinHttp(SpinV1HttpPre<RequestState>),
     /// A core module (Spin's old ABI, or WAGI).
     Module(ModulePre),
 }
@@ -366,7 +369,10 @@ impl Prepare<'_> {
             "imports something this runtime does not provide",
             None,
         ))?;
-        ProxyPre::new(instance_pre).map(Handler::Proxy).map_err(|_| {
+        if let Ok(pre) = ProxyPre::new(instance_pre.clone()) {
+            return Ok(Handler::Proxy(pre));
+        }
+        SpinV1HttpPre::new(instance_pre).map(Handler::SpinHttp).map_err(|_| {
             let exports: Vec<String> = component
                 .component_type()
                 .exports(self.engine)
@@ -380,7 +386,7 @@ impl Prepare<'_> {
             Error::Component {
                 component: id.to_string(),
                 what: format!("is not an HTTP handler: it exports {exported}"),
-                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version), core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
+                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version) or Spin's `fermyon:spin/inbound-http`, core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
                 help: Some(
                     "build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK), or set `executor = { type = \"wagi\" }` for a WASI command",
                 ),

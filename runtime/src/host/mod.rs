@@ -4,8 +4,10 @@
 //! policed outbound HTTP ([`outbound`]), and trapping stand-ins for the Spin interfaces
 //! not provided here ([`unsupported`]).
 
+pub mod buffered;
 pub mod kv;
 pub mod outbound;
+pub mod spin_v1;
 pub mod unsupported;
 pub mod variables;
 
@@ -53,5 +55,6 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     outbound::add_to_linker(&mut linker)?;
     kv::add_to_linker(&mut linker)?;
     variables::add_to_linker(&mut linker)?;
+    spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -6,8 +6,15 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceType};
 
-/// Interfaces implemented for real (by name without version).
-const IMPLEMENTED: &[&str] = &["fermyon:spin/key-value", "fermyon:spin/variables"];
+/// Interfaces implemented for real (by name without version): the 2.0.0 key-value and
+/// variables, and the unversioned config, key-value and http of Spin 1.x SDKs.
+const IMPLEMENTED: &[&str] = &[
+    "fermyon:spin/key-value",
+    "fermyon:spin/variables",
+    "fermyon:spin/config",
+    "fermyon:spin/http",
+    "fermyon:spin/http-types",
+];
 
 /// Marker type for stubbed resources.
 struct Unsupported;

@@ -3,8 +3,11 @@
 //! [`Outcome`]; [`respond`] is the one place that turns an outcome into a response and a
 //! log line.
 
+use super::abi::{AbiRequest, response};
 use super::respond::{buffered, text};
 use crate::app::{Handler, LoadedApp, LoadedComponent};
+use crate::host::spin_v1::bindings::SpinV1HttpPre;
+use crate::host::spin_v1::bindings::fermyon::spin::http_types as spin_http;
 use crate::module::{ModuleHandler, ModulePre, inbound, wagi};
 use crate::state::{Limited, ModuleState, RequestState, wasi_builder};
 use http::{Request, Response, StatusCode};
@@ -89,6 +92,7 @@ where
 {
     match &component.handler {
         Handler::Proxy(pre) => run_proxy(app, component, pre, req, exceeded).await,
+        Handler::SpinHttp(pre) => run_spin_http(app, component, pre, req, exceeded).await,
         Handler::Module(module) => run_module(app, component, module, req, exceeded).await,
     }
 }
@@ -223,16 +227,9 @@ where
 {
     let deadline = Instant::now() + app.limits.request_timeout;
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout_at(deadline.into(), body.collect()).await {
-        Err(_) => return Outcome::TimedOut,
-        Ok(Err(_)) if exceeded.load(Ordering::SeqCst) => return Outcome::BodyTooLarge,
-        Ok(Err(e)) => {
-            return Outcome::NotStarted {
-                status: StatusCode::BAD_REQUEST,
-                reason: format!("reading the request body: {e}"),
-            };
-        }
-        Ok(Ok(collected)) => collected.to_bytes(),
+    let body = match whole_body(body, deadline, exceeded).await {
+        Ok(b) => b,
+        Err(outcome) => return outcome,
     };
     let wasi = match wasi_builder(&component.state) {
         Ok(w) => w,
@@ -274,6 +271,34 @@ where
             _ = tokio::time::sleep_until(deadline.into()) => None,
         }
     };
+    whole_outcome(result, store.data().limiter.hit)
+}
+
+/// The request body, read whole under the deadline and the body cap.
+async fn whole_body<B>(
+    body: B,
+    deadline: Instant,
+    exceeded: &AtomicBool,
+) -> Result<bytes::Bytes, Outcome>
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>,
+{
+    match tokio::time::timeout_at(deadline.into(), body.collect()).await {
+        Err(_) => Err(Outcome::TimedOut),
+        Ok(Err(_)) if exceeded.load(Ordering::SeqCst) => Err(Outcome::BodyTooLarge),
+        Ok(Err(e)) => Err(Outcome::NotStarted {
+            status: StatusCode::BAD_REQUEST,
+            reason: format!("reading the request body: {e}"),
+        }),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// What became of a run that answers with a whole response (`None`: the deadline passed).
+fn whole_outcome(
+    result: Option<wasmtime::Result<http::Response<bytes::Bytes>>>,
+    memory_limit_hit: bool,
+) -> Outcome {
     match result {
         None => Outcome::TimedOut,
         Some(Ok(response)) => Outcome::Answered {
@@ -282,11 +307,85 @@ where
             rest: None,
         },
         Some(Err(error)) => Outcome::Failed(GuestFailure {
-            memory_limit_hit: store.data().limiter.hit,
+            memory_limit_hit,
             error,
         }),
     }
 }
+
+/// A component exporting Spin's `fermyon:spin/inbound-http`: the whole request in, the
+/// whole response out.
+async fn run_spin_http<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    pre: &SpinV1HttpPre<RequestState>,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
+    let body = match whole_body(body, deadline, exceeded).await {
+        Ok(b) => b,
+        Err(outcome) => return outcome,
+    };
+    let req = match AbiRequest::new(&parts, body) {
+        Ok(r) => r,
+        Err(refused) => return whole_outcome(Some(Ok(refused)), false),
+    };
+    let state = match RequestState::new(
+        &component.state,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    ) {
+        Ok(s) => s,
+        Err(e) => return not_prepared(e),
+    };
+    let mut store = new_store(&app.engine, state, deadline);
+    let result = {
+        let call = async {
+            let guest = pre.instantiate_async(&mut store).await?;
+            let request = spin_http::Request {
+                method: SPIN_METHODS[usize::from(req.method)],
+                uri: req.uri,
+                headers: req.headers,
+                params: Vec::new(),
+                body: Some(req.body.to_vec()),
+            };
+            let r = guest
+                .fermyon_spin_inbound_http()
+                .call_handle_request(&mut store, &request)
+                .await?;
+            Ok(response(
+                r.status,
+                r.headers.unwrap_or_default(),
+                r.body.unwrap_or_default(),
+            ))
+        };
+        tokio::select! {
+            r = call => Some(r),
+            _ = tokio::time::sleep_until(deadline.into()) => None,
+        }
+    };
+    whole_outcome(result, store.data().limiter.hit)
+}
+
+/// Spin's `method` enum as the generated bindings spell it, in the same order as
+/// [`crate::host::buffered::METHODS`].
+const SPIN_METHODS: [spin_http::Method; 7] = [
+    spin_http::Method::Get,
+    spin_http::Method::Post,
+    spin_http::Method::Put,
+    spin_http::Method::Delete,
+    spin_http::Method::Patch,
+    spin_http::Method::Head,
+    spin_http::Method::Options,
+];
 
 fn timed_out(id: &str, limits: &crate::Limits) -> Response<HyperOutgoingBody> {
     tracing::error!(

@@ -165,8 +165,14 @@ mod tests {
         assert_eq!(get(&h, "spin-path-match-path-segment"), "path");
         assert_eq!(get(&h, "spin-path-match-path-end"), "end");
         assert_eq!(get(&h, "spin-path-info"), "/rest");
-        assert_eq!(get(&h, "spin-component-route"), "/base/:path_segment/:path_end");
-        assert_eq!(get(&h, "spin-matched-route"), "/base/:path_segment/:path_end/...");
+        assert_eq!(
+            get(&h, "spin-component-route"),
+            "/base/:path_segment/:path_end"
+        );
+        assert_eq!(
+            get(&h, "spin-matched-route"),
+            "/base/:path_segment/:path_end/..."
+        );
         assert_eq!(get(&h, "spin-base-path"), "/");
         assert!(!h.iter().any(|(k, _)| k.contains('_')));
     }

@@ -2,6 +2,7 @@
 //! per request, route, apply the body limit ([`body`]), add Spin's headers ([`headers`]),
 //! run the guest ([`guest`]) and answer from its outcome.
 
+pub mod abi;
 mod body;
 pub mod chain;
 mod guest;

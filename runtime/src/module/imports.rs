@@ -5,18 +5,13 @@
 //! `outbound-mysql` as stand-ins that return the interface's error.
 
 use super::abi::{GuestMemory, ReturnArea};
+use crate::host::buffered::{BufferedRequest, METHODS, send_buffered};
 use crate::host::kv::{KvView, OpenError};
-use crate::host::outbound::{Destination, Refused};
 use crate::state::ModuleState;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
 use spin_app::template::is_snake_id;
 use wasmtime::{Caller, Linker};
 
 type Result<T> = wasmtime::Result<T>;
-
-/// Largest outbound response body handed to a module.
-const MAX_OUTBOUND_BODY: usize = 64 << 20;
 
 /// Define every pre-component Spin import on `linker`.
 pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
@@ -262,96 +257,6 @@ fn key_value(linker: &mut Linker<ModuleState>) -> Result<()> {
     Ok(())
 }
 
-/// The old `http-error` enum.
-#[derive(Clone, Copy)]
-enum HttpErr {
-    DestinationNotAllowed = 1,
-    InvalidUrl = 2,
-    RequestError = 3,
-    RuntimeError = 4,
-}
-
-/// The old `method` enum, in order.
-pub const METHODS: [http::Method; 7] = [
-    http::Method::GET,
-    http::Method::POST,
-    http::Method::PUT,
-    http::Method::DELETE,
-    http::Method::PATCH,
-    http::Method::HEAD,
-    http::Method::OPTIONS,
-];
-
-/// A request read from the guest: method, URL, headers, body.
-struct OutgoingRequest {
-    method: http::Method,
-    uri: String,
-    headers: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
-}
-
-/// Send `req` under the component's rules.
-async fn send(
-    outbound: &crate::host::outbound::Outbound,
-    req: OutgoingRequest,
-) -> std::result::Result<http::Response<Bytes>, HttpErr> {
-    let mut uri: http::Uri = req.uri.parse().map_err(|_| HttpErr::InvalidUrl)?;
-    let scheme = uri.scheme_str().unwrap_or("https").to_string();
-    let mut chained = None;
-    match outbound.check(&scheme, uri.authority().map(|a| a.as_str())) {
-        Ok(Destination::AsNamed) => {}
-        Ok(Destination::Component(id)) => chained = Some(id),
-        Ok(Destination::App(authority)) => {
-            let mut parts = uri.into_parts();
-            parts.scheme = Some(http::uri::Scheme::HTTP);
-            parts.authority = Some(authority.parse().map_err(|_| HttpErr::InvalidUrl)?);
-            uri = http::Uri::from_parts(parts).map_err(|_| HttpErr::InvalidUrl)?;
-        }
-        Err(Refused::InvalidUri) => return Err(HttpErr::InvalidUrl),
-        Err(Refused::Denied) => return Err(HttpErr::DestinationNotAllowed),
-    }
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(HttpErr::InvalidUrl);
-    }
-    let mut builder = http::Request::builder().method(req.method).uri(uri);
-    for (k, v) in &req.headers {
-        builder = builder.header(k, v);
-    }
-    let body = Full::new(Bytes::from(req.body.unwrap_or_default())).map_err(|e| match e {});
-    let request = builder.body(body).map_err(|_| HttpErr::RequestError)?;
-    if let Some(id) = chained {
-        let client = outbound
-            .self_authority
-            .parse()
-            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        let response = crate::http::chain::dispatch(&outbound.app, &id, request, client).await;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, MAX_OUTBOUND_BODY)
-            .collect()
-            .await
-            .map_err(|_| HttpErr::RuntimeError)?
-            .to_bytes();
-        return Ok(http::Response::from_parts(parts, body));
-    }
-    let (response, io) = wasmtime_wasi_http::default_send_request(request, None)
-        .await
-        .map_err(|e| {
-            tracing::warn!(component = %outbound.component, "outbound request failed: {e}");
-            HttpErr::RequestError
-        })?;
-    let io = tokio::spawn(io);
-    let (parts, body) = response.into_parts();
-    let collected = Limited::new(body, MAX_OUTBOUND_BODY).collect().await;
-    io.abort();
-    let body = collected
-        .map_err(|e| {
-            tracing::warn!(component = %outbound.component, "outbound response body: {e}");
-            HttpErr::RuntimeError
-        })?
-        .to_bytes();
-    Ok(http::Response::from_parts(parts, body))
-}
-
 /// `wasi-outbound-http`: `request: func(req: request) -> expected<response, http-error>`.
 fn outbound_http(linker: &mut Linker<ModuleState>) -> Result<()> {
     linker.func_wrap_async(
@@ -377,7 +282,7 @@ fn outbound_http(linker: &mut Linker<ModuleState>) -> Result<()> {
                     .get(method as usize)
                     .cloned()
                     .ok_or_else(|| wasmtime::Error::msg("invalid HTTP method value"))?;
-                let req = OutgoingRequest {
+                let req = BufferedRequest {
                     method,
                     uri: mem.string(&caller, up, ul)?,
                     headers: mem.string_pairs(&caller, hp, hl)?,
@@ -387,7 +292,7 @@ fn outbound_http(linker: &mut Linker<ModuleState>) -> Result<()> {
                     },
                 };
                 let outbound = caller.data().outbound.clone();
-                let area = match send(&outbound, req).await {
+                let area = match send_buffered(&outbound, req).await {
                     Ok(response) => {
                         let headers: Vec<(String, String)> = response
                             .headers()

@@ -1,0 +1,182 @@
+//! The unversioned `fermyon:spin` interfaces (Spin 1.x SDKs built with wit-bindgen 0.5+,
+//! and Spin 2's Go SDK): `config`, `key-value` and `http` as thin adapters over the
+//! variables, key/value and outbound capabilities, and the `inbound-http` export
+//! ([`bindings::SpinV1HttpPre`]) the HTTP trigger calls.
+
+use super::buffered::{BufferedRequest, METHODS, SendError, send_buffered};
+use super::kv::{Kv, KvCtxView, KvError, KvView, OpenError};
+use super::outbound::{Outbound, OutboundView};
+use super::variables::{Variables, VariablesView, Vars};
+use spin_app::template::is_snake_id;
+use std::sync::Arc;
+use wasmtime::component::{HasData, Linker};
+
+/// Generated bindings of `spin-runtime:v1/spin-v1-http`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit-v1",
+        world: "spin-runtime:v1/spin-v1-http",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+use bindings::fermyon::spin::{config, http, http_types, key_value};
+
+/// [`HasData`] for the `http` interface: the component's outbound rules.
+struct Out;
+
+impl HasData for Out {
+    type Data<'a> = Arc<Outbound>;
+}
+
+/// Link the unversioned interfaces for `T`.
+pub fn add_to_linker<T>(linker: &mut Linker<T>) -> wasmtime::Result<()>
+where
+    T: KvView + VariablesView + OutboundView + 'static,
+{
+    config::add_to_linker::<T, Vars>(linker, T::variables)?;
+    key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
+    http::add_to_linker::<T, Out>(linker, |t| t.outbound())?;
+    Ok(())
+}
+
+impl config::Host for &Variables {
+    async fn get_config(&mut self, key: String) -> wasmtime::Result<Result<String, config::Error>> {
+        if !is_snake_id(&key) {
+            return Ok(Err(config::Error::InvalidKey(format!(
+                "`{key}` is not a valid config key (lower_snake_case)"
+            ))));
+        }
+        Ok(self.values.get(&key).cloned().ok_or_else(|| {
+            config::Error::Provider(format!(
+                "component `{}` has no config key `{key}`",
+                self.component
+            ))
+        }))
+    }
+}
+
+fn kv_error(e: KvError) -> key_value::Error {
+    key_value::Error::Io(e.0)
+}
+
+impl KvCtxView<'_> {
+    fn store_or_invalid(&self, handle: u32) -> Result<Arc<dyn super::kv::Store>, key_value::Error> {
+        self.numbered(handle).ok_or(key_value::Error::InvalidStore)
+    }
+}
+
+impl key_value::Host for KvCtxView<'_> {
+    async fn open(&mut self, name: String) -> wasmtime::Result<Result<u32, key_value::Error>> {
+        Ok(self.open_numbered(&name)?.map_err(|e| match e {
+            OpenError::AccessDenied => key_value::Error::AccessDenied,
+            OpenError::NoSuchStore => key_value::Error::NoSuchStore,
+            OpenError::TableFull => key_value::Error::StoreTableFull,
+        }))
+    }
+
+    async fn get(
+        &mut self,
+        store: u32,
+        key: String,
+    ) -> wasmtime::Result<Result<Vec<u8>, key_value::Error>> {
+        Ok(match self.store_or_invalid(store) {
+            Ok(s) => match s.get(key).await {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => Err(key_value::Error::NoSuchKey),
+                Err(e) => Err(kv_error(e)),
+            },
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set(
+        &mut self,
+        store: u32,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        Ok(match self.store_or_invalid(store) {
+            Ok(s) => s.set(key, value).await.map_err(kv_error),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn delete(
+        &mut self,
+        store: u32,
+        key: String,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        Ok(match self.store_or_invalid(store) {
+            Ok(s) => s.delete(key).await.map_err(kv_error),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn exists(
+        &mut self,
+        store: u32,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, key_value::Error>> {
+        Ok(match self.store_or_invalid(store) {
+            Ok(s) => s.exists(key).await.map_err(kv_error),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn get_keys(
+        &mut self,
+        store: u32,
+    ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
+        Ok(match self.store_or_invalid(store) {
+            Ok(s) => s.keys().await.map_err(kv_error),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn close(&mut self, store: u32) -> wasmtime::Result<()> {
+        self.close_numbered(store);
+        Ok(())
+    }
+}
+
+impl http_types::Host for Arc<Outbound> {}
+
+impl http::Host for Arc<Outbound> {
+    async fn send_request(
+        &mut self,
+        req: http_types::Request,
+    ) -> wasmtime::Result<Result<http_types::Response, http_types::HttpError>> {
+        let request = BufferedRequest {
+            method: METHODS[req.method as usize].clone(),
+            uri: req.uri,
+            headers: req.headers,
+            body: req.body,
+        };
+        Ok(match send_buffered(self, request).await {
+            Ok(response) => Ok(http_types::Response {
+                status: response.status().as_u16(),
+                headers: Some(
+                    response
+                        .headers()
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.to_string(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect(),
+                ),
+                body: Some(response.into_body().to_vec()),
+            }),
+            Err(e) => Err(match e {
+                SendError::DestinationNotAllowed => http_types::HttpError::DestinationNotAllowed,
+                SendError::InvalidUrl => http_types::HttpError::InvalidUrl,
+                SendError::RequestError => http_types::HttpError::RequestError,
+                SendError::RuntimeError => http_types::HttpError::RuntimeError,
+            }),
+        })
+    }
+}
