@@ -435,6 +435,32 @@ source = {wasm:?}
     assert_eq!(spin.get("/cgi/x/garbage").status, 500);
     assert!(spin.wait_for_log("wrote an unusable response"));
     assert_eq!(spin.get("/cgi/x/fail").status, 500);
+    drop(spin);
+
+    // The same program from a Spin 0.x manifest: `executor` in `[component.trigger]`.
+    let v1 = app_dir(&[(
+        "spin.toml",
+        format!(
+            r#"spin_version = "1"
+name = "wagi-v1"
+trigger = {{ type = "http", base = "/" }}
+version = "0.1.0"
+[[component]]
+id = "cgi"
+source = {wasm:?}
+environment = {{ WHO = "v1" }}
+[component.trigger]
+route = "/cgi/..."
+executor = {{ type = "wagi", argv = "${{SCRIPT_NAME}} v1 ${{ARGS}}" }}
+"#
+        )
+        .as_bytes(),
+    )]);
+    let spin = Spin::up(v1.path(), &[]);
+    let text = spin.get("/cgi/x?k=v").text();
+    assert_contains(&text, "argv[0]=/cgi/x\nargv[1]=v1\nargv[2]=k\nargv[3]=v\n");
+    assert_contains(&text, "WHO=v1\n");
+    assert_contains(&text, "X_MATCHED_ROUTE=/cgi/...\n");
 }
 
 #[test]

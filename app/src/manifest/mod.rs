@@ -26,11 +26,17 @@ pub fn parse(path: &Path, text: &str) -> Result<AppManifest, LocatedError> {
     let src = SourceText::new(path, text);
     let probe: raw::VersionProbe =
         toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;
+    let looks_v1 = probe.component.as_ref().is_some_and(toml::Value::is_array)
+        || probe.trigger.as_ref().is_some_and(toml::Value::is_table) && probe.component.is_some();
     let Some(version) = probe.spin_manifest_version.or(probe.spin_version) else {
         return Err(src.error(
             &(0..0),
             "missing `spin_manifest_version`",
-            "add `spin_manifest_version = 2` as the first line",
+            if looks_v1 {
+                "this looks like a version 1 manifest: add `spin_manifest_version = \"1\"` as the first line"
+            } else {
+                "add `spin_manifest_version = 2` as the first line"
+            },
         ));
     };
     match version.get_ref() {

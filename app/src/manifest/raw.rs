@@ -45,6 +45,10 @@ pub struct VersionProbe {
     pub spin_manifest_version: Option<Spanned<toml::Value>>,
     /// Spin 0.x's name for it (still read by Spin 4).
     pub spin_version: Option<Spanned<toml::Value>>,
+    /// Present in v1 manifests (the app-wide trigger).
+    pub trigger: Option<toml::Value>,
+    /// Present in v1 manifests (`[[component]]`).
+    pub component: Option<toml::Value>,
 }
 
 // ---------------------------------------------------------------- v2

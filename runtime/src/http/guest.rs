@@ -208,9 +208,6 @@ where
     }
 }
 
-/// Largest stdout a WAGI program may write (its response).
-const MAX_WAGI_OUTPUT: usize = 256 << 20;
-
 /// A core module: the whole request body in, the whole response out.
 async fn run_module<B>(
     app: &LoadedApp,
@@ -237,7 +234,9 @@ where
     };
     let (wasi, stdout) = match &module.handler {
         ModuleHandler::Wagi(config) => {
-            let (wasi, stdout) = wagi::wasi(wasi, config, &parts, body.clone(), MAX_WAGI_OUTPUT);
+            // A WAGI response is held whole: at most what the instance's memory may be.
+            let max_output = app.limits.memory_bytes;
+            let (wasi, stdout) = wagi::wasi(wasi, config, &parts, body.clone(), max_output);
             (wasi, Some(stdout))
         }
         ModuleHandler::SpinAbi => (wasi, None),
