@@ -415,7 +415,7 @@ source = {wasm:?}
         "WHO=env from the manifest".into(),
         "stdin=the request body".into(),
     ] {
-        assert_contains(&text, &format!("{line}\n"));
+        assert_contains(&text, format!("{line}\n"));
     }
 
     let argv = spin.get("/argv/?a=b").text();
@@ -465,29 +465,14 @@ executor = {{ type = "wagi", argv = "${{SCRIPT_NAME}} v1 ${{ARGS}}" }}
 
 #[test]
 fn modules_that_serve_nothing_say_what_they_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let wasm = dir.path().join("lib.wasm");
-    std::fs::write(
-        &wasm,
-        wat_module(r#"(module (memory (export "memory") 1) (func (export "do-something")))"#),
-    )
-    .unwrap();
-    let err = Spin::start(&wasm, &[], &[]).err().expect("must not start");
+    // In the text format, which `spin up -f` also takes.
+    let app = app_dir(&[(
+        "lib.wat",
+        br#"(module (memory (export "memory") 1) (func (export "do-something")))"#,
+    )]);
+    let err = Spin::start(&app.path().join("lib.wat"), &[], &[])
+        .err()
+        .expect("must not start");
     assert_contains(&err, "is a core module exporting `do-something`");
     assert_contains(&err, "handle-http-request");
-}
-
-fn wat_module(text: &str) -> Vec<u8> {
-    let path = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(path.path(), text).unwrap();
-    let out = std::process::Command::new("wasm-tools")
-        .args(["parse", path.path().to_str().unwrap()])
-        .output()
-        .expect("wasm-tools (tests/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }

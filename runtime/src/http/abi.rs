@@ -21,12 +21,11 @@ pub struct AbiRequest {
 }
 
 impl AbiRequest {
-    /// The request, or the 405 to answer when its method has no place in the enum.
-    pub fn new(parts: &http::request::Parts, body: Bytes) -> Result<Self, Response<Bytes>> {
-        let Some(method) = METHODS.iter().position(|m| m == parts.method) else {
-            return Err(status_only(StatusCode::METHOD_NOT_ALLOWED));
-        };
-        Ok(Self {
+    /// The request; `None` when its method has no place in the enum (answer
+    /// [`method_not_allowed`]).
+    pub fn new(parts: &http::request::Parts, body: Bytes) -> Option<Self> {
+        let method = METHODS.iter().position(|m| m == parts.method)?;
+        Some(Self {
             method: method as u8,
             uri: parts
                 .uri
@@ -40,6 +39,11 @@ impl AbiRequest {
             body,
         })
     }
+}
+
+/// The answer to a method Spin's interfaces cannot express, as Spin gives it.
+pub fn method_not_allowed() -> Response<Bytes> {
+    status_only(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 /// An empty response with `status`.

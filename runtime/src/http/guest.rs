@@ -3,7 +3,7 @@
 //! [`Outcome`]; [`respond`] is the one place that turns an outcome into a response and a
 //! log line.
 
-use super::abi::{AbiRequest, response};
+use super::abi::{AbiRequest, method_not_allowed, response};
 use super::respond::{buffered, text};
 use crate::app::{Handler, LoadedApp, LoadedComponent};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
@@ -333,9 +333,8 @@ where
         Ok(b) => b,
         Err(outcome) => return outcome,
     };
-    let req = match AbiRequest::new(&parts, body) {
-        Ok(r) => r,
-        Err(refused) => return whole_outcome(Some(Ok(refused)), false),
+    let Some(req) = AbiRequest::new(&parts, body) else {
+        return whole_outcome(Some(Ok(method_not_allowed())), false);
     };
     let state = match RequestState::new(
         &component.state,

@@ -2,7 +2,7 @@
 //! request) -> response`, with the semantics of [`crate::http::abi`].
 
 use super::abi::GuestMemory;
-use crate::http::abi::{AbiRequest, response};
+use crate::http::abi::{AbiRequest, method_not_allowed, response};
 use crate::state::ModuleState;
 use bytes::Bytes;
 use http::Response;
@@ -35,9 +35,8 @@ pub async fn serve(
     parts: http::request::Parts,
     body: Bytes,
 ) -> wasmtime::Result<Response<Bytes>> {
-    let req = match AbiRequest::new(&parts, body) {
-        Ok(r) => r,
-        Err(refused) => return Ok(refused),
+    let Some(req) = AbiRequest::new(&parts, body) else {
+        return Ok(method_not_allowed());
     };
     let instance = pre.instantiate_async(&mut *store).await?;
     initialize(store, &instance).await?;
