@@ -8,11 +8,17 @@
 //! - [`App`]: what may run: local content the user pointed at, or a registry app made only
 //!   from a `spin_verify::gate::Verified` decision (the gate, in types);
 //! - `app`: loading (variables, stores, components, files, routes), all failures at start-up;
+//! - `engine`: the engine and the compiled-code cache; `module`: core modules (converted to
+//!   components when built with wit-bindgen 0.5+, otherwise Spin's pre-component ABI or
+//!   WAGI on wasmtime's core API with WASI preview 1);
 //! - `http`: the trigger: [`Server`] (accept loop, graceful shutdown, hot reload through
-//!   [`Reloader`]), Spin's request headers, the body limit, guest runs and their outcomes;
+//!   [`Reloader`]), Spin's request headers, the body limit, guest runs and their outcomes,
+//!   local service chaining; `spin_http`: Spin's own request/response shapes;
 //! - `host`: one module per capability (key/value over pluggable backends, variables,
-//!   policed outbound HTTP, trapping stand-ins), each reaching request state through a view
-//!   trait; `state`: per-component and per-request state;
+//!   policed outbound HTTP, trapping stand-ins) and adapters for each interface version
+//!   (WASI, `fermyon:spin@2.0.0`, Spin's unversioned interfaces), each reaching request
+//!   state through a view trait; `state`: per-component and per-request state; `output`:
+//!   components' stdout and stderr;
 //! - [`router`]: Spin's routing; [`runtime_config`]: `runtime-config.toml`.
 //!
 //! Limits Spin lacks are enforced per request: a wall-clock timeout (504), a memory limit
@@ -40,6 +46,7 @@ mod module;
 mod output;
 pub mod router;
 pub mod runtime_config;
+mod spin_http;
 mod state;
 
 pub use app::{App, RuntimeOptions};

@@ -7,11 +7,10 @@ use crate::Error;
 use crate::engine::{self, Compiled, Limits};
 use crate::files::{FilesRoot, source_path};
 use crate::host::kv::{ComponentKv, StoreManager};
-use crate::host::outbound::Outbound;
+use crate::host::outbound::{Chain, Outbound};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
-use crate::http::chain::AppHandle;
 use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
 use crate::output::ComponentOutput;
 use crate::router::Router;
@@ -97,7 +96,13 @@ fn self_authority(opts: &RuntimeOptions) -> String {
 }
 
 /// Prepare `app` for serving.
-pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Error> {
+/// `chain` is where its components' chained requests go (the caller points it at the
+/// loaded app).
+pub async fn load(
+    app: &App,
+    opts: &RuntimeOptions,
+    chain: Arc<dyn Chain>,
+) -> Result<LoadedApp, Error> {
     let locked = &app.locked;
     // Apps from outside were checked when read; local ones are checked here too, before
     // anything is written for them.
@@ -117,7 +122,6 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Er
     let engine = engine::new_engine(&opts.limits)?;
     let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
     let module_linker = crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
-    let app_handle = Arc::new(AppHandle::default());
     let files_root = match locked.components.iter().any(|c| !c.files.is_empty()) {
         true => Some(FilesRoot::create(&opts.state_dir)?),
         false => None,
@@ -130,7 +134,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Er
         app_variables: &app_variables,
         files: files_root.as_ref(),
         self_authority: self_authority(opts),
-        app_handle: app_handle.clone(),
+        chain,
     };
     let mut components = HashMap::new();
     for config in &routes {
@@ -174,7 +178,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Er
         tracing::warn!("routes under /.well-known/spin/ are reserved and will not be reached");
     }
 
-    let loaded = Arc::new(LoadedApp {
+    Ok(LoadedApp {
         name: locked.name().to_string(),
         version: locked.metadata_str("version").map(String::from),
         oci_digest: locked
@@ -186,9 +190,7 @@ pub async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Er
         engine,
         limits: opts.limits.clone(),
         _files: files_root,
-    });
-    app_handle.set(&loaded);
-    Ok(loaded)
+    })
 }
 
 /// What preparing each component needs.
@@ -200,7 +202,7 @@ struct Prepare<'a> {
     app_variables: &'a BTreeMap<String, String>,
     files: Option<&'a FilesRoot>,
     self_authority: String,
-    app_handle: Arc<AppHandle>,
+    chain: Arc<dyn Chain>,
 }
 
 impl Prepare<'_> {
@@ -272,7 +274,7 @@ impl Prepare<'_> {
                 component: id.clone(),
                 allowed_hosts,
                 self_authority: self.self_authority.clone(),
-                app: self.app_handle.clone(),
+                chain: self.chain.clone(),
             }),
         };
         Ok(LoadedComponent {

@@ -76,11 +76,11 @@ pub async fn send_buffered(
     let body = Full::new(Bytes::from(req.body.unwrap_or_default())).map_err(|e| match e {});
     let request = builder.body(body).map_err(|_| SendError::RequestError)?;
     if let Some(id) = chained {
-        let client = outbound
-            .self_authority
-            .parse()
-            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        let response = crate::http::chain::dispatch(&outbound.app, &id, request, client).await;
+        let request = request.map(|b| b.boxed_unsync());
+        let response = outbound
+            .chain
+            .dispatch(id, request, outbound.chain_client())
+            .await;
         let (parts, body) = response.into_parts();
         let body = Limited::new(body, MAX_OUTBOUND_BODY)
             .collect()

@@ -4,7 +4,6 @@
 //! Relative URLs (no authority) are requests to the app itself and need a `self` rule;
 //! `http://<component>.spin.internal` goes to that component in-process ([`ChainingHooks`]).
 
-use crate::http::chain::{self, AppHandle, chained_component};
 use http_body_util::BodyExt;
 use spin_app::allowed_hosts::{AllowedHosts, OutboundTarget};
 use std::future::Future;
@@ -14,6 +13,7 @@ use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::HttpResult;
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks, WasiHttpView};
 
@@ -38,8 +38,36 @@ pub struct Outbound {
     pub allowed_hosts: AllowedHosts,
     /// `host:port` where the app itself answers (for relative-URL requests).
     pub self_authority: String,
-    /// The app, for chained requests.
-    pub app: Arc<AppHandle>,
+    /// Where chained requests go.
+    pub chain: Arc<dyn Chain>,
+}
+
+/// What runs a chained request (`http://<component>.spin.internal`): the HTTP trigger of
+/// the running app implements it, so this capability needs no knowledge of the trigger.
+pub trait Chain: Send + Sync + std::fmt::Debug {
+    /// Serve `request` with `component`, as if from `client`.
+    fn dispatch(
+        &self,
+        component: String,
+        request: http::Request<WasiBody>,
+        client: std::net::SocketAddr,
+    ) -> std::pin::Pin<Box<dyn Future<Output = http::Response<HyperOutgoingBody>> + Send>>;
+}
+
+/// The component a chained URL names (`http://<id>.spin.internal/…`), if it is one.
+pub fn chained_component(uri: &http::Uri) -> Option<&str> {
+    let host = uri.host()?;
+    let id = host.strip_suffix(spin_app::allowed_hosts::SERVICE_CHAINING_DOMAIN)?;
+    (!id.is_empty() && !id.contains('.')).then_some(id)
+}
+
+impl Outbound {
+    /// The address chained requests come from: the app's own.
+    pub fn chain_client(&self) -> std::net::SocketAddr {
+        self.self_authority
+            .parse()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
 }
 
 /// Implemented by a request's state to give the outgoing handler its rules.
@@ -181,11 +209,8 @@ impl WasiHttpHooks for ChainingHooks {
         };
         let outbound = self.outbound.clone();
         Box::new(async move {
-            let client = outbound
-                .self_authority
-                .parse()
-                .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-            let response = chain::dispatch(&outbound.app, &id, request, client).await;
+            let client = outbound.chain_client();
+            let response = outbound.chain.dispatch(id, request, client).await;
             let done: Box<dyn Future<Output = _> + Send> = Box::new(async { Ok(()) });
             Ok((response.map(|b| b.map_err(Into::into).boxed_unsync()), done))
         })

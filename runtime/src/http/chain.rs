@@ -10,6 +10,7 @@ use crate::router::{Route, RouteMatch};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock, Weak};
@@ -19,6 +20,18 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 /// are prepared before the app they belong to exists).
 #[derive(Debug, Default)]
 pub struct AppHandle(OnceLock<Weak<LoadedApp>>);
+
+impl crate::host::outbound::Chain for AppHandle {
+    fn dispatch(
+        &self,
+        component: String,
+        request: Request<wasmtime_wasi_http::WasiBody>,
+        client: SocketAddr,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Response<HyperOutgoingBody>> + Send>> {
+        let app = self.get();
+        Box::pin(async move { dispatch(app, &component, request, client).await })
+    }
+}
 
 impl AppHandle {
     /// Point at `app`.
@@ -31,16 +44,9 @@ impl AppHandle {
     }
 }
 
-/// The component a chained URL names (`http://<id>.spin.internal/…`), if it is one.
-pub fn chained_component(uri: &http::Uri) -> Option<&str> {
-    let host = uri.host()?;
-    let id = host.strip_suffix(spin_app::allowed_hosts::SERVICE_CHAINING_DOMAIN)?;
-    (!id.is_empty() && !id.contains('.')).then_some(id)
-}
-
-/// Serve `req` with component `id` of `handle`'s app.
-pub async fn dispatch<B>(
-    handle: &AppHandle,
+/// Serve `req` with component `id` of `app` (gone: the app is being replaced or stopped).
+async fn dispatch<B>(
+    app: Option<Arc<LoadedApp>>,
     id: &str,
     req: Request<B>,
     client: SocketAddr,
@@ -49,7 +55,7 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<crate::BoxError>,
 {
-    let Some(app) = handle.get() else {
+    let Some(app) = app else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "the app is stopping");
     };
     let Some(component) = app.components.get(id).cloned() else {
@@ -81,5 +87,5 @@ where
     let req = Request::from_parts(parts, Full::new(body).map_err(|e| match e {}));
     let exceeded = AtomicBool::new(false);
     let outcome = guest::run(&app, &component, req, &exceeded).await;
-    guest::respond(&app.limits, id, outcome).await
+    super::outcome::respond(&app.limits, id, outcome).await
 }

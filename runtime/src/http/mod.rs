@@ -2,12 +2,13 @@
 //! per request, route, apply the body limit ([`body`]), add Spin's headers ([`headers`]),
 //! run the guest ([`guest`]) and answer from its outcome.
 
-pub mod abi;
 mod body;
 pub mod chain;
 mod guest;
 mod headers;
+mod outcome;
 mod respond;
+mod whole;
 
 use crate::Error;
 use crate::app::{App, LoadedApp, RuntimeOptions};
@@ -23,6 +24,14 @@ use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 const WELL_KNOWN: &str = "/.well-known/spin/";
+
+/// Load `app`, its chained requests pointed at itself.
+async fn load(app: &App, opts: &RuntimeOptions) -> Result<Arc<LoadedApp>, Error> {
+    let handle = Arc::new(chain::AppHandle::default());
+    let loaded = Arc::new(crate::app::load(app, opts, handle.clone()).await?);
+    handle.set(&loaded);
+    Ok(loaded)
+}
 
 /// The app being served; replaced as a whole by [`Reloader::reload`].
 type Slot = Arc<std::sync::RwLock<Arc<LoadedApp>>>;
@@ -46,7 +55,7 @@ pub struct Reloader {
 impl Reloader {
     /// Load `app` and serve it from now on; on error the current app keeps serving.
     pub async fn reload(&self, app: &App) -> Result<(), Error> {
-        let loaded = crate::app::load(app, &self.options).await?;
+        let loaded = load(app, &self.options).await?;
         *self.app.write().unwrap_or_else(|e| e.into_inner()) = loaded;
         Ok(())
     }
@@ -62,7 +71,7 @@ impl Server {
         let listener = TcpListener::bind(opts.listen).await.map_err(listen)?;
         let local = listener.local_addr().map_err(listen)?;
         opts.listen = local;
-        let loaded = crate::app::load(app, &opts).await?;
+        let loaded = load(app, &opts).await?;
         Ok(Self {
             app: Arc::new(std::sync::RwLock::new(loaded)),
             listener,
@@ -212,7 +221,7 @@ async fn handle(
     let exceeded = Arc::new(AtomicBool::new(false));
     let req = req.map(|b| body::LimitedBody::new(b, limit, exceeded.clone()));
     let outcome = guest::run(&app, &component, req, &exceeded).await;
-    guest::respond(&app.limits, &component.state.id, outcome).await
+    outcome::respond(&app.limits, &component.state.id, outcome).await
 }
 
 /// Replace any `spin-*` headers the client sent with Spin's, computed from the routing

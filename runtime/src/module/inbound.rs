@@ -1,8 +1,8 @@
 //! One request to a module of Spin's pre-component ABI: `handle-http-request: func(req:
-//! request) -> response`, with the semantics of [`crate::http::abi`].
+//! request) -> response`, with the semantics of [`crate::spin_http`].
 
 use super::abi::GuestMemory;
-use crate::http::abi::{AbiRequest, method_not_allowed, response};
+use crate::spin_http::{AbiRequest, method_not_allowed, response};
 use crate::state::ModuleState;
 use bytes::Bytes;
 use http::Response;

@@ -1,0 +1,192 @@
+//! Guests that take the whole request and give a whole response: core modules (Spin's
+//! pre-component ABI, WAGI) and components exporting Spin's `fermyon:spin/inbound-http`.
+//! The body is read under the deadline and the body cap before the guest starts.
+
+use super::outcome::{GuestFailure, Outcome, new_store, not_prepared};
+use crate::app::{LoadedApp, LoadedComponent};
+use crate::host::spin_v1::bindings::SpinV1HttpPre;
+use crate::host::spin_v1::bindings::fermyon::spin::http_types as spin_http;
+use crate::module::{ModuleHandler, ModulePre, inbound, wagi};
+use crate::spin_http::{AbiRequest, method_not_allowed, response};
+use crate::state::{ModuleState, RequestState, wasi_builder};
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// A core module: the whole request body in, the whole response out.
+pub async fn run_module<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    module: &ModulePre,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
+    let body = match whole_body(body, deadline, exceeded).await {
+        Ok(b) => b,
+        Err(outcome) => return outcome,
+    };
+    let wasi = match wasi_builder(&component.state) {
+        Ok(w) => w,
+        Err(e) => return not_prepared(e),
+    };
+    let (wasi, stdout) = match &module.handler {
+        ModuleHandler::Wagi(config) => {
+            // A WAGI response is held whole: at most what the instance's memory may be.
+            let max_output = app.limits.memory_bytes;
+            let (wasi, stdout) = wagi::wasi(wasi, config, &parts, body.clone(), max_output);
+            (wasi, Some(stdout))
+        }
+        ModuleHandler::SpinAbi => (wasi, None),
+    };
+    let state = ModuleState::new(
+        &component.state,
+        wasi,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    );
+    let mut store = new_store(&app.engine, state, deadline);
+    let id = &component.state.id;
+    let result = {
+        let call = async {
+            match (&module.handler, stdout) {
+                (ModuleHandler::Wagi(config), Some(stdout)) => {
+                    wagi::run(&mut store, &module.pre, config).await?;
+                    Ok(wagi::parse_output(&stdout.contents()).unwrap_or_else(|e| {
+                        tracing::error!("component `{id}` (WAGI) wrote an unusable response: {e}");
+                        http::Response::builder()
+                            .status(StatusCode::INTERNAL_SERVER_ERROR)
+                            .body(bytes::Bytes::from_static(b"Internal Server Error"))
+                            .expect("static response parts are valid")
+                    }))
+                }
+                _ => inbound::serve(&mut store, &module.pre, parts, body).await,
+            }
+        };
+        tokio::select! {
+            r = call => Some(r),
+            _ = tokio::time::sleep_until(deadline.into()) => None,
+        }
+    };
+    whole_outcome(result, store.data().limiter.hit)
+}
+
+/// The request body, read whole under the deadline and the body cap.
+async fn whole_body<B>(
+    body: B,
+    deadline: Instant,
+    exceeded: &AtomicBool,
+) -> Result<bytes::Bytes, Outcome>
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>,
+{
+    match tokio::time::timeout_at(deadline.into(), body.collect()).await {
+        Err(_) => Err(Outcome::TimedOut),
+        Ok(Err(_)) if exceeded.load(Ordering::SeqCst) => Err(Outcome::BodyTooLarge),
+        Ok(Err(e)) => Err(Outcome::NotStarted {
+            status: StatusCode::BAD_REQUEST,
+            reason: format!("reading the request body: {e}"),
+        }),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// What became of a run that answers with a whole response (`None`: the deadline passed).
+fn whole_outcome(
+    result: Option<wasmtime::Result<http::Response<bytes::Bytes>>>,
+    memory_limit_hit: bool,
+) -> Outcome {
+    match result {
+        None => Outcome::TimedOut,
+        Some(Ok(response)) => Outcome::Answered {
+            response: response.map(|b| Full::new(b).map_err(|e| match e {}).boxed_unsync()),
+            finished: Some(Ok(())),
+            rest: None,
+        },
+        Some(Err(error)) => Outcome::Failed(GuestFailure {
+            memory_limit_hit,
+            error,
+        }),
+    }
+}
+
+/// A component exporting Spin's `fermyon:spin/inbound-http`: the whole request in, the
+/// whole response out.
+pub async fn run_spin_http<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    pre: &SpinV1HttpPre<RequestState>,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
+    let body = match whole_body(body, deadline, exceeded).await {
+        Ok(b) => b,
+        Err(outcome) => return outcome,
+    };
+    let Some(req) = AbiRequest::new(&parts, body) else {
+        return whole_outcome(Some(Ok(method_not_allowed())), false);
+    };
+    let state = match RequestState::new(
+        &component.state,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    ) {
+        Ok(s) => s,
+        Err(e) => return not_prepared(e),
+    };
+    let mut store = new_store(&app.engine, state, deadline);
+    let result = {
+        let call = async {
+            let guest = pre.instantiate_async(&mut store).await?;
+            let request = spin_http::Request {
+                method: SPIN_METHODS[usize::from(req.method)],
+                uri: req.uri,
+                headers: req.headers,
+                params: Vec::new(),
+                body: Some(req.body.to_vec()),
+            };
+            let r = guest
+                .fermyon_spin_inbound_http()
+                .call_handle_request(&mut store, &request)
+                .await?;
+            Ok(response(
+                r.status,
+                r.headers.unwrap_or_default(),
+                r.body.unwrap_or_default(),
+            ))
+        };
+        tokio::select! {
+            r = call => Some(r),
+            _ = tokio::time::sleep_until(deadline.into()) => None,
+        }
+    };
+    whole_outcome(result, store.data().limiter.hit)
+}
+
+/// Spin's `method` enum as the generated bindings spell it, in the same order as
+/// [`crate::host::buffered::METHODS`].
+const SPIN_METHODS: [spin_http::Method; 7] = [
+    spin_http::Method::Get,
+    spin_http::Method::Post,
+    spin_http::Method::Put,
+    spin_http::Method::Delete,
+    spin_http::Method::Patch,
+    spin_http::Method::Head,
+    spin_http::Method::Options,
+];
