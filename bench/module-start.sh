@@ -28,7 +28,7 @@ app hello-component "$guests/hello.wasm"
 app abi-module "$guests/legacy-abi.wasm"
 app spin-v1-module "$guests/spin-v1.core.wasm"
 mkdir -p "$work/legacy"
-cp "$root/../shared/fixtures/spin-legacy/"* "$work/legacy/"
+cp "$root/tests/fixtures/spin-legacy/"* "$work/legacy/"
 
 python3 - "$spin" "$work" "$runs" <<'PY'
 import os, socket, statistics, subprocess, sys, time, urllib.request

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 fn legacy_fixture(name: &str) -> PathBuf {
     repo_root()
-        .join("../shared/fixtures/spin-legacy")
+        .join("tests/fixtures/spin-legacy")
         .join(name)
 }
 

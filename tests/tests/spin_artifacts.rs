@@ -126,7 +126,7 @@ fn read(path: std::path::PathBuf) -> Vec<u8> {
 fn legacy(name: &str) -> Vec<u8> {
     read(
         repo_root()
-            .join("../shared/fixtures/spin-legacy")
+            .join("tests/fixtures/spin-legacy")
             .join(name),
     )
 }

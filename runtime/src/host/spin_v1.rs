@@ -4,10 +4,10 @@
 //! ([`bindings::SpinV1HttpPre`]) the HTTP trigger calls.
 
 use super::buffered::{BufferedRequest, METHODS, SendError, send_buffered};
-use super::kv::{Kv, KvCtxView, KvError, KvView, OpenError};
+use super::kv::{Kv, KvCtxView, KvView, LegacyKvError, LegacyOk, LegacyOp};
 use super::outbound::{Outbound, OutboundView};
-use super::variables::{Variables, VariablesView, Vars};
-use spin_app::template::is_snake_id;
+use super::variables::{LegacyConfigError, Variables, VariablesView, Vars};
+use std::future::Future;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
 
@@ -43,37 +43,38 @@ where
 
 impl config::Host for &Variables {
     async fn get_config(&mut self, key: String) -> wasmtime::Result<Result<String, config::Error>> {
-        if !is_snake_id(&key) {
-            return Ok(Err(config::Error::InvalidKey(format!(
-                "`{key}` is not a valid config key (lower_snake_case)"
-            ))));
-        }
-        Ok(self.values.get(&key).cloned().ok_or_else(|| {
-            config::Error::Provider(format!(
-                "component `{}` has no config key `{key}`",
-                self.component
-            ))
+        Ok(self.legacy_get(&key).map_err(|e| match e {
+            LegacyConfigError::InvalidKey(m) => config::Error::InvalidKey(m),
+            LegacyConfigError::Provider(m) => config::Error::Provider(m),
         }))
     }
 }
 
-fn kv_error(e: KvError) -> key_value::Error {
-    key_value::Error::Io(e.0)
+fn kv_error(e: LegacyKvError) -> key_value::Error {
+    match e {
+        LegacyKvError::TableFull => key_value::Error::StoreTableFull,
+        LegacyKvError::NoSuchStore => key_value::Error::NoSuchStore,
+        LegacyKvError::AccessDenied => key_value::Error::AccessDenied,
+        LegacyKvError::InvalidStore => key_value::Error::InvalidStore,
+        LegacyKvError::NoSuchKey => key_value::Error::NoSuchKey,
+        LegacyKvError::Io(m) => key_value::Error::Io(m),
+    }
 }
 
 impl KvCtxView<'_> {
-    fn store_or_invalid(&self, handle: u32) -> Result<Arc<dyn super::kv::Store>, key_value::Error> {
-        self.numbered(handle).ok_or(key_value::Error::InvalidStore)
+    fn v1_call(
+        &self,
+        store: u32,
+        op: LegacyOp,
+    ) -> impl Future<Output = Result<LegacyOk, key_value::Error>> + Send + 'static {
+        let call = self.legacy_call(store, op);
+        async move { call.await.map_err(kv_error) }
     }
 }
 
 impl key_value::Host for KvCtxView<'_> {
     async fn open(&mut self, name: String) -> wasmtime::Result<Result<u32, key_value::Error>> {
-        Ok(self.open_numbered(&name)?.map_err(|e| match e {
-            OpenError::AccessDenied => key_value::Error::AccessDenied,
-            OpenError::NoSuchStore => key_value::Error::NoSuchStore,
-            OpenError::TableFull => key_value::Error::StoreTableFull,
-        }))
+        Ok(self.legacy_open(&name)?.map_err(kv_error))
     }
 
     async fn get(
@@ -81,12 +82,9 @@ impl key_value::Host for KvCtxView<'_> {
         store: u32,
         key: String,
     ) -> wasmtime::Result<Result<Vec<u8>, key_value::Error>> {
-        Ok(match self.store_or_invalid(store) {
-            Ok(s) => match s.get(key).await {
-                Ok(Some(v)) => Ok(v),
-                Ok(None) => Err(key_value::Error::NoSuchKey),
-                Err(e) => Err(kv_error(e)),
-            },
+        Ok(match self.v1_call(store, LegacyOp::Get(key)).await {
+            Ok(LegacyOk::Bytes(v)) => Ok(v),
+            Ok(_) => unreachable!("get returns bytes"),
             Err(e) => Err(e),
         })
     }
@@ -97,10 +95,10 @@ impl key_value::Host for KvCtxView<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        Ok(match self.store_or_invalid(store) {
-            Ok(s) => s.set(key, value).await.map_err(kv_error),
-            Err(e) => Err(e),
-        })
+        Ok(self
+            .v1_call(store, LegacyOp::Set(key, value))
+            .await
+            .map(drop))
     }
 
     async fn delete(
@@ -108,10 +106,7 @@ impl key_value::Host for KvCtxView<'_> {
         store: u32,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        Ok(match self.store_or_invalid(store) {
-            Ok(s) => s.delete(key).await.map_err(kv_error),
-            Err(e) => Err(e),
-        })
+        Ok(self.v1_call(store, LegacyOp::Delete(key)).await.map(drop))
     }
 
     async fn exists(
@@ -119,8 +114,9 @@ impl key_value::Host for KvCtxView<'_> {
         store: u32,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        Ok(match self.store_or_invalid(store) {
-            Ok(s) => s.exists(key).await.map_err(kv_error),
+        Ok(match self.v1_call(store, LegacyOp::Exists(key)).await {
+            Ok(LegacyOk::Bool(b)) => Ok(b),
+            Ok(_) => unreachable!("exists returns a bool"),
             Err(e) => Err(e),
         })
     }
@@ -129,14 +125,15 @@ impl key_value::Host for KvCtxView<'_> {
         &mut self,
         store: u32,
     ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        Ok(match self.store_or_invalid(store) {
-            Ok(s) => s.keys().await.map_err(kv_error),
+        Ok(match self.v1_call(store, LegacyOp::Keys).await {
+            Ok(LegacyOk::Keys(keys)) => Ok(keys),
+            Ok(_) => unreachable!("get-keys returns keys"),
             Err(e) => Err(e),
         })
     }
 
     async fn close(&mut self, store: u32) -> wasmtime::Result<()> {
-        self.close_numbered(store);
+        self.legacy_close(store);
         Ok(())
     }
 }

@@ -17,6 +17,32 @@ pub struct Variables {
     pub values: BTreeMap<String, String>,
 }
 
+/// Why Spin's pre-2.0 `config` interfaces cannot give a value (their `invalid-key` and
+/// `provider` cases, as Spin maps the variables errors onto them).
+pub enum LegacyConfigError {
+    /// Not lower_snake_case.
+    InvalidKey(String),
+    /// The component has no such key.
+    Provider(String),
+}
+
+impl Variables {
+    /// `get-config(key)` of the pre-component and unversioned `config` interfaces.
+    pub fn legacy_get(&self, key: &str) -> Result<String, LegacyConfigError> {
+        if !is_snake_id(key) {
+            return Err(LegacyConfigError::InvalidKey(format!(
+                "`{key}` is not a valid config key (lower_snake_case)"
+            )));
+        }
+        self.values.get(key).cloned().ok_or_else(|| {
+            LegacyConfigError::Provider(format!(
+                "component `{}` has no config key `{key}`",
+                self.component
+            ))
+        })
+    }
+}
+
 /// Implemented by a request's state to give the variables interfaces their context.
 pub trait VariablesView: Send {
     /// The component's variables.

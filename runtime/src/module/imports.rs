@@ -6,9 +6,9 @@
 
 use super::abi::{GuestMemory, ReturnArea};
 use crate::host::buffered::{BufferedRequest, METHODS, send_buffered};
-use crate::host::kv::{KvView, OpenError};
+use crate::host::kv::{KvView, LegacyKvError, LegacyOk, LegacyOp};
+use crate::host::variables::LegacyConfigError;
 use crate::state::ModuleState;
-use spin_app::template::is_snake_id;
 use wasmtime::{Caller, Linker};
 
 type Result<T> = wasmtime::Result<T>;
@@ -40,21 +40,14 @@ fn config(linker: &mut Linker<ModuleState>) -> Result<()> {
             Box::new(async move {
                 let mem = GuestMemory::of_caller(&mut caller)?;
                 let key = mem.string(&caller, ptr, len)?;
-                let vars = caller.data().variables.clone();
-                let result = if !is_snake_id(&key) {
-                    Err((
-                        1,
-                        format!("`{key}` is not a valid config key (lower_snake_case)"),
-                    ))
-                } else {
-                    match vars.values.get(&key) {
-                        Some(v) => Ok(v.clone()),
-                        None => Err((
-                            0,
-                            format!("component `{}` has no config key `{key}`", vars.component),
-                        )),
-                    }
-                };
+                let result = caller
+                    .data()
+                    .variables
+                    .legacy_get(&key)
+                    .map_err(|e| match e {
+                        LegacyConfigError::Provider(m) => (0, m),
+                        LegacyConfigError::InvalidKey(m) => (1, m),
+                    });
                 let area = match result {
                     Ok(value) => {
                         let s = mem.put(&mut caller, 1, value.as_bytes()).await?;
@@ -72,87 +65,56 @@ fn config(linker: &mut Linker<ModuleState>) -> Result<()> {
     Ok(())
 }
 
-/// The old `key-value` error variant: `store-table-full | no-such-store | access-denied |
-/// invalid-store | no-such-key | io(string)`, at offset 4 of a 16-byte `expected`.
-enum KvErr {
-    TableFull,
-    NoSuchStore,
-    AccessDenied,
-    InvalidStore,
-    NoSuchKey,
-    Io(String),
-}
-
-impl From<OpenError> for KvErr {
-    fn from(e: OpenError) -> Self {
-        match e {
-            OpenError::AccessDenied => KvErr::AccessDenied,
-            OpenError::NoSuchStore => KvErr::NoSuchStore,
-            OpenError::TableFull => KvErr::TableFull,
-        }
-    }
-}
-
-/// What a key/value call puts in the `ok` payload.
-enum KvOk {
-    Unit,
-    U32(u32),
-    Bool(bool),
-    Bytes(Vec<u8>),
-    Strings(Vec<String>),
-}
-
+/// Write a key/value result: `expected<T, error>` with the payload at offset 4 and the
+/// error variant's `io(string)` payload at offset 8.
 async fn kv_return(
     caller: &mut Caller<'_, ModuleState>,
     mem: &GuestMemory,
     ret: i32,
-    result: std::result::Result<KvOk, KvErr>,
+    result: std::result::Result<LegacyOk, LegacyKvError>,
 ) -> Result<()> {
     let area = match result {
-        Ok(KvOk::Unit) => ok(),
-        Ok(KvOk::U32(v)) => ok().i32(4, v as i32),
-        Ok(KvOk::Bool(b)) => ok().u8(4, b as u8),
-        Ok(KvOk::Bytes(b)) => {
+        Ok(LegacyOk::Unit) => ok(),
+        Ok(LegacyOk::Bool(b)) => ok().u8(4, b as u8),
+        Ok(LegacyOk::Bytes(b)) => {
             let s = mem.put(&mut *caller, 1, &b).await?;
             ok().pair(4, s)
         }
-        Ok(KvOk::Strings(keys)) => {
+        Ok(LegacyOk::Keys(keys)) => {
             let s = mem.put_strings(&mut *caller, &keys).await?;
             ok().pair(4, s)
         }
-        Err(KvErr::Io(message)) => {
+        Err(LegacyKvError::Io(message)) => {
             let s = mem.put(&mut *caller, 1, message.as_bytes()).await?;
             err().u8(4, 5).pair(8, s)
         }
-        Err(e) => {
-            let tag = match e {
-                KvErr::TableFull => 0,
-                KvErr::NoSuchStore => 1,
-                KvErr::AccessDenied => 2,
-                KvErr::InvalidStore => 3,
-                KvErr::NoSuchKey => 4,
-                KvErr::Io(_) => unreachable!("handled above"),
-            };
-            err().u8(4, tag)
-        }
+        Err(e) => err().u8(4, legacy_tag(&e)),
     };
     area.write_at(mem, &mut *caller, ret)
 }
 
-/// An open store by handle, or `invalid-store`.
-fn numbered(
-    caller: &mut Caller<'_, ModuleState>,
-    handle: i32,
-) -> std::result::Result<std::sync::Arc<dyn crate::host::kv::Store>, KvErr> {
-    caller
-        .data_mut()
-        .kv()
-        .numbered(handle as u32)
-        .ok_or(KvErr::InvalidStore)
+/// The error variant's case number.
+fn legacy_tag(e: &LegacyKvError) -> u8 {
+    match e {
+        LegacyKvError::TableFull => 0,
+        LegacyKvError::NoSuchStore => 1,
+        LegacyKvError::AccessDenied => 2,
+        LegacyKvError::InvalidStore => 3,
+        LegacyKvError::NoSuchKey => 4,
+        LegacyKvError::Io(_) => 5,
+    }
 }
 
-fn io(e: crate::host::kv::KvError) -> KvErr {
-    KvErr::Io(e.0)
+/// Run a key/value operation for the guest and write its result at `ret`.
+async fn kv_op(
+    caller: &mut Caller<'_, ModuleState>,
+    mem: &GuestMemory,
+    handle: i32,
+    op: LegacyOp,
+    ret: i32,
+) -> Result<()> {
+    let result = caller.data_mut().kv().legacy_call(handle as u32, op).await;
+    kv_return(caller, mem, ret, result).await
 }
 
 /// `key-value`: open, get, set, delete, exists, get-keys, close.
@@ -165,31 +127,32 @@ fn key_value(linker: &mut Linker<ModuleState>) -> Result<()> {
             Box::new(async move {
                 let mem = GuestMemory::of_caller(&mut caller)?;
                 let label = mem.string(&caller, ptr, len)?;
-                let opened = caller.data_mut().kv().open_numbered(&label)?;
-                let result = opened.map(KvOk::U32).map_err(KvErr::from);
-                kv_return(&mut caller, &mem, ret, result).await
-            })
-        },
-    )?;
-    linker.func_wrap_async(
-        M,
-        "get",
-        |mut caller: Caller<'_, ModuleState>, (h, kp, kl, ret): (i32, i32, i32, i32)| {
-            Box::new(async move {
-                let mem = GuestMemory::of_caller(&mut caller)?;
-                let key = mem.string(&caller, kp, kl)?;
-                let result = match numbered(&mut caller, h) {
-                    Ok(store) => match store.get(key).await {
-                        Ok(Some(v)) => Ok(KvOk::Bytes(v)),
-                        Ok(None) => Err(KvErr::NoSuchKey),
-                        Err(e) => Err(io(e)),
-                    },
-                    Err(e) => Err(e),
+                let area = match caller.data_mut().kv().legacy_open(&label)? {
+                    Ok(handle) => ok().i32(4, handle as i32),
+                    Err(e) => err().u8(4, legacy_tag(&e)),
                 };
-                kv_return(&mut caller, &mem, ret, result).await
+                area.write_at(&mem, &mut caller, ret)
             })
         },
     )?;
+    // get, delete, exists: (store, key, ret)
+    for (name, op) in [
+        ("get", LegacyOp::Get as fn(String) -> LegacyOp),
+        ("delete", LegacyOp::Delete),
+        ("exists", LegacyOp::Exists),
+    ] {
+        linker.func_wrap_async(
+            M,
+            name,
+            move |mut caller: Caller<'_, ModuleState>, (h, kp, kl, ret): (i32, i32, i32, i32)| {
+                Box::new(async move {
+                    let mem = GuestMemory::of_caller(&mut caller)?;
+                    let key = mem.string(&caller, kp, kl)?;
+                    kv_op(&mut caller, &mem, h, op(key), ret).await
+                })
+            },
+        )?;
+    }
     linker.func_wrap_async(
         M,
         "set",
@@ -199,41 +162,7 @@ fn key_value(linker: &mut Linker<ModuleState>) -> Result<()> {
                 let mem = GuestMemory::of_caller(&mut caller)?;
                 let key = mem.string(&caller, kp, kl)?;
                 let value = mem.bytes(&caller, vp, vl)?;
-                let result = match numbered(&mut caller, h) {
-                    Ok(store) => store.set(key, value).await.map(|()| KvOk::Unit).map_err(io),
-                    Err(e) => Err(e),
-                };
-                kv_return(&mut caller, &mem, ret, result).await
-            })
-        },
-    )?;
-    linker.func_wrap_async(
-        M,
-        "delete",
-        |mut caller: Caller<'_, ModuleState>, (h, kp, kl, ret): (i32, i32, i32, i32)| {
-            Box::new(async move {
-                let mem = GuestMemory::of_caller(&mut caller)?;
-                let key = mem.string(&caller, kp, kl)?;
-                let result = match numbered(&mut caller, h) {
-                    Ok(store) => store.delete(key).await.map(|()| KvOk::Unit).map_err(io),
-                    Err(e) => Err(e),
-                };
-                kv_return(&mut caller, &mem, ret, result).await
-            })
-        },
-    )?;
-    linker.func_wrap_async(
-        M,
-        "exists",
-        |mut caller: Caller<'_, ModuleState>, (h, kp, kl, ret): (i32, i32, i32, i32)| {
-            Box::new(async move {
-                let mem = GuestMemory::of_caller(&mut caller)?;
-                let key = mem.string(&caller, kp, kl)?;
-                let result = match numbered(&mut caller, h) {
-                    Ok(store) => store.exists(key).await.map(KvOk::Bool).map_err(io),
-                    Err(e) => Err(e),
-                };
-                kv_return(&mut caller, &mem, ret, result).await
+                kv_op(&mut caller, &mem, h, LegacyOp::Set(key, value), ret).await
             })
         },
     )?;
@@ -243,16 +172,12 @@ fn key_value(linker: &mut Linker<ModuleState>) -> Result<()> {
         |mut caller: Caller<'_, ModuleState>, (h, ret): (i32, i32)| {
             Box::new(async move {
                 let mem = GuestMemory::of_caller(&mut caller)?;
-                let result = match numbered(&mut caller, h) {
-                    Ok(store) => store.keys().await.map(KvOk::Strings).map_err(io),
-                    Err(e) => Err(e),
-                };
-                kv_return(&mut caller, &mem, ret, result).await
+                kv_op(&mut caller, &mem, h, LegacyOp::Keys, ret).await
             })
         },
     )?;
     linker.func_wrap(M, "close", |mut caller: Caller<'_, ModuleState>, h: i32| {
-        caller.data_mut().kv().close_numbered(h as u32);
+        caller.data_mut().kv().legacy_close(h as u32);
     })?;
     Ok(())
 }

@@ -10,11 +10,13 @@
 //! Access rules match Spin: a label the component does not list in `key_value_stores` is
 //! `access-denied`; a listed label with no configured store is `no-such-store`.
 
+mod legacy;
 mod redis;
 mod spin;
 mod sqlite;
 mod wasi;
 
+pub use self::legacy::{LegacyKvError, LegacyOk, LegacyOp};
 pub use self::redis::RedisStore;
 pub use self::sqlite::SqliteDb;
 
@@ -265,28 +267,5 @@ impl KvCtxView<'_> {
         self.table.delete(handle)?;
         self.ctx.open = self.ctx.open.saturating_sub(1);
         Ok(())
-    }
-
-    /// Open `label` for a guest that names stores by number (Spin's pre-component ABI).
-    pub(crate) fn open_numbered(
-        &mut self,
-        label: &str,
-    ) -> wasmtime::Result<Result<u32, OpenError>> {
-        Ok(self.open_store(label)?.map(|r| r.rep()))
-    }
-
-    /// The store a numbered handle names, if it is open.
-    pub(crate) fn numbered(&self, handle: u32) -> Option<Arc<dyn Store>> {
-        self.table
-            .get(&Resource::<KvStore>::new_borrow(handle))
-            .ok()
-            .map(|s| s.store.clone())
-    }
-
-    /// Close a numbered handle (nothing if it is not open).
-    pub(crate) fn close_numbered(&mut self, handle: u32) {
-        if self.numbered(handle).is_some() {
-            let _ = self.close_store(Resource::new_own(handle));
-        }
     }
 }
