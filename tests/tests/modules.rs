@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn legacy_fixture(name: &str) -> PathBuf {
-    repo_root()
-        .join("tests/fixtures/spin-legacy")
-        .join(name)
+    repo_root().join("tests/fixtures/spin-legacy").join(name)
 }
 
 /// The fixture's own v1 manifest and modules, copied so `.spin/` lands in a temp dir.

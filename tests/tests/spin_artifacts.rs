@@ -124,11 +124,7 @@ fn read(path: std::path::PathBuf) -> Vec<u8> {
 }
 
 fn legacy(name: &str) -> Vec<u8> {
-    read(
-        repo_root()
-            .join("tests/fixtures/spin-legacy")
-            .join(name),
-    )
+    read(repo_root().join("tests/fixtures/spin-legacy").join(name))
 }
 
 #[test]

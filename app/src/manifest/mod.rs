@@ -26,8 +26,13 @@ pub fn parse(path: &Path, text: &str) -> Result<AppManifest, LocatedError> {
     let src = SourceText::new(path, text);
     let probe: raw::VersionProbe =
         toml::from_str(text).map_err(|e| src.from_toml(&e, normalize::V2_REFERENCE))?;
+    // v1: `[[component]]` (an array) and `trigger = { type = ... }`; v2 has tables of each.
     let looks_v1 = probe.component.as_ref().is_some_and(toml::Value::is_array)
-        || probe.trigger.as_ref().is_some_and(toml::Value::is_table) && probe.component.is_some();
+        || probe
+            .trigger
+            .as_ref()
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key("type"));
     let Some(version) = probe.spin_manifest_version.or(probe.spin_version) else {
         return Err(src.error(
             &(0..0),
