@@ -119,9 +119,24 @@ impl RequestState {
         stores: Arc<StoreManager>,
         memory_limit: usize,
     ) -> std::io::Result<Self> {
-        Ok(Self {
+        Ok(Self::with_wasi(
+            component,
+            wasi_builder(component)?,
+            stores,
+            memory_limit,
+        ))
+    }
+
+    /// Fresh state with WASI from `wasi` (a WAGI request's stdin, stdout and environment).
+    pub fn with_wasi(
+        component: &ComponentState,
+        mut wasi: WasiCtxBuilder,
+        stores: Arc<StoreManager>,
+        memory_limit: usize,
+    ) -> Self {
+        Self {
             table: ResourceTable::new(),
-            wasi: wasi_builder(component)?.build(),
+            wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             hooks: ChainingHooks {
                 outbound: component.outbound.clone(),
@@ -130,7 +145,7 @@ impl RequestState {
             variables: component.variables.clone(),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
-        })
+        }
     }
 }
 

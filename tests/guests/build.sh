@@ -50,6 +50,10 @@ wasm-tools parse modules/legacy-abi.wat -o "$out/legacy-abi.wasm"
 echo "built $out/legacy-abi.wasm"
 clang --target=wasm32-wasi -O2 -Wall -Werror modules/wagi.c -o "$out/wagi.wasm"
 echo "built $out/wagi.wasm"
+# The same WAGI program as a WASI command component (wasi:cli/run), with the command adapter.
+wasm-tools component new "$out/wagi.wasm" --adapt wasi_snapshot_preview1="$(dirname "$adapter")/wasi_snapshot_preview1.command.wasm" \
+  -o "$out/wagi.component.wasm"
+echo "built $out/wagi.component.wasm"
 
 # The hello component in the component text format, for `spin up -f file.wat`.
 wasm-tools print "$out/hello.wasm" > "$out/hello.component.wat"

@@ -348,7 +348,44 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn wagi_commands_speak_cgi() {
-    let wasm = component("wagi");
+    wagi_program_speaks_cgi(&component("wagi"));
+}
+
+/// The same C program as a WASI command component (`wasi:cli/run`), as Spin runs WAGI
+/// components.
+#[test]
+fn wagi_command_components_speak_cgi() {
+    wagi_program_speaks_cgi(&component("wagi.component"));
+}
+
+/// Entry points are for core modules; a component that is not a command is refused.
+#[test]
+fn wagi_components_must_be_commands() {
+    let manifest = |source: &Path, executor: &str| {
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"w\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\nexecutor = {executor}\n[component.c]\nsource = {source:?}\n"
+        )
+    };
+    let cases = [
+        (
+            component("wagi.component"),
+            r#"{ type = "wagi", entrypoint = "main" }"#,
+            "the WAGI `entrypoint` \"main\" applies to core modules only",
+        ),
+        (
+            component("hello"),
+            r#"{ type = "wagi" }"#,
+            "uses the WAGI executor but does not export `wasi:cli/run`",
+        ),
+    ];
+    for (source, executor, expected) in cases {
+        let app = app_dir(&[("spin.toml", manifest(&source, executor).as_bytes())]);
+        let err = Spin::start(app.path(), &[], &[]).err().expect("refused");
+        assert_contains(&err, expected);
+    }
+}
+
+fn wagi_program_speaks_cgi(wasm: &Path) {
     let app = app_dir(&[(
         "spin.toml",
         format!(

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
+use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// A component ready to instantiate per request.
@@ -41,6 +42,8 @@ pub enum Handler {
     SpinHttp(SpinV1HttpPre<RequestState>),
     /// A core module (Spin's old ABI, or WAGI).
     Module(ModulePre),
+    /// A WASI command component under the WAGI executor.
+    WagiComponent(CommandPre<RequestState>, WagiConfig),
 }
 
 /// A loaded app.
@@ -321,14 +324,7 @@ impl Prepare<'_> {
         };
         match (compiled, wagi) {
             (Compiled::Component(component), None) => self.proxy(id, &component),
-            (Compiled::Component(_), Some(_)) => Err(Error::Component {
-                component: id.clone(),
-                what: "is a component, but its trigger uses the WAGI executor".into(),
-                source: "the WAGI executor runs WASI preview 1 command modules".into(),
-                help: Some(
-                    "remove `executor` to serve it as an HTTP component, or build it as a wasm32-wasip1 command",
-                ),
-            }),
+            (Compiled::Component(component), Some(wagi)) => self.wagi_command(id, &component, wagi),
             (Compiled::Module(module), wagi) => {
                 let handler = wagi.map_or(ModuleHandler::SpinAbi, ModuleHandler::Wagi);
                 crate::module::prepare(self.module_linker, &module, handler)
@@ -344,6 +340,51 @@ impl Prepare<'_> {
                     })
             }
         }
+    }
+
+    /// A component under the WAGI executor: it must be a WASI command (`wasi:cli/run`),
+    /// whose entrypoint is fixed.
+    fn wagi_command(
+        &self,
+        id: &str,
+        component: &Component,
+        wagi: WagiConfig,
+    ) -> Result<Handler, Error> {
+        let refuse = |what: String, source: crate::BoxError| Error::Component {
+            component: id.to_string(),
+            what,
+            source,
+            help: Some(
+                "remove `executor` to serve it as an HTTP component, or build it as a WASI command",
+            ),
+        };
+        if wagi.entrypoint != WagiConfig::new(None, None).entrypoint {
+            return Err(refuse(
+                format!(
+                    "is a component, which runs `wasi:cli/run`; the WAGI `entrypoint` {:?} applies to core modules only",
+                    wagi.entrypoint
+                ),
+                "remove `entrypoint`".into(),
+            ));
+        }
+        let mut linker = self.linker.clone();
+        linker.allow_shadowing(true);
+        unsupported::stub_unsupported_imports(&mut linker, component, self.engine)
+            .map_err(|e| refuse("cannot be linked".into(), e.into()))?;
+        let pre = linker.instantiate_pre(component).map_err(|e| {
+            refuse(
+                "imports something this runtime does not provide".into(),
+                e.into(),
+            )
+        })?;
+        CommandPre::new(pre)
+            .map(|pre| Handler::WagiComponent(pre, wagi))
+            .map_err(|e| {
+                refuse(
+                    "uses the WAGI executor but does not export `wasi:cli/run` (it is not a WASI command)".into(),
+                    e.into(),
+                )
+            })
     }
 
     /// Link a component and check it exports the WASI HTTP handler.

@@ -31,6 +31,9 @@ where
         Handler::Proxy(pre) => run_proxy(app, component, pre, req, exceeded).await,
         Handler::SpinHttp(pre) => whole::run_spin_http(app, component, pre, req, exceeded).await,
         Handler::Module(module) => whole::run_module(app, component, module, req, exceeded).await,
+        Handler::WagiComponent(pre, config) => {
+            whole::run_wagi_component(app, component, pre, config, req, exceeded).await
+        }
     }
 }
 

@@ -1,18 +1,21 @@
 //! Guests that take the whole request and give a whole response: core modules (Spin's
-//! pre-component ABI, WAGI) and components exporting Spin's `fermyon:spin/inbound-http`.
+//! pre-component ABI, WAGI), components exporting Spin's `fermyon:spin/inbound-http`, and
+//! WAGI components.
 //! The body is read under the deadline and the body cap before the guest starts.
 
 use super::outcome::{GuestFailure, Outcome, new_store, not_prepared};
 use crate::app::{LoadedApp, LoadedComponent};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::spin_v1::bindings::fermyon::spin::http_types as spin_http;
-use crate::module::{ModuleHandler, ModulePre, inbound, wagi};
+use crate::module::wagi::{self, WagiConfig};
+use crate::module::{ModuleHandler, ModulePre, inbound};
 use crate::spin_http::{AbiRequest, method_not_allowed, response};
 use crate::state::{ModuleState, RequestState, wasi_builder};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+use wasmtime_wasi::p2::bindings::CommandPre;
 
 /// A core module: the whole request body in, the whole response out.
 pub async fn run_module<B>(
@@ -60,16 +63,59 @@ where
             match (&module.handler, stdout) {
                 (ModuleHandler::Wagi(config), Some(stdout)) => {
                     wagi::run(&mut store, &module.pre, config).await?;
-                    Ok(wagi::parse_output(&stdout.contents()).unwrap_or_else(|e| {
-                        tracing::error!("component `{id}` (WAGI) wrote an unusable response: {e}");
-                        http::Response::builder()
-                            .status(StatusCode::INTERNAL_SERVER_ERROR)
-                            .body(bytes::Bytes::from_static(b"Internal Server Error"))
-                            .expect("static response parts are valid")
-                    }))
+                    Ok(wagi::response_of(id, &stdout))
                 }
                 _ => inbound::serve(&mut store, &module.pre, parts, body).await,
             }
+        };
+        tokio::select! {
+            r = call => Some(r),
+            _ = tokio::time::sleep_until(deadline.into()) => None,
+        }
+    };
+    whole_outcome(result, store.data().limiter.hit)
+}
+
+/// A component under the WAGI executor: `wasi:cli/run` with the request as its
+/// environment and stdin, the response from its stdout.
+pub async fn run_wagi_component<B>(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    pre: &CommandPre<RequestState>,
+    config: &WagiConfig,
+    req: Request<B>,
+    exceeded: &AtomicBool,
+) -> Outcome
+where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
+    let body = match whole_body(body, deadline, exceeded).await {
+        Ok(b) => b,
+        Err(outcome) => return outcome,
+    };
+    let wasi = match wasi_builder(&component.state) {
+        Ok(w) => w,
+        Err(e) => return not_prepared(e),
+    };
+    let max_output = app.limits.memory_bytes;
+    let (wasi, stdout) = wagi::wasi(wasi, config, &parts, body, max_output);
+    let state = RequestState::with_wasi(
+        &component.state,
+        wasi,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    );
+    let mut store = new_store(&app.engine, state, deadline);
+    let id = &component.state.id;
+    let result = {
+        let call = async {
+            wagi::run_command(&mut store, pre).await?;
+            Ok(wagi::response_of(id, &stdout))
         };
         tokio::select! {
             r = call => Some(r),

@@ -153,7 +153,7 @@ pub fn prepare(
 }
 
 /// Exit status 0 from `proc_exit` is success, as Spin treats it.
-fn exited_ok(e: &wasmtime::Error) -> bool {
+pub fn exited_ok(e: &wasmtime::Error) -> bool {
     matches!(
         e.downcast_ref::<wasmtime_wasi::I32Exit>(),
         Some(wasmtime_wasi::I32Exit(0))

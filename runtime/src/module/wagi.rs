@@ -3,12 +3,14 @@
 //! `SERVER_*`, `X_FULL_URL`, `X_MATCHED_ROUTE`, `HTTP_*`, …) and stdin; `argv` comes from
 //! the trigger's template (`${SCRIPT_NAME}`, `${ARGS}`); the response is stdout: CGI
 //! headers (`status`, `location`, `content-type`, others), a blank line, the body.
+//! Core-module commands run their entrypoint; components run `wasi:cli/run`.
 
 use crate::state::ModuleState;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use wasmtime::{InstancePre, Store};
 use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
 
 /// Spin's defaults.
@@ -218,6 +220,33 @@ pub fn wasi(
         .stdin(MemoryInputPipe::new(body))
         .stdout(stdout.clone());
     (base, stdout)
+}
+
+/// The response a finished WAGI program wrote, or a 500 (logged) when it is not usable.
+pub fn response_of(id: &str, stdout: &MemoryOutputPipe) -> Response<Bytes> {
+    parse_output(&stdout.contents()).unwrap_or_else(|e| {
+        tracing::error!("component `{id}` (WAGI) wrote an unusable response: {e}");
+        let mut r = Response::new(Bytes::from_static(b"Internal Server Error"));
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+/// Run a component's `wasi:cli/run` (the WAGI executor for components, as Spin runs them);
+/// the response comes from `stdout` afterwards.
+pub async fn run_command(
+    store: &mut Store<crate::state::RequestState>,
+    pre: &CommandPre<crate::state::RequestState>,
+) -> wasmtime::Result<()> {
+    let command = pre.instantiate_async(&mut *store).await?;
+    match command.wasi_cli_run().call_run(&mut *store).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(())) => Err(wasmtime::Error::msg(
+            "the program exited with a failure status",
+        )),
+        Err(e) if super::exited_ok(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Run the entrypoint; the response comes from `stdout` afterwards.
