@@ -14,6 +14,10 @@ pub fn install_hint(tool: &str) -> Option<&'static str> {
         "componentize-py" => {
             "in a venv: pip install componentize-py==0.17.2 spin-sdk==3.4.1 (see requirements.txt), then activate it"
         }
+        "python3" => {
+            "install Python 3.10+ with its venv module (e.g. `apt-get install python3 python3-venv`)"
+        }
+        "cmp" => "apt-get install diffutils",
         "npm" | "node" | "npx" => "install Node.js 20+ and npm (e.g. `apt-get install nodejs npm`)",
         "clang" => "apt-get install clang lld wasi-libc libclang-rt-dev-wasm32",
         "wit-bindgen" => "cargo install --locked wit-bindgen-cli@0.46.0",

@@ -66,9 +66,56 @@ fn new_build_up(template: &str, greeting: &str) {
     assert_eq!(resp.text(), greeting, "{template}");
 }
 
+/// On a machine with `python3` and nothing else for Python (no venv, no componentize-py on
+/// PATH), the template's build makes `.venv` from `requirements.txt`, and a rebuild reuses
+/// it.
 #[test]
-fn http_py_new_build_up() {
-    new_build_up("http-py", "Hello from Python!");
+fn http_py_new_build_up_from_bare_python() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let path = bare_python_path();
+    let env = |data: &Path| {
+        let mut env = env(data);
+        env.retain(|(k, _)| *k != "PATH");
+        env.push(("PATH", path.clone()));
+        env
+    };
+    let run_bare = |args: &[&str], cwd: &Path| {
+        let env = env(&data);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = spin_env(args, cwd, &env);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "spin {args:?} failed:\n{text}");
+        text
+    };
+    run_bare(&["new", "-t", "http-py", "bare-py", "-a"], work.path());
+    let app = work.path().join("bare-py");
+    assert!(!app.join(".venv").exists());
+    let built = run_bare(&["build"], &app);
+    assert_contains(&built, "Finished building 1 component.");
+    let cfg = app.join(".venv/pyvenv.cfg");
+    let made = std::fs::metadata(&cfg).unwrap().modified().unwrap();
+    // Unchanged requirements: the venv is reused as it is.
+    run_bare(&["build"], &app);
+    assert_eq!(std::fs::metadata(&cfg).unwrap().modified().unwrap(), made);
+    let env = env(&data);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let spin = Spin::start_command("up", &app, &[], &env).unwrap();
+    assert_eq!(spin.get("/").text(), "Hello from Python!");
+}
+
+/// PATH without the test setup's Python toolchain venv: the system's `python3` only.
+fn bare_python_path() -> String {
+    let full = toolchain_path();
+    std::env::split_paths(&full)
+        .filter(|p| !p.join("componentize-py").exists())
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 #[test]
