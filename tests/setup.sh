@@ -7,7 +7,8 @@
 #  - The Python guest (spin-sdk 3.4.1 + componentize-py 0.17.2, pinned in
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
-#    built into tests/guests/build/ and rebuilt only when their sources or pins change.
+#    built into tests/guests/build/ and rebuilt only when their sources or pins change;
+#    likewise a plain WASI P3 guest (componentize-py 0.25.1, tests/guests/p3).
 #  - Debian's Chromium, the real browser the interactive Sigstore login test drives
 #    (headless, on 127.0.0.1 only).
 #  - The C toolchain the http-c template needs: Debian's clang, lld, wasi-libc and
@@ -69,6 +70,29 @@ build_python() {
   echo "$stamp" > "$out.stamp"
 }
 
+# The plain WASI P3 guest (componentize-py 0.25.1, `wasi:http/service@0.3.0`), in a venv of
+# its own (componentize-py reads every WIT in a venv, so toolchains do not share one).
+build_python_p3() {
+  local dir="$guests/p3" out="$guests/build/p3.wasm"
+  local stamp
+  stamp=$(stamp_of "p3-guest-v1" "$dir/app.py" "$dir/requirements.txt" "$dir"/wit/world.wit "$dir"/wit/deps/*.wit)
+  if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  local venv="$cache/py-p3-$(stamp_of venv "$dir/requirements.txt" | cut -c1-16)"
+  if [ ! -x "$venv/bin/componentize-py" ]; then
+    log "creating the P3 guest toolchain in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r "$dir/requirements.txt"
+  fi
+  log "building the P3 guest"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$dir" && "$venv/bin/componentize-py" -d wit -w service componentize app -o "$tmp/p3.wasm" >/dev/null)
+  mv "$tmp/p3.wasm" "$out"
+  rmdir "$tmp"
+  echo "$stamp" > "$out.stamp"
+}
+
 build_js() {
   local dir="$guests/js" out="$guests/build/js.wasm"
   local stamp
@@ -126,5 +150,6 @@ setup_oras
 setup_sigstore
 setup_python_venv
 build_python
+build_python_p3
 build_js
 log "test prerequisites ready"

@@ -53,6 +53,8 @@ impl Default for Limits {
 pub fn new_engine(limits: &Limits) -> Result<Engine, Error> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // WASI P3 components (Spin 4) use component-model async; P2 components are unaffected.
+    config.wasm_component_model_async(true);
     config.epoch_interruption(true);
     let slots = limits.max_concurrent_requests.max(1);
     let mut pool = PoolingAllocationConfig::default();

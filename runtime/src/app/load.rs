@@ -25,6 +25,7 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 /// A component ready to instantiate per request.
 pub struct LoadedComponent {
@@ -38,6 +39,8 @@ pub struct LoadedComponent {
 pub enum Handler {
     /// A component exporting `wasi:http/incoming-handler@0.2.x`.
     Proxy(ProxyPre<RequestState>),
+    /// A WASI P3 component exporting `wasi:http/handler@0.3.0`.
+    P3(ServicePre<RequestState>),
     /// A component exporting Spin's unversioned `fermyon:spin/inbound-http`.
     SpinHttp(SpinV1HttpPre<RequestState>),
     /// A core module (Spin's old ABI, or WAGI).
@@ -412,10 +415,31 @@ impl Prepare<'_> {
             "imports something this runtime does not provide",
             None,
         ))?;
+        // As Spin 4: the handler is chosen by what the component exports, and exporting
+        // more than one is an error that names them.
+        let mut handlers: Vec<(&str, Handler)> = Vec::new();
         if let Ok(pre) = ProxyPre::new(instance_pre.clone()) {
-            return Ok(Handler::Proxy(pre));
+            handlers.push(("wasi:http/incoming-handler@0.2.x", Handler::Proxy(pre)));
         }
-        SpinV1HttpPre::new(instance_pre).map(Handler::SpinHttp).map_err(|_| {
+        if let Ok(pre) = ServicePre::new(instance_pre.clone()) {
+            handlers.push(("wasi:http/handler@0.3.0", Handler::P3(pre)));
+        }
+        if let Ok(pre) = SpinV1HttpPre::new(instance_pre.clone()) {
+            handlers.push(("fermyon:spin/inbound-http", Handler::SpinHttp(pre)));
+        }
+        if handlers.len() > 1 {
+            let names: Vec<&str> = handlers.iter().map(|(n, _)| *n).collect();
+            return Err(Error::Component {
+                component: id.to_string(),
+                what: format!(
+                    "exports more than one HTTP handler: `{}`",
+                    names.join("`, `")
+                ),
+                source: "a component must export exactly one HTTP handler".into(),
+                help: Some("build it for one HTTP interface (one SDK, one world)"),
+            });
+        }
+        handlers.pop().map(|(_, h)| h).ok_or(()).map_err(|()| {
             let exports: Vec<String> = component
                 .component_type()
                 .exports(self.engine)
@@ -429,7 +453,7 @@ impl Prepare<'_> {
             Error::Component {
                 component: id.to_string(),
                 what: format!("is not an HTTP handler: it exports {exported}"),
-                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version) or Spin's `fermyon:spin/inbound-http`, core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
+                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version), `wasi:http/handler@0.3.0` or Spin's `fermyon:spin/inbound-http`, core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
                 help: Some(
                     "build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK), or set `executor = { type = \"wagi\" }` for a WASI command",
                 ),

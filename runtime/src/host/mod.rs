@@ -52,6 +52,10 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
         &options.into(),
         T::http,
     )?;
+    // WASI P3 (Spin 4): wasi:cli, clocks, filesystem, random, sockets @0.3.0 and
+    // wasi:http@0.3.0, whose client sends through the same policed hooks.
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     outbound::add_to_linker(&mut linker)?;
     kv::add_to_linker(&mut linker)?;
     variables::add_to_linker(&mut linker)?;

@@ -190,6 +190,23 @@ type SendFuture = Box<
         > + Send,
 >;
 
+impl Outbound {
+    /// The rules applied to a request as it is sent (every `wasi:http` version comes
+    /// through here; `wasi:http@0.2` requests were checked once already, when relative URLs
+    /// were pointed at the app). The app's own address counts as `self`.
+    fn check_sent(&self, uri: &http::Uri) -> Result<(), Refused> {
+        let authority = uri.authority().map(|a| a.as_str());
+        if authority == Some(self.self_authority.as_str()) {
+            let hosts = &self.allowed_hosts;
+            if hosts.allows_relative("http") || hosts.allows_relative("https") {
+                return Ok(());
+            }
+        }
+        self.check(uri.scheme_str().unwrap_or("https"), authority)
+            .map(drop)
+    }
+}
+
 impl WasiHttpHooks for ChainingHooks {
     fn send_request(
         &mut self,
@@ -197,6 +214,13 @@ impl WasiHttpHooks for ChainingHooks {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> SendFuture {
+        if let Err(refused) = self.outbound.check_sent(request.uri()) {
+            let error = match refused {
+                Refused::Denied => wasmtime_wasi_http::Error::HttpRequestDenied,
+                Refused::InvalidUri => wasmtime_wasi_http::Error::HttpRequestUriInvalid,
+            };
+            return Box::new(async move { Err(error) });
+        }
         let Some(id) = chained_component(request.uri()).map(String::from) else {
             return Box::new(async move {
                 let (response, io) =

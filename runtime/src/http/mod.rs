@@ -7,6 +7,7 @@ pub mod chain;
 mod guest;
 mod headers;
 mod outcome;
+mod p3;
 mod respond;
 mod whole;
 

@@ -1,0 +1,106 @@
+//! WASI P3 components (`wasi:http/handler@0.3.0`, Spin 4's default), from a real toolchain:
+//! a plain componentize-py 0.25.1 service built by `tests/setup.sh`. Hello, a streaming echo
+//! of 10 MB, outbound requests through `wasi:http/client@0.3.0` under the same rules as P2,
+//! and the request timeout and memory limit, next to a P2 component of the same app.
+
+use spin_tests::{Spin, Upstream, app_dir, assert_contains, built_component, component, http};
+use std::time::Duration;
+
+fn p3_app(upstream: u16) -> tempfile::TempDir {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "p3"
+[[trigger.http]]
+route = "/..."
+component = "p3"
+[[trigger.http]]
+route = "/tb/..."
+component = "tb"
+[component.p3]
+source = {p3:?}
+allowed_outbound_hosts = ["http://127.0.0.1:{upstream}"]
+[component.tb]
+source = {tb:?}
+"#,
+        p3 = built_component("p3"),
+        tb = component("testbed"),
+    );
+    app_dir(&[("spin.toml", manifest.as_bytes())])
+}
+
+#[test]
+fn a_p3_component_answers_and_streams_a_10_mb_body_back() {
+    let upstream = Upstream::start();
+    let app = p3_app(upstream.port);
+    let spin = Spin::up(app.path(), &[]);
+    let hello = spin.get("/");
+    assert_eq!(
+        (hello.status, hello.text()),
+        (200, "Hello from a P3 component!\n".into())
+    );
+    assert_eq!(hello.header("content-type"), Some("text/plain"));
+    let big: Vec<u8> = (0..10 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let echoed = spin.request("POST", "/echo", &big);
+    assert_eq!(echoed.status, 200);
+    assert!(
+        echoed.body == big,
+        "10 MB echo differs ({} bytes back)",
+        echoed.body.len()
+    );
+    // The P2 component of the same app is unaffected.
+    assert_eq!(spin.get("/tb/hello").text(), "Hello from C!\n");
+}
+
+#[test]
+fn p3_outbound_requests_follow_allowed_outbound_hosts() {
+    let upstream = Upstream::start();
+    let app = p3_app(upstream.port);
+    let spin = Spin::up(app.path(), &[]);
+    let allowed = spin.get(&format!(
+        "/outbound?http://127.0.0.1:{}/from-p3",
+        upstream.port
+    ));
+    assert_eq!(
+        (allowed.status, allowed.text()),
+        (200, "200\nupstream saw GET /from-p3".into())
+    );
+    let denied = spin.get("/outbound?http://127.0.0.2:9/nope");
+    assert_eq!(denied.status, 502);
+    assert_contains(&denied.text(), "HttpRequestDenied");
+    assert!(spin.wait_for_log("outbound request to http://127.0.0.2:9 denied"));
+    assert_eq!(upstream.hits(), 1, "the denied request never left");
+}
+
+#[test]
+fn a_looping_p3_component_is_stopped_while_others_are_served() {
+    let app = p3_app(9);
+    let spin = Spin::up(app.path(), &["--request-timeout", "2s"]);
+    let looping = {
+        let url = spin.url("/loop");
+        std::thread::spawn(move || http("GET", &url, &[], b""))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(spin.get("/").status, 200);
+    assert_eq!(spin.get("/tb/hello").status, 200);
+    let r = looping.join().unwrap();
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(spin.wait_for_log("component `p3` exceeded the request timeout"));
+    assert_eq!(spin.get("/").status, 200);
+}
+
+#[test]
+fn a_p3_memory_bomb_hits_the_limit() {
+    let app = p3_app(9);
+    let spin = Spin::up(app.path(), &["--max-memory", "160MiB"]);
+    let r = spin.get("/bomb");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        spin.wait_for_log("component `p3` exceeded the memory limit of 160 MiB"),
+        "{}",
+        spin.stderr()
+    );
+    assert_eq!(spin.get("/").status, 200);
+}
