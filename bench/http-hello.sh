@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP throughput benchmark: the committed WAT hello component served by `spin up`, by
 # `wasmtime serve` (wasmtime-cli 48.0.8, installed once into a cache folder) and a native
-# hyper server (the ceiling), each measured with wrk on loopback in the same run.
+# hyper server (the ceiling), each measured with wrk on loopback in the same run; then the
+# WASI P3 hello (the Python service tests/setup.sh builds) served by `spin up`.
 # Usage: bench/http-hello.sh [seconds-per-run] [connections]
 set -euo pipefail
 duration=${1:-10}
@@ -49,13 +50,24 @@ read -r wt_rps wt_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 
 p=$(free_port); "$native" "127.0.0.1:$p" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
 read -r nat_rps nat_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
-python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" <<'PY'
+p3="$root/tests/guests/build/p3.wasm"
+p3_rps=0 p3_p99=0
+if [ -f "$p3" ]; then
+  p=$(free_port); "$spin" up -f "$p3" --listen "127.0.0.1:$p" --cache-dir "$cache/spin-cache" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+  read -r p3_rps p3_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+fi
+
+python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" "$p3_rps" "$p3_p99" <<'PY'
 import sys
 s_rps, s_p99, w_rps, w_p99, n_rps, n_p99 = map(float, sys.argv[1:7])
+p3_rps, p3_p99 = map(float, sys.argv[9:11])
 print(f"wrk -t2 -c{sys.argv[8]} -d{sys.argv[7]}s on 127.0.0.1, WAT hello component ({__import__('os').cpu_count()} cores)")
 print(f"{'server':<26}{'requests/s':>12}{'p99 ms':>10}")
 for name, rps, p99 in (("spin up (this tool)", s_rps, s_p99), ("wasmtime serve 48.0.8", w_rps, w_p99), ("native hyper (ceiling)", n_rps, n_p99)):
     print(f"{name:<26}{rps:>12.0f}{p99:>10.2f}")
 print(f"spin up vs wasmtime serve: {s_rps / w_rps:.2f}x requests/s (target >= 3x)")
 print(f"spin up vs native ceiling: {100 * s_rps / n_rps:.1f}% of requests/s")
+if p3_rps:
+    print(f"{'spin up, P3 Python hello':<26}{p3_rps:>12.0f}{p3_p99:>10.2f}")
+    print(f"P3 Python hello vs P2 WAT hello: {p3_rps / s_rps:.2f}x (a fresh instance per request)")
 PY
