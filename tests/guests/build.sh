@@ -45,6 +45,13 @@ clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen-v1
   -o "$out/spin-v1.core.wasm"
 echo "built $out/spin-v1.core.wasm"
 
+# A module exporting two HTTP handlers (the runtime must refuse it, naming both).
+wit-bindgen c wit-both --world two-handlers --out-dir "$tmp/gen-both" >/dev/null
+clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen-both" \
+  modules/two-handlers.c "$tmp/gen-both/two_handlers.c" "$tmp/gen-both/two_handlers_component_type.o" \
+  -o "$out/two-handlers.core.wasm"
+echo "built $out/two-handlers.core.wasm"
+
 # Core modules: Spin's pre-component ABI by hand, and a WAGI command.
 wasm-tools parse modules/legacy-abi.wat -o "$out/legacy-abi.wasm"
 echo "built $out/legacy-abi.wasm"

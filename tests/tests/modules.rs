@@ -498,6 +498,18 @@ executor = {{ type = "wagi", argv = "${{SCRIPT_NAME}} v1 ${{ARGS}}" }}
     assert_contains(&text, "X_MATCHED_ROUTE=/cgi/...\n");
 }
 
+/// As Spin 4 chooses the handler by export, a component exporting two is refused, naming
+/// both.
+#[test]
+fn a_component_exporting_two_http_handlers_is_refused() {
+    let err = Spin::start(&component("two-handlers.core"), &[], &[])
+        .err()
+        .expect("refused");
+    assert_contains(&err, "exports more than one HTTP handler");
+    assert_contains(&err, "`wasi:http/incoming-handler@0.2.x`");
+    assert_contains(&err, "`fermyon:spin/inbound-http`");
+}
+
 #[test]
 fn modules_that_serve_nothing_say_what_they_export() {
     // In the text format, which `spin up -f` also takes.
