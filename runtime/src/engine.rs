@@ -36,6 +36,31 @@ pub struct Limits {
     pub max_request_body: u64,
     /// Requests served at once (instance pool size).
     pub max_concurrent_requests: u32,
+    /// WASI P3 instance reuse, as Spin 4 offers it.
+    pub reuse: Reuse,
+}
+
+/// How many requests one WASI P3 instance serves before it is dropped (Spin 4's defaults:
+/// 128 in all, 16 at once, dropped after 1 s idle). A `total` of 1 is a fresh instance per
+/// request, as for P2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reuse {
+    /// Requests per instance in all.
+    pub total: u32,
+    /// Requests per instance at once.
+    pub concurrent: u32,
+    /// An idle instance is dropped after this long.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Reuse {
+    fn default() -> Self {
+        Self {
+            total: 128,
+            concurrent: 16,
+            idle_timeout: Duration::from_secs(1),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -45,6 +70,7 @@ impl Default for Limits {
             memory_bytes: 512 << 20,
             max_request_body: 100 << 20,
             max_concurrent_requests: 256,
+            reuse: Reuse::default(),
         }
     }
 }

@@ -44,13 +44,14 @@ mod host;
 mod http;
 mod module;
 mod output;
+mod pool;
 pub mod router;
 pub mod runtime_config;
 mod spin_http;
 mod state;
 
 pub use app::{App, RuntimeOptions};
-pub use engine::Limits;
+pub use engine::{Limits, Reuse};
 pub use error::{BoxError, Error};
 pub use files::FilesError;
 pub use http::{Reloader, Server};

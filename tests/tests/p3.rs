@@ -29,29 +29,33 @@ source = {tb:?}
     app_dir(&[("spin.toml", manifest.as_bytes())])
 }
 
+/// Both ways of running P3: reused instances (the default) and a fresh one per request.
 #[test]
 fn a_p3_component_answers_and_streams_a_10_mb_body_back() {
     let upstream = Upstream::start();
     let app = p3_app(upstream.port);
-    let spin = Spin::up(app.path(), &[]);
-    let hello = spin.get("/");
-    assert_eq!(
-        (hello.status, hello.text()),
-        (200, "Hello from a P3 component!\n".into())
-    );
-    assert_eq!(hello.header("content-type"), Some("text/plain"));
     let big: Vec<u8> = (0..10 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let echoed = spin.request("POST", "/echo", &big);
-    assert_eq!(echoed.status, 200);
-    assert!(
-        echoed.body == big,
-        "10 MB echo differs ({} bytes back)",
-        echoed.body.len()
-    );
-    // The P2 component of the same app is unaffected.
-    assert_eq!(spin.get("/tb/hello").text(), "Hello from C!\n");
+    for flags in [&[][..], &["--max-instance-reuse-count", "1"][..]] {
+        let spin = Spin::up(app.path(), flags);
+        let hello = spin.get("/");
+        assert_eq!(
+            (hello.status, hello.text()),
+            (200, "Hello from a P3 component!\n".into()),
+            "{flags:?}"
+        );
+        assert_eq!(hello.header("content-type"), Some("text/plain"));
+        let echoed = spin.request("POST", "/echo", &big);
+        assert_eq!(echoed.status, 200, "{flags:?}");
+        assert!(
+            echoed.body == big,
+            "{flags:?}: 10 MB echo differs ({} bytes back)",
+            echoed.body.len()
+        );
+        // The P2 component of the same app is unaffected.
+        assert_eq!(spin.get("/tb/hello").text(), "Hello from C!\n");
+    }
 }
 
 #[test]
@@ -103,4 +107,40 @@ fn a_p3_memory_bomb_hits_the_limit() {
         spin.stderr()
     );
     assert_eq!(spin.get("/").status, 200);
+}
+
+fn counts(spin: &Spin, n: usize) -> Vec<String> {
+    (0..n).map(|_| spin.get("/count").text()).collect()
+}
+
+/// As Spin 4: an instance serves many requests (`--max-instance-reuse-count`, default 128),
+/// `1` means a fresh instance per request, and an idle instance is dropped
+/// (`--idle-instance-timeout`, default 1s).
+#[test]
+fn p3_instances_are_reused_as_the_flags_say() {
+    let app = p3_app(9);
+    let spin = Spin::up(app.path(), &[]);
+    assert_eq!(
+        counts(&spin, 4),
+        ["1", "2", "3", "4"],
+        "one instance, reused"
+    );
+    drop(spin);
+
+    let spin = Spin::up(app.path(), &["--max-instance-reuse-count", "1"]);
+    assert_eq!(
+        counts(&spin, 3),
+        ["1", "1", "1"],
+        "a fresh instance per request"
+    );
+    drop(spin);
+
+    let spin = Spin::up(app.path(), &["--max-instance-reuse-count", "2"]);
+    assert_eq!(counts(&spin, 4), ["1", "2", "1", "2"]);
+    drop(spin);
+
+    let spin = Spin::up(app.path(), &["--idle-instance-timeout", "200ms"]);
+    assert_eq!(counts(&spin, 2), ["1", "2"]);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(counts(&spin, 1), ["1"], "the idle instance was dropped");
 }

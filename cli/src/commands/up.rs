@@ -62,6 +62,16 @@ pub struct ServeArgs {
     /// Requests served at once; more get 503
     #[arg(long = "max-concurrent-requests", default_value_t = 256)]
     max_concurrent_requests: u32,
+    /// WASI P3: requests one instance serves in all before it is replaced (1: a fresh
+    /// instance per request)
+    #[arg(long = "max-instance-reuse-count", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_reuse_count: u32,
+    /// WASI P3: requests one instance serves at once
+    #[arg(long = "max-instance-concurrent-reuse-count", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_concurrent_reuse_count: u32,
+    /// WASI P3: an idle instance is dropped after this long, e.g. 1s
+    #[arg(long = "idle-instance-timeout", default_value = "1s", value_parser = duration)]
+    idle_instance_timeout: Duration,
     /// Where components' stdout and stderr are also appended, as <id>_stdout.txt and
     /// <id>_stderr.txt; "" for nowhere [default: logs in the state directory]
     #[arg(long = "log-dir", value_name = "DIR")]
@@ -99,6 +109,11 @@ impl ServeArgs {
                 memory_bytes: usize::try_from(self.max_memory).unwrap_or(usize::MAX),
                 max_request_body: self.max_request_body,
                 max_concurrent_requests: self.max_concurrent_requests,
+                reuse: spin_runtime::Reuse {
+                    total: self.max_instance_reuse_count,
+                    concurrent: self.max_instance_concurrent_reuse_count,
+                    idle_timeout: self.idle_instance_timeout,
+                },
             },
             compile_cache: Some(self.cache.dir().join("compiled")),
         }

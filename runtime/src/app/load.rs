@@ -13,6 +13,7 @@ use crate::host::variables::Variables;
 use crate::host::{base_linker, unsupported};
 use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
 use crate::output::ComponentOutput;
+use crate::pool::{self, P3Handler};
 use crate::router::Router;
 use crate::state::{ComponentState, ModuleState, RequestState};
 use spin_app::Digest;
@@ -39,8 +40,11 @@ pub struct LoadedComponent {
 pub enum Handler {
     /// A component exporting `wasi:http/incoming-handler@0.2.x`.
     Proxy(ProxyPre<RequestState>),
-    /// A WASI P3 component exporting `wasi:http/handler@0.3.0`.
+    /// A WASI P3 component exporting `wasi:http/handler@0.3.0`, a fresh instance per
+    /// request.
     P3(ServicePre<RequestState>),
+    /// The same, its instances reused.
+    P3Pool(P3Handler),
     /// A component exporting Spin's unversioned `fermyon:spin/inbound-http`.
     SpinHttp(SpinV1HttpPre<RequestState>),
     /// A core module (Spin's old ABI, or WAGI).
@@ -141,6 +145,7 @@ pub async fn load(
         files: files_root.as_ref(),
         self_authority: self_authority(opts),
         chain,
+        stores: stores.clone(),
     };
     let mut components = HashMap::new();
     for config in &routes {
@@ -209,6 +214,7 @@ struct Prepare<'a> {
     files: Option<&'a FilesRoot>,
     self_authority: String,
     chain: Arc<dyn Chain>,
+    stores: Arc<StoreManager>,
 }
 
 impl Prepare<'_> {
@@ -283,10 +289,18 @@ impl Prepare<'_> {
                 chain: self.chain.clone(),
             }),
         };
-        Ok(LoadedComponent {
-            state: Arc::new(state),
-            handler,
-        })
+        let state = Arc::new(state);
+        let handler = match handler {
+            Handler::P3(pre) if self.opts.limits.reuse.total > 1 => Handler::P3Pool(pool::handler(
+                self.engine,
+                pre,
+                state.clone(),
+                self.stores.clone(),
+                &self.opts.limits,
+            )),
+            other => other,
+        };
+        Ok(LoadedComponent { state, handler })
     }
 
     /// Compile (or load from the cache) and link the component or module.

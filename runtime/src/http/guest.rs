@@ -30,6 +30,7 @@ where
     match &component.handler {
         Handler::Proxy(pre) => run_proxy(app, component, pre, req, exceeded).await,
         Handler::P3(pre) => super::p3::run(app, component, pre, req, exceeded).await,
+        Handler::P3Pool(pool) => super::p3::run_pooled(app, pool, req).await,
         Handler::SpinHttp(pre) => whole::run_spin_http(app, component, pre, req, exceeded).await,
         Handler::Module(module) => whole::run_module(app, component, module, req, exceeded).await,
         Handler::WagiComponent(pre, config) => {

@@ -1,10 +1,13 @@
-//! WASI P3 components (`wasi:http/handler@0.3.0`, Spin 4's default): a fresh instance per
-//! request whose store runs its event loop on a task of its own, under the request
-//! deadline, until the response body has been sent (or dropped), so a guest that streams
-//! its body after returning the response keeps running exactly as long as it is read.
+//! WASI P3 components (`wasi:http/handler@0.3.0`, Spin 4's default). With instance reuse
+//! (the default) requests go to [`crate::pool`]'s workers ([`run_pooled`]); with a reuse
+//! count of 1, [`run`] makes a fresh instance per request whose store runs its event loop
+//! on a task of its own, under the request deadline, until the response body has been sent
+//! (or dropped), so a guest that streams its body after returning keeps running exactly as
+//! long as it is read.
 
 use super::outcome::{GuestFailure, Outcome, new_store, not_prepared};
 use crate::app::{LoadedApp, LoadedComponent};
+use crate::pool::P3Handler;
 use crate::state::RequestState;
 use bytes::Bytes;
 use http::Request;
@@ -16,6 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::sync::oneshot;
 use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::handler::ExpirationError;
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
@@ -178,4 +182,25 @@ where
 /// The P3 error code a guest answered with, as the trigger reports it.
 fn p2_code(code: wasmtime_wasi_http::p3::bindings::http::types::ErrorCode) -> ErrorCode {
     ErrorCode::InternalError(Some(format!("{code:?}")))
+}
+
+/// Serve `req` from the pool; the request timeout applies from now.
+pub async fn run_pooled<B>(app: &LoadedApp, pool: &P3Handler, req: Request<B>) -> Outcome
+where
+    B: hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + Sync + 'static,
+{
+    let req = req.map(|b| b.boxed_unsync());
+    match tokio::time::timeout(app.limits.request_timeout, pool.handle((), req)).await {
+        Err(_) => Outcome::TimedOut,
+        Ok(Ok(response)) => Outcome::Answered {
+            response,
+            finished: None,
+            rest: None,
+        },
+        Ok(Err(e)) if e.downcast_ref::<ExpirationError>().is_some() => Outcome::TimedOut,
+        Ok(Err(error)) => Outcome::Failed(GuestFailure {
+            memory_limit_hit: false,
+            error,
+        }),
+    }
 }

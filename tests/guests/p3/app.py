@@ -5,6 +5,7 @@
 #                  error's name
 #   /loop          never returns (the request timeout must stop it)
 #   /bomb          allocates without bound (the memory limit must stop it)
+#   /count         how many /count requests this instance has served (instance reuse)
 #   anything else  200 "Hello from a P3 component!\n"
 import wit_world
 from wit_world import exports
@@ -66,9 +67,16 @@ async def outbound(url: str) -> Response:
     return text_response(200, str(status).encode() + b"\n" + data)
 
 
+COUNT = 0
+
+
 class Handler(exports.Handler):
     async def handle(self, request: Request) -> Response:
+        global COUNT
         path = request.get_path_with_query() or "/"
+        if path.startswith("/count"):
+            COUNT += 1
+            return text_response(200, str(COUNT).encode())
         if path.startswith("/echo"):
             _, done = wit_world.result_unit_wasi_http_types_error_code_future(lambda: Ok(None))
             body, trailers = Request.consume_body(request, done)
