@@ -77,5 +77,5 @@ if w_rps:
 print(f"spin up vs native ceiling: {100 * s_rps / n_rps:.1f}% of requests/s")
 if p3_rps:
     print(f"{'spin up, P3 Python hello':<26}{p3_rps:>12.0f}{p3_p99:>10.2f}")
-    print(f"P3 Python hello vs P2 WAT hello: {p3_rps / s_rps:.2f}x (a fresh instance per request)")
+    print(f"P3 Python hello vs P2 WAT hello: {p3_rps / s_rps:.2f}x (instances reused, Spin 4's defaults)")
 PY
