@@ -425,10 +425,16 @@ impl Prepare<'_> {
                 stubbed.join(", ")
             );
         }
-        let instance_pre = linker.instantiate_pre(component).map_err(failed(
-            "imports something this runtime does not provide",
-            None,
-        ))?;
+        let instance_pre = linker.instantiate_pre(component).map_err(|e| {
+            // Spin 4.0's SDKs (and spin:up@4.x worlds) import the WASI P3 release candidate.
+            let rc = format!("{e:#}").contains("@0.3.0-rc-");
+            failed(
+                "imports something this runtime does not provide",
+                rc.then_some(
+                    "it was built for a WASI 0.3.0 release candidate (Spin 4's spin:up worlds); this runtime serves the final wasi:http@0.3.0 and WASI 0.2",
+                ),
+            )(e)
+        })?;
         // As Spin 4: the handler is chosen by what the component exports, and exporting
         // more than one is an error that names them.
         let mut handlers: Vec<(&str, Handler)> = Vec::new();
