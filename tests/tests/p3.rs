@@ -109,38 +109,40 @@ fn a_p3_memory_bomb_hits_the_limit() {
     assert_eq!(spin.get("/").status, 200);
 }
 
-fn counts(spin: &Spin, n: usize) -> Vec<String> {
-    (0..n).map(|_| spin.get("/count").text()).collect()
+fn counts(spin: &Spin, n: usize) -> Vec<u32> {
+    (0..n)
+        .map(|_| spin.get("/count").text().parse().expect("a count"))
+        .collect()
 }
 
 /// As Spin 4: an instance serves many requests (`--max-instance-reuse-count`, default 128),
 /// `1` means a fresh instance per request, and an idle instance is dropped
-/// (`--idle-instance-timeout`, default 1s).
+/// (`--idle-instance-timeout`, default 1s). Which instance takes a request is the pool's
+/// choice (a busy one may make it start another), so reuse is asserted by its bounds.
 #[test]
 fn p3_instances_are_reused_as_the_flags_say() {
     let app = p3_app(9);
     let spin = Spin::up(app.path(), &[]);
-    assert_eq!(
-        counts(&spin, 4),
-        ["1", "2", "3", "4"],
-        "one instance, reused"
-    );
+    let seen = counts(&spin, 8);
+    assert!(seen.iter().any(|&c| c >= 3), "instances reused: {seen:?}");
     drop(spin);
 
     let spin = Spin::up(app.path(), &["--max-instance-reuse-count", "1"]);
-    assert_eq!(
-        counts(&spin, 3),
-        ["1", "1", "1"],
-        "a fresh instance per request"
-    );
+    assert_eq!(counts(&spin, 3), [1, 1, 1], "a fresh instance per request");
     drop(spin);
 
     let spin = Spin::up(app.path(), &["--max-instance-reuse-count", "2"]);
-    assert_eq!(counts(&spin, 4), ["1", "2", "1", "2"]);
+    let seen = counts(&spin, 6);
+    assert!(
+        seen.iter().all(|&c| c <= 2),
+        "at most 2 per instance: {seen:?}"
+    );
+    assert!(seen.contains(&2), "reused once: {seen:?}");
     drop(spin);
 
     let spin = Spin::up(app.path(), &["--idle-instance-timeout", "200ms"]);
-    assert_eq!(counts(&spin, 2), ["1", "2"]);
+    let seen = counts(&spin, 4);
+    assert!(seen.iter().any(|&c| c >= 2), "reused while busy: {seen:?}");
     std::thread::sleep(Duration::from_millis(700));
-    assert_eq!(counts(&spin, 1), ["1"], "the idle instance was dropped");
+    assert_eq!(counts(&spin, 1), [1], "the idle instances were dropped");
 }
