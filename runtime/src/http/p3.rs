@@ -23,6 +23,15 @@ use wasmtime_wasi_http::handler::ExpirationError;
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A response body that says when it is finished or dropped.
 struct Tracked<B> {
     inner: B,
@@ -125,7 +134,10 @@ where
         }
     });
     let deadline_at = tokio::time::Instant::from_std(deadline);
+    // Stops the store's task when the deadline passes or nobody waits for it any more.
+    let stop = AbortOnDrop(run.abort_handle());
     let run = async move {
+        let _stop = stop;
         match tokio::time::timeout_at(deadline_at, run).await {
             Err(_) => Err(None),
             Ok(Err(join)) => Err(Some(GuestFailure {
