@@ -4,26 +4,25 @@
 
 use super::{App, RuntimeOptions, variables};
 use crate::Error;
-use crate::engine::{self, Compiled, Limits};
-use crate::files::{FilesRoot, source_path};
+use crate::engine::{self, Limits};
+use crate::files::FilesRoot;
+use crate::host::base_linker;
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::{Chain, Outbound};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::variables::Variables;
-use crate::host::{base_linker, unsupported};
-use crate::module::{ModuleHandler, ModulePre, wagi::WagiConfig};
+use crate::module::{ModulePre, wagi::WagiConfig};
 use crate::output::ComponentOutput;
 use crate::pool::{self, P3Handler};
 use crate::router::Router;
 use crate::state::{ComponentState, ModuleState, RequestState};
-use spin_app::Digest;
 use spin_app::allowed_hosts::AllowedHosts;
 use spin_app::locked::{LockedApp, LockedComponent, LockedRoute};
 use spin_app::manifest::HttpExecutor;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
@@ -205,16 +204,16 @@ pub async fn load(
 }
 
 /// What preparing each component needs.
-struct Prepare<'a> {
-    engine: &'a Engine,
-    linker: &'a Linker<RequestState>,
-    module_linker: &'a wasmtime::Linker<ModuleState>,
-    opts: &'a RuntimeOptions,
-    app_variables: &'a BTreeMap<String, String>,
-    files: Option<&'a FilesRoot>,
-    self_authority: String,
-    chain: Arc<dyn Chain>,
-    stores: Arc<StoreManager>,
+pub(super) struct Prepare<'a> {
+    pub(super) engine: &'a Engine,
+    pub(super) linker: &'a Linker<RequestState>,
+    pub(super) module_linker: &'a wasmtime::Linker<ModuleState>,
+    pub(super) opts: &'a RuntimeOptions,
+    pub(super) app_variables: &'a BTreeMap<String, String>,
+    pub(super) files: Option<&'a FilesRoot>,
+    pub(super) self_authority: String,
+    pub(super) chain: Arc<dyn Chain>,
+    pub(super) stores: Arc<StoreManager>,
 }
 
 impl Prepare<'_> {
@@ -301,183 +300,5 @@ impl Prepare<'_> {
             other => other,
         };
         Ok(LoadedComponent { state, handler })
-    }
-
-    /// Compile (or load from the cache) and link the component or module.
-    async fn handler(
-        &self,
-        c: &LockedComponent,
-        executor: Option<&HttpExecutor>,
-    ) -> Result<Handler, Error> {
-        let id = &c.id;
-        let wasm = source_path(&c.source.content).map_err(|e| Error::Io {
-            what: format!("component `{id}` source"),
-            source: e,
-        })?;
-        let digest = match c.source.content.digest.as_deref().map(str::parse::<Digest>) {
-            Some(Ok(d)) => d,
-            _ => Digest::of_file(&wasm).map_err(|e| Error::Io {
-                what: format!("reading {}", wasm.display()),
-                source: e,
-            })?,
-        };
-        let compiled = {
-            let (engine, cache, id) = (
-                self.engine.clone(),
-                self.opts.compile_cache.clone(),
-                id.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                engine::load_wasm(&engine, &id, &wasm, &digest, cache.as_deref())
-            })
-            .await
-            .map_err(|e| Error::Engine(e.into()))??
-        };
-        let wagi = match executor {
-            Some(HttpExecutor::Wagi { entrypoint, argv }) => {
-                Some(WagiConfig::new(entrypoint.as_deref(), argv.as_deref()))
-            }
-            _ => None,
-        };
-        match (compiled, wagi) {
-            (Compiled::Component(component), None) => self.proxy(id, &component),
-            (Compiled::Component(component), Some(wagi)) => self.wagi_command(id, &component, wagi),
-            (Compiled::Module(module), wagi) => {
-                let handler = wagi.map_or(ModuleHandler::SpinAbi, ModuleHandler::Wagi);
-                crate::module::prepare(self.module_linker, &module, handler)
-                    .map(Handler::Module)
-                    .map_err(|e| Error::Component {
-                        component: id.clone(),
-                        what: match &e {
-                            crate::module::ModuleError::NotServable(what) => what.clone(),
-                            crate::module::ModuleError::Link(_) => "cannot be linked".into(),
-                        },
-                        source: e.into(),
-                        help: None,
-                    })
-            }
-        }
-    }
-
-    /// A component under the WAGI executor: it must be a WASI command (`wasi:cli/run`),
-    /// whose entrypoint is fixed.
-    fn wagi_command(
-        &self,
-        id: &str,
-        component: &Component,
-        wagi: WagiConfig,
-    ) -> Result<Handler, Error> {
-        let refuse = |what: String, source: crate::BoxError| Error::Component {
-            component: id.to_string(),
-            what,
-            source,
-            help: Some(
-                "remove `executor` to serve it as an HTTP component, or build it as a WASI command",
-            ),
-        };
-        if wagi.entrypoint != WagiConfig::new(None, None).entrypoint {
-            return Err(refuse(
-                format!(
-                    "is a component, which runs `wasi:cli/run`; the WAGI `entrypoint` {:?} applies to core modules only",
-                    wagi.entrypoint
-                ),
-                "remove `entrypoint`".into(),
-            ));
-        }
-        let mut linker = self.linker.clone();
-        linker.allow_shadowing(true);
-        unsupported::stub_unsupported_imports(&mut linker, component, self.engine)
-            .map_err(|e| refuse("cannot be linked".into(), e.into()))?;
-        let pre = linker.instantiate_pre(component).map_err(|e| {
-            refuse(
-                "imports something this runtime does not provide".into(),
-                e.into(),
-            )
-        })?;
-        CommandPre::new(pre)
-            .map(|pre| Handler::WagiComponent(pre, wagi))
-            .map_err(|e| {
-                refuse(
-                    "uses the WAGI executor but does not export `wasi:cli/run` (it is not a WASI command)".into(),
-                    e.into(),
-                )
-            })
-    }
-
-    /// Link a component and check it exports the WASI HTTP handler.
-    fn proxy(&self, id: &str, component: &Component) -> Result<Handler, Error> {
-        let failed = |what: &str, help: Option<&'static str>| {
-            let (component, what) = (id.to_string(), what.to_string());
-            move |e: wasmtime::Error| Error::Component {
-                component,
-                what,
-                source: e.into(),
-                help,
-            }
-        };
-        let mut linker = self.linker.clone();
-        linker.allow_shadowing(true);
-        let stubbed = unsupported::stub_unsupported_imports(&mut linker, component, self.engine)
-            .map_err(failed("cannot be linked", None))?;
-        if !stubbed.is_empty() {
-            tracing::debug!(
-                "component `{id}`: unsupported imports stubbed: {}",
-                stubbed.join(", ")
-            );
-        }
-        let instance_pre = linker.instantiate_pre(component).map_err(|e| {
-            // Spin 4.0's SDKs (and spin:up@4.x worlds) import the WASI P3 release candidate.
-            let rc = format!("{e:#}").contains("@0.3.0-rc-");
-            failed(
-                "imports something this runtime does not provide",
-                rc.then_some(
-                    "it was built for a WASI 0.3.0 release candidate (Spin 4's spin:up worlds); this runtime serves the final wasi:http@0.3.0 and WASI 0.2",
-                ),
-            )(e)
-        })?;
-        // As Spin 4: the handler is chosen by what the component exports, and exporting
-        // more than one is an error that names them.
-        let mut handlers: Vec<(&str, Handler)> = Vec::new();
-        if let Ok(pre) = ProxyPre::new(instance_pre.clone()) {
-            handlers.push(("wasi:http/incoming-handler@0.2.x", Handler::Proxy(pre)));
-        }
-        if let Ok(pre) = ServicePre::new(instance_pre.clone()) {
-            handlers.push(("wasi:http/handler@0.3.0", Handler::P3(pre)));
-        }
-        if let Ok(pre) = SpinV1HttpPre::new(instance_pre.clone()) {
-            handlers.push(("fermyon:spin/inbound-http", Handler::SpinHttp(pre)));
-        }
-        if handlers.len() > 1 {
-            let names: Vec<&str> = handlers.iter().map(|(n, _)| *n).collect();
-            return Err(Error::Component {
-                component: id.to_string(),
-                what: format!(
-                    "exports more than one HTTP handler: `{}`",
-                    names.join("`, `")
-                ),
-                source: "a component must export exactly one HTTP handler".into(),
-                help: Some("build it for one HTTP interface (one SDK, one world)"),
-            });
-        }
-        handlers.pop().map(|(_, h)| h).ok_or(()).map_err(|()| {
-            let exports: Vec<String> = component
-                .component_type()
-                .exports(self.engine)
-                .map(|(name, _)| name.to_string())
-                .collect();
-            let exported = if exports.is_empty() {
-                "nothing".to_string()
-            } else {
-                format!("`{}`", exports.join("`, `"))
-            };
-            Error::Component {
-                component: id.to_string(),
-                what: format!("is not an HTTP handler: it exports {exported}"),
-                source: "this runtime serves components exporting `wasi:http/incoming-handler` (any 0.2.x version), `wasi:http/handler@0.3.0` or Spin's `fermyon:spin/inbound-http`, core modules of Spin's pre-component ABI (`handle-http-request`), and WASI commands under the WAGI executor".into(),
-                help: Some(
-                    "build it as a Spin 2+/WASI HTTP component (e.g. with a current Spin SDK), or set `executor = { type = \"wagi\" }` for a WASI command",
-                ),
-            }
-        })
     }
 }

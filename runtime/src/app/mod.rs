@@ -5,6 +5,7 @@
 //! from a [`Verified`] decision). There is no way to make one from an arbitrary locked
 //! app, so no library path runs registry content around the gate.
 
+mod handler;
 mod load;
 mod variables;
 
