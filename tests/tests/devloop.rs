@@ -20,13 +20,21 @@ fn env(data: &Path) -> Vec<(&'static str, String)> {
 }
 
 fn run(args: &[&str], cwd: &Path, data: &Path) -> Output {
-    let env = env(data);
+    run_with(args, cwd, &env(data))
+}
+
+fn run_with(args: &[&str], cwd: &Path, env: &[(&'static str, String)]) -> Output {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     spin_env(args, cwd, &env)
 }
 
 fn ok(args: &[&str], cwd: &Path, data: &Path) -> String {
-    let out = run(args, cwd, data);
+    ok_with(args, cwd, &env(data))
+}
+
+/// `spin ARGS` with `env`, which must succeed: its stdout and stderr.
+fn ok_with(args: &[&str], cwd: &Path, env: &[(&'static str, String)]) -> String {
+    let out = run_with(args, cwd, env);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -73,25 +81,10 @@ fn new_build_up(template: &str, greeting: &str) {
 fn http_py_new_build_up_from_bare_python() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
-    let path = bare_python_path();
-    let env = |data: &Path| {
-        let mut env = env(data);
-        env.retain(|(k, _)| *k != "PATH");
-        env.push(("PATH", path.clone()));
-        env
-    };
-    let run_bare = |args: &[&str], cwd: &Path| {
-        let env = env(&data);
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let out = spin_env(args, cwd, &env);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "spin {args:?} failed:\n{text}");
-        text
-    };
+    let mut bare = env(&data);
+    bare.retain(|(k, _)| *k != "PATH");
+    bare.push(("PATH", bare_python_path()));
+    let run_bare = |args: &[&str], cwd: &Path| ok_with(args, cwd, &bare);
     run_bare(&["new", "-t", "http-py", "bare-py", "-a"], work.path());
     let app = work.path().join("bare-py");
     assert!(!app.join(".venv").exists());
@@ -102,8 +95,7 @@ fn http_py_new_build_up_from_bare_python() {
     // Unchanged requirements: the venv is reused as it is.
     run_bare(&["build"], &app);
     assert_eq!(std::fs::metadata(&cfg).unwrap().modified().unwrap(), made);
-    let env = env(&data);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env: Vec<(&str, &str)> = bare.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let spin = Spin::start_command("up", &app, &[], &env).unwrap();
     assert_eq!(spin.get("/").text(), "Hello from Python!");
 }

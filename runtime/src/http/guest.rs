@@ -3,7 +3,7 @@
 //! task until it answers. A `wasi:http` component is run here; guests that take and give
 //! whole messages are in [`super::whole`].
 
-use super::outcome::{GuestFailure, GuestRun, Outcome, new_store, not_prepared};
+use super::outcome::{GuestBody, GuestFailure, GuestRun, Outcome, request_store};
 use super::whole;
 use crate::app::{Handler, LoadedApp, LoadedComponent};
 use crate::state::RequestState;
@@ -22,10 +22,7 @@ pub async fn run<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
-        + Send
-        + Sync
-        + 'static,
+    B: GuestBody,
 {
     match &component.handler {
         Handler::Proxy(pre) => run_proxy(app, component, pre, req, exceeded).await,
@@ -48,21 +45,13 @@ async fn run_proxy<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
-        + Send
-        + Sync
-        + 'static,
+    B: GuestBody,
 {
     let deadline = Instant::now() + app.limits.request_timeout;
-    let state = match RequestState::new(
-        &component.state,
-        app.stores.clone(),
-        app.limits.memory_bytes,
-    ) {
+    let mut store = match request_store(app, component, deadline) {
         Ok(s) => s,
-        Err(e) => return not_prepared(e),
+        Err(outcome) => return *outcome,
     };
-    let mut store = new_store(&app.engine, state, deadline);
     let (tx, mut rx) = tokio::sync::oneshot::channel();
     let resources = store
         .data_mut()

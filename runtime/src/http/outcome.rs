@@ -2,7 +2,8 @@
 //! outcome into a response and a log line; the request store every guest runs in.
 
 use super::respond::{buffered, text};
-use crate::state::Limited;
+use crate::app::{LoadedApp, LoadedComponent};
+use crate::state::{Limited, RequestState};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use std::future::Future;
@@ -67,6 +68,35 @@ pub(super) fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant
         }
     });
     store
+}
+
+/// A request body as the trigger hands it to guests (capped, streaming).
+pub trait GuestBody:
+    hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error> + Send + Sync + 'static
+{
+}
+
+impl<B> GuestBody for B where
+    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A component's store for one request, with its WASI and host state.
+pub(super) fn request_store(
+    app: &LoadedApp,
+    component: &LoadedComponent,
+    deadline: Instant,
+) -> Result<Store<RequestState>, Box<Outcome>> {
+    let state = RequestState::new(
+        &component.state,
+        app.stores.clone(),
+        app.limits.memory_bytes,
+    )
+    .map_err(|e| Box::new(not_prepared(e)))?;
+    Ok(new_store(&app.engine, state, deadline))
 }
 
 pub(super) fn not_prepared(e: impl std::fmt::Display) -> Outcome {

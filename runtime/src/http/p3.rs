@@ -5,11 +5,10 @@
 //! (or dropped), so a guest that streams its body after returning keeps running exactly as
 //! long as it is read.
 
-use super::outcome::{GuestFailure, Outcome, new_store, not_prepared};
+use super::outcome::{GuestBody, GuestFailure, Outcome, request_store};
 use crate::app::{LoadedApp, LoadedComponent};
 use crate::pool::P3Handler;
 use crate::state::RequestState;
-use bytes::Bytes;
 use http::Request;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
@@ -71,18 +70,13 @@ pub async fn run<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + Sync + 'static,
+    B: GuestBody,
 {
     let deadline = Instant::now() + app.limits.request_timeout;
-    let state = match RequestState::new(
-        &component.state,
-        app.stores.clone(),
-        app.limits.memory_bytes,
-    ) {
+    let mut store = match request_store(app, component, deadline) {
         Ok(s) => s,
-        Err(e) => return not_prepared(e),
+        Err(outcome) => return *outcome,
     };
-    let mut store = new_store(&app.engine, state, deadline);
     let service = match pre.instantiate_async(&mut store).await {
         Ok(s) => s,
         Err(error) => {
@@ -199,7 +193,7 @@ fn p2_code(code: wasmtime_wasi_http::p3::bindings::http::types::ErrorCode) -> Er
 /// Serve `req` from the pool; the request timeout applies from now.
 pub async fn run_pooled<B>(app: &LoadedApp, pool: &P3Handler, req: Request<B>) -> Outcome
 where
-    B: hyper::body::Body<Data = Bytes, Error = wasmtime_wasi_http::Error> + Send + Sync + 'static,
+    B: GuestBody,
 {
     let req = req.map(|b| b.boxed_unsync());
     match tokio::time::timeout(app.limits.request_timeout, pool.handle((), req)).await {

@@ -3,7 +3,7 @@
 //! WAGI components.
 //! The body is read under the deadline and the body cap before the guest starts.
 
-use super::outcome::{GuestFailure, Outcome, new_store, not_prepared};
+use super::outcome::{GuestBody, GuestFailure, Outcome, new_store, not_prepared, request_store};
 use crate::app::{LoadedApp, LoadedComponent};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::spin_v1::bindings::fermyon::spin::http_types as spin_http;
@@ -26,15 +26,10 @@ pub async fn run_module<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
-        + Send
-        + Sync
-        + 'static,
+    B: GuestBody,
 {
-    let deadline = Instant::now() + app.limits.request_timeout;
-    let (parts, body) = req.into_parts();
-    let body = match whole_body(body, deadline, exceeded).await {
-        Ok(b) => b,
+    let (deadline, parts, body) = match read_whole(app, req, exceeded).await {
+        Ok(whole) => whole,
         Err(outcome) => return outcome,
     };
     let wasi = match wasi_builder(&component.state) {
@@ -58,21 +53,16 @@ where
     );
     let mut store = new_store(&app.engine, state, deadline);
     let id = &component.state.id;
-    let result = {
-        let call = async {
-            match (&module.handler, stdout) {
-                (ModuleHandler::Wagi(config), Some(stdout)) => {
-                    wagi::run(&mut store, &module.pre, config).await?;
-                    Ok(wagi::response_of(id, &stdout))
-                }
-                _ => inbound::serve(&mut store, &module.pre, parts, body).await,
+    let call = async {
+        match (&module.handler, stdout) {
+            (ModuleHandler::Wagi(config), Some(stdout)) => {
+                wagi::run(&mut store, &module.pre, config).await?;
+                Ok(wagi::response_of(id, &stdout))
             }
-        };
-        tokio::select! {
-            r = call => Some(r),
-            _ = tokio::time::sleep_until(deadline.into()) => None,
+            _ => inbound::serve(&mut store, &module.pre, parts, body).await,
         }
     };
+    let result = tokio::time::timeout_at(deadline.into(), call).await.ok();
     whole_outcome(result, store.data().limiter.hit)
 }
 
@@ -87,15 +77,10 @@ pub async fn run_wagi_component<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
-        + Send
-        + Sync
-        + 'static,
+    B: GuestBody,
 {
-    let deadline = Instant::now() + app.limits.request_timeout;
-    let (parts, body) = req.into_parts();
-    let body = match whole_body(body, deadline, exceeded).await {
-        Ok(b) => b,
+    let (deadline, parts, body) = match read_whole(app, req, exceeded).await {
+        Ok(whole) => whole,
         Err(outcome) => return outcome,
     };
     let wasi = match wasi_builder(&component.state) {
@@ -112,28 +97,23 @@ where
     );
     let mut store = new_store(&app.engine, state, deadline);
     let id = &component.state.id;
-    let result = {
-        let call = async {
-            wagi::run_command(&mut store, pre).await?;
-            Ok(wagi::response_of(id, &stdout))
-        };
-        tokio::select! {
-            r = call => Some(r),
-            _ = tokio::time::sleep_until(deadline.into()) => None,
-        }
+    let call = async {
+        wagi::run_command(&mut store, pre).await?;
+        Ok(wagi::response_of(id, &stdout))
     };
+    let result = tokio::time::timeout_at(deadline.into(), call).await.ok();
     whole_outcome(result, store.data().limiter.hit)
 }
 
-/// The request body, read whole under the deadline and the body cap.
-async fn whole_body<B>(
-    body: B,
-    deadline: Instant,
+/// The request read whole under its deadline and the body cap: the deadline (which the
+/// guest's run shares), the head and the body.
+async fn read_whole<B: GuestBody>(
+    app: &LoadedApp,
+    req: Request<B>,
     exceeded: &AtomicBool,
-) -> Result<bytes::Bytes, Outcome>
-where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>,
-{
+) -> Result<(Instant, http::request::Parts, bytes::Bytes), Outcome> {
+    let deadline = Instant::now() + app.limits.request_timeout;
+    let (parts, body) = req.into_parts();
     match tokio::time::timeout_at(deadline.into(), body.collect()).await {
         Err(_) => Err(Outcome::TimedOut),
         Ok(Err(_)) if exceeded.load(Ordering::SeqCst) => Err(Outcome::BodyTooLarge),
@@ -141,7 +121,7 @@ where
             status: StatusCode::BAD_REQUEST,
             reason: format!("reading the request body: {e}"),
         }),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(collected)) => Ok((deadline, parts, collected.to_bytes())),
     }
 }
 
@@ -174,54 +154,39 @@ pub async fn run_spin_http<B>(
     exceeded: &AtomicBool,
 ) -> Outcome
 where
-    B: hyper::body::Body<Data = bytes::Bytes, Error = wasmtime_wasi_http::Error>
-        + Send
-        + Sync
-        + 'static,
+    B: GuestBody,
 {
-    let deadline = Instant::now() + app.limits.request_timeout;
-    let (parts, body) = req.into_parts();
-    let body = match whole_body(body, deadline, exceeded).await {
-        Ok(b) => b,
+    let (deadline, parts, body) = match read_whole(app, req, exceeded).await {
+        Ok(whole) => whole,
         Err(outcome) => return outcome,
     };
     let Some(req) = AbiRequest::new(&parts, body) else {
         return whole_outcome(Some(Ok(method_not_allowed())), false);
     };
-    let state = match RequestState::new(
-        &component.state,
-        app.stores.clone(),
-        app.limits.memory_bytes,
-    ) {
+    let mut store = match request_store(app, component, deadline) {
         Ok(s) => s,
-        Err(e) => return not_prepared(e),
+        Err(outcome) => return *outcome,
     };
-    let mut store = new_store(&app.engine, state, deadline);
-    let result = {
-        let call = async {
-            let guest = pre.instantiate_async(&mut store).await?;
-            let request = spin_http::Request {
-                method: SPIN_METHODS[usize::from(req.method)],
-                uri: req.uri,
-                headers: req.headers,
-                params: Vec::new(),
-                body: Some(req.body.to_vec()),
-            };
-            let r = guest
-                .fermyon_spin_inbound_http()
-                .call_handle_request(&mut store, &request)
-                .await?;
-            Ok(response(
-                r.status,
-                r.headers.unwrap_or_default(),
-                r.body.unwrap_or_default(),
-            ))
+    let call = async {
+        let guest = pre.instantiate_async(&mut store).await?;
+        let request = spin_http::Request {
+            method: SPIN_METHODS[usize::from(req.method)],
+            uri: req.uri,
+            headers: req.headers,
+            params: Vec::new(),
+            body: Some(req.body.to_vec()),
         };
-        tokio::select! {
-            r = call => Some(r),
-            _ = tokio::time::sleep_until(deadline.into()) => None,
-        }
+        let r = guest
+            .fermyon_spin_inbound_http()
+            .call_handle_request(&mut store, &request)
+            .await?;
+        Ok(response(
+            r.status,
+            r.headers.unwrap_or_default(),
+            r.body.unwrap_or_default(),
+        ))
     };
+    let result = tokio::time::timeout_at(deadline.into(), call).await.ok();
     whole_outcome(result, store.data().limiter.hit)
 }
 
