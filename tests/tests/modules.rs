@@ -202,6 +202,10 @@ fn the_old_abi_imports_reach_the_same_capabilities_as_components() {
         500,
         "a malformed status is a 500"
     );
+    // A module that lies about where its body is gets a 500; the host reads nothing
+    // outside the module's memory.
+    assert_eq!(spin.get("/abi/b").status, 500);
+    assert!(spin.wait_for_log("outside its memory"));
 
     let echo = spin.request("PUT", "/abi/e?q=1", b"");
     assert_eq!((echo.status, echo.text()), (200, "/abi/e?q=1".into()));

@@ -15,6 +15,7 @@
 ;;   r  outbound-redis get: 503 when the stand-in returns its error
 ;;   e  echo: 200, body = the request's uri, header `x-method` = the method's index
 ;;   s  a malformed status (42): the runtime must answer 500
+;;   b  a body pointer outside its memory: the runtime must answer 500, not read it
 (module
   (import "spin-config" "get-config" (func $get_config (param i32 i32 i32)))
   (import "key-value" "open" (func $kv_open (param i32 i32 i32)))
@@ -173,6 +174,10 @@
         (if (i32.load8_u (i32.const 640))
           (then (return (call $respond (i32.const 503) (i32.const 0) (i32.const 0)))))
         (return (call $respond (i32.const 200) (i32.const 0) (i32.const 0)))))
+
+;; b: a lying body pointer
+    (if (i32.eq (local.get $op) (i32.const 98))
+      (then (return (call $respond (i32.const 200) (i32.const -16) (i32.const 4096)))))
 
     ;; s: malformed status
     (if (i32.eq (local.get $op) (i32.const 115))
