@@ -125,7 +125,8 @@ fn engine_key(engine: &Engine) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     // `v2`: entries carry a checksum header (older ones do not and are never read).
-    format!("v2-{:016x}", h.finish())
+    // `v3`: WASI 0.3 release-candidate names are compiled as the final ones.
+    format!("v3-{:016x}", h.finish())
 }
 
 /// Compile a component or module (a module with component type information is made a
@@ -247,9 +248,14 @@ fn compile(engine: &Engine, id: &str, wasm: &Path, digest: &Digest) -> Result<Co
         help: None,
     };
     match crate::module::kind(&bytes) {
-        Kind::Component => Component::new(engine, &bytes)
-            .map(Compiled::Component)
-            .map_err(|e| invalid("is not a valid Wasm component", e.into())),
+        Kind::Component => {
+            // Spin 4.0's WASI 0.3 release candidate, served as the final 0.3.0.
+            let bytes = crate::snapshot::candidate_as_final(&bytes)
+                .map_err(|e| invalid("could not be read", e.into()))?;
+            Component::new(engine, &bytes)
+                .map(Compiled::Component)
+                .map_err(|e| invalid("is not a valid Wasm component", e.into()))
+        }
         Kind::BindgenModule => {
             let component = crate::module::componentize(&bytes).map_err(|e| {
                 invalid(

@@ -47,6 +47,7 @@ mod output;
 mod pool;
 pub mod router;
 pub mod runtime_config;
+mod snapshot;
 mod spin_http;
 mod state;
 

@@ -141,12 +141,13 @@ impl Prepare<'_> {
             );
         }
         let instance_pre = linker.instantiate_pre(component).map_err(|e| {
-            // Spin 4.0's SDKs (and spin:up@4.x worlds) import the WASI P3 release candidate.
+            // `0.3.0-rc-2026-03-15` is served as 0.3.0 (see `snapshot`); other candidates
+            // came and went before Spin 4.
             let rc = format!("{e:#}").contains("@0.3.0-rc-");
             failed(
                 "imports something this runtime does not provide",
                 rc.then_some(
-                    "it was built for a WASI 0.3.0 release candidate (Spin 4's spin:up worlds); this runtime serves the final wasi:http@0.3.0 and WASI 0.2",
+                    "it was built for a WASI 0.3.0 release candidate this runtime does not serve: it serves WASI 0.2, 0.3.0 and 0.3.0-rc-2026-03-15 (Spin 4's); rebuild it with a current SDK",
                 ),
             )(e)
         })?;

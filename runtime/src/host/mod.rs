@@ -21,8 +21,13 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "spin-runtime:host/spin-host",
-        imports: { default: async | trappable },
+        imports: {
+            "spin:key-value/key-value": trappable,
+            "spin:variables/variables": trappable,
+            default: async | trappable,
+        },
         with: {
+            "spin:key-value/key-value.store": crate::host::kv::KvStore,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,

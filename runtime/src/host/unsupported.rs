@@ -1,19 +1,24 @@
-//! Spin platform interfaces this runtime does not provide (Redis, PostgreSQL, MySQL,
+//! Spin platform interfaces this runtime does not provide yet (Redis, PostgreSQL, MySQL,
 //! SQLite, LLM, MQTT, ...). SDK-built components import them even when they never call
-//! them, so they are linked to functions that trap with a message naming the call.
+//! them, so they are linked to stand-ins: a function that returns `result<_, error>`
+//! returns the interface's own error (its `other(string)` case, else the first case with a
+//! message, else `access-denied`) naming the call, so the guest can handle it; any other
+//! function traps with that message. Spin 4's `async func`s get concurrent stand-ins.
 
 use wasmtime::Engine;
-use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker, ResourceType};
+use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
+use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real (by name without version): the 2.0.0 key-value and
-/// variables, and the unversioned config, key-value and http of Spin 1.x SDKs.
+/// Interfaces implemented for real (by name without version): the 2.0.0 and 3.0.0
+/// key-value and variables, and the unversioned config, key-value and http of Spin 1.x SDKs.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/key-value",
     "fermyon:spin/variables",
     "fermyon:spin/config",
     "fermyon:spin/http",
     "fermyon:spin/http-types",
+    "spin:key-value/key-value",
+    "spin:variables/variables",
 ];
 
 /// Marker type for stubbed resources.
@@ -27,8 +32,47 @@ fn unversioned(name: &str) -> &str {
     name.split('@').next().unwrap_or(name)
 }
 
-/// Define trapping stand-ins in `linker` for every Spin platform interface `component`
-/// imports that is not implemented. Returns the stubbed interface names.
+/// The error value a stand-in returns for `func`, if its result is `result<_, error>` with
+/// a case that can carry the news.
+fn error_value(func: &ComponentFunc, message: &str) -> Option<Val> {
+    let mut results = func.results();
+    let (Some(Type::Result(result)), None) = (results.next(), results.next()) else {
+        return None;
+    };
+    let error = match result.err()? {
+        Type::Variant(variant) => {
+            let cases: Vec<_> = variant
+                .cases()
+                .map(|c| (c.name.to_string(), c.ty))
+                .collect();
+            let with_message = |(name, ty): &(String, Option<Type>)| {
+                matches!(ty, Some(Type::String)).then(|| {
+                    Val::Variant(name.clone(), Some(Box::new(Val::String(message.into()))))
+                })
+            };
+            cases
+                .iter()
+                .find(|(name, _)| name == "other")
+                .and_then(with_message)
+                .or_else(|| cases.iter().find_map(with_message))
+                .or_else(|| {
+                    cases
+                        .iter()
+                        .any(|(name, ty)| name == "access-denied" && ty.is_none())
+                        .then(|| Val::Variant("access-denied".into(), None))
+                })?
+        }
+        Type::Enum(e) => e
+            .names()
+            .any(|n| n == "access-denied")
+            .then(|| Val::Enum("access-denied".into()))?,
+        _ => return None,
+    };
+    Some(Val::Result(Err(Some(Box::new(error)))))
+}
+
+/// Define stand-ins in `linker` for every Spin platform interface `component` imports that
+/// is not implemented. Returns the stubbed interface names.
 pub fn stub_unsupported_imports<T: 'static>(
     linker: &mut Linker<T>,
     component: &Component,
@@ -45,11 +89,27 @@ pub fn stub_unsupported_imports<T: 'static>(
         let mut inst = linker.instance(name)?;
         for (export, item) in instance.exports(engine) {
             match item.ty {
-                ComponentItem::ComponentFunc(_) => {
-                    let what = format!("{name}#{export}");
-                    inst.func_new(export, move |_, _, _, _| {
-                        wasmtime::bail!("`{what}` is not supported by this runtime (only key-value, variables and outbound HTTP are)")
-                    })?;
+                ComponentItem::ComponentFunc(func) => {
+                    let message = format!(
+                        "`{name}#{export}` is not supported by this runtime yet (key-value, variables and outbound HTTP are)"
+                    );
+                    let answer = error_value(&func, &message);
+                    let respond = move |results: &mut [Val]| match (&answer, results) {
+                        (Some(answer), [slot]) => {
+                            tracing::warn!("{message}");
+                            *slot = answer.clone();
+                            Ok(())
+                        }
+                        _ => Err(wasmtime::format_err!("{message}")),
+                    };
+                    if func.async_() {
+                        inst.func_new_concurrent(export, move |_, _, _, results| {
+                            let outcome = respond(results);
+                            Box::pin(async move { outcome })
+                        })?;
+                    } else {
+                        inst.func_new(export, move |_, _, _, results| respond(results))?;
+                    }
                 }
                 ComponentItem::Resource(_) => {
                     inst.resource(export, ResourceType::host::<Unsupported>(), |_, _| Ok(()))?;

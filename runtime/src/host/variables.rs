@@ -1,12 +1,13 @@
 //! The variables capability: a component's variables, resolved once at start-up, read
-//! through `fermyon:spin/variables@2.0.0` and `wasi:config/store@0.2.0-draft-2024-09-27`
-//! (each a thin adapter over [`Variables`]).
+//! through `fermyon:spin/variables@2.0.0`, Spin 4's `spin:variables@3.0.0` and
+//! `wasi:config/store@0.2.0-draft-2024-09-27` (each a thin adapter over [`Variables`]).
 
 use crate::host::bindings::fermyon::spin::variables;
+use crate::host::bindings::spin::variables::variables as variables3;
 use crate::host::bindings::wasi::config::store as config;
 use spin_app::template::is_snake_id;
 use std::collections::BTreeMap;
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::{Accessor, HasData, Linker};
 
 /// One component's variables (its `[component.x.variables]`, templates expanded).
 #[derive(Debug, Default)]
@@ -15,6 +16,14 @@ pub struct Variables {
     pub component: String,
     /// Name → value.
     pub values: BTreeMap<String, String>,
+}
+
+/// Why `get` of the variables interfaces gives no value.
+pub enum GetError {
+    /// Not lower_snake_case.
+    InvalidName(String),
+    /// The component has no such variable.
+    Undefined(String),
 }
 
 /// Why Spin's pre-2.0 `config` interfaces cannot give a value (their `invalid-key` and
@@ -27,6 +36,21 @@ pub enum LegacyConfigError {
 }
 
 impl Variables {
+    /// `get(name)` of the variables interfaces.
+    pub fn get(&self, name: &str) -> Result<String, GetError> {
+        if !is_snake_id(name) {
+            return Err(GetError::InvalidName(format!(
+                "`{name}` is not a valid variable name (lower_snake_case)"
+            )));
+        }
+        self.values.get(name).cloned().ok_or_else(|| {
+            GetError::Undefined(format!(
+                "component `{}` has no variable `{name}`",
+                self.component
+            ))
+        })
+    }
+
     /// `get-config(key)` of the pre-component and unversioned `config` interfaces.
     pub fn legacy_get(&self, key: &str) -> Result<String, LegacyConfigError> {
         if !is_snake_id(key) {
@@ -59,24 +83,33 @@ impl HasData for Vars {
 /// Link both variables interfaces for `T`.
 pub fn add_to_linker<T: VariablesView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     variables::add_to_linker::<T, Vars>(linker, T::variables)?;
+    variables3::add_to_linker::<T, Vars>(linker, T::variables)?;
     config::add_to_linker::<T, Vars>(linker, T::variables)?;
     Ok(())
 }
 
 impl variables::Host for &Variables {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
-        if !is_snake_id(&name) {
-            return Ok(Err(variables::Error::InvalidName(format!(
-                "`{name}` is not a valid variable name (lower_snake_case)"
-            ))));
-        }
-        Ok(match self.values.get(&name) {
-            Some(value) => Ok(value.clone()),
-            None => Err(variables::Error::Undefined(format!(
-                "component `{}` has no variable `{name}`",
-                self.component
-            ))),
-        })
+        Ok(Variables::get(self, &name).map_err(|e| match e {
+            GetError::InvalidName(m) => variables::Error::InvalidName(m),
+            GetError::Undefined(m) => variables::Error::Undefined(m),
+        }))
+    }
+}
+
+impl variables3::Host for &Variables {}
+
+impl<T> variables3::HostWithStore<T> for Vars {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<String, variables3::Error>> {
+        Ok(accessor
+            .with(|mut a| a.get().get(&name))
+            .map_err(|e| match e {
+                GetError::InvalidName(m) => variables3::Error::InvalidName(m),
+                GetError::Undefined(m) => variables3::Error::Undefined(m),
+            }))
     }
 }
 

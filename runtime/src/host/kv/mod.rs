@@ -1,6 +1,7 @@
 //! The key/value capability: stores by label over pluggable backends ([`Store`]: the
 //! built-in SQLite, Redis), and the interface versions guests use, each a thin adapter:
-//! `fermyon:spin/key-value@2.0.0` ([`spin`]) and `wasi:keyvalue@0.2.0-draft2` ([`wasi`]).
+//! `fermyon:spin/key-value@2.0.0` ([`spin`]), Spin 4's `spin:key-value@3.0.0` ([`spin3`]),
+//! `wasi:keyvalue@0.2.0-draft2` ([`wasi`]) and the pre-2.0 interfaces ([`legacy`]).
 //!
 //! State is kept at three lifetimes, as Spin's factors do: the [`StoreManager`] is built
 //! once per app, the labels a component may open ([`ComponentKv`]) once per component,
@@ -13,6 +14,7 @@
 mod legacy;
 mod redis;
 mod spin;
+mod spin3;
 mod sqlite;
 mod wasi;
 
@@ -206,6 +208,7 @@ impl HasData for Kv {
 /// Link every key/value interface version for `T`.
 pub fn add_to_linker<T: KvView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     bindings::fermyon::spin::key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
+    bindings::spin::key_value::key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
     bindings::wasi::keyvalue::store::add_to_linker::<T, Kv>(linker, T::kv)?;
     bindings::wasi::keyvalue::atomics::add_to_linker::<T, Kv>(linker, T::kv)?;
     bindings::wasi::keyvalue::batch::add_to_linker::<T, Kv>(linker, T::kv)?;
