@@ -324,3 +324,113 @@ impl ReencodeComponent for Rewriter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(wat: &str) -> Result<Vec<u8>, SnapshotError> {
+        let bytes = wat::parse_str(wat).unwrap();
+        candidate_as_final(&bytes).map(|b| b.into_owned())
+    }
+
+    /// Validates and lists the top-level imports and exports.
+    fn names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(bytes)
+            .expect("the rewritten component validates");
+        let (mut imports, mut exports) = (Vec::new(), Vec::new());
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.unwrap() {
+                Payload::ComponentImportSection(s) => {
+                    imports.extend(s.into_iter().map(|i| i.unwrap().name.name.to_string()))
+                }
+                Payload::ComponentExportSection(s) => {
+                    exports.extend(s.into_iter().map(|e| e.unwrap().name.name.to_string()))
+                }
+                _ => {}
+            }
+        }
+        (imports, exports)
+    }
+
+    #[test]
+    fn a_component_without_candidate_names_is_left_as_it_is() {
+        let bytes = wat::parse_str(
+            r#"(component (import "wasi:random/random@0.3.0"
+                 (instance (export "get-random-u64" (func (result u64))))))"#,
+        )
+        .unwrap();
+        assert!(matches!(candidate_as_final(&bytes), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn candidate_imports_and_exports_take_the_final_names() {
+        let out = rewrite(
+            r#"(component
+                 (import "wasi:random/random@0.3.0-rc-2026-03-15" (instance $r
+                   (export "get-random-u64" (func (result u64)))))
+                 (alias export $r "get-random-u64" (func $f))
+                 (instance $h (export "get" (func $f)))
+                 (export "wasi:http/handler@0.3.0-rc-2026-03-15" (instance $h))
+                 (export "spin:x/y@0.3.0-rc-2026-03-15" (instance $h)))"#,
+        )
+        .unwrap();
+        let (imports, exports) = names(&out);
+        assert_eq!(imports, ["wasi:random/random@0.3.0"]);
+        // Only `wasi:` packages are candidates of WASI.
+        assert_eq!(
+            exports,
+            ["wasi:http/handler@0.3.0", "spin:x/y@0.3.0-rc-2026-03-15"]
+        );
+    }
+
+    /// spin:up@4.1.0 imports both; the import whose type exports more is kept (the
+    /// candidate's `wasi:cli/exit` lacks `exit-with-code`), and later instance indices shift.
+    #[test]
+    fn a_pair_of_candidate_and_final_imports_becomes_one() {
+        let out = rewrite(
+            r#"(component
+                 (import "wasi:cli/exit@0.3.0-rc-2026-03-15" (instance $rc
+                   (export "exit" (func (param "ok" bool)))))
+                 (import "wasi:cli/exit@0.3.0" (instance $final
+                   (export "exit" (func (param "ok" bool)))
+                   (export "exit-with-code" (func (param "code" u8)))))
+                 (import "wasi:random/random@0.3.0-rc-2026-03-15" (instance $r
+                   (export "get-random-u64" (func (result u64)))))
+                 (import "wasi:random/random@0.3.0" (instance $r2
+                   (export "get-random-u64" (func (result u64)))))
+                 (import "x:y/z" (instance $z (export "f" (func))))
+                 (alias export $rc "exit" (func $a))
+                 (alias export $final "exit-with-code" (func $b))
+                 (alias export $r2 "get-random-u64" (func $c))
+                 (alias export $z "f" (func $d))
+                 (export "a" (func $a))
+                 (export "b" (func $b))
+                 (export "c" (func $c))
+                 (export "d" (func $d)))"#,
+        )
+        .unwrap();
+        // Validation proves the kept `exit` import has `exit-with-code` (export `b`).
+        let (imports, _) = names(&out);
+        assert_eq!(
+            imports,
+            ["wasi:cli/exit@0.3.0", "wasi:random/random@0.3.0", "x:y/z"]
+        );
+    }
+
+    #[test]
+    fn exporting_both_names_is_an_error_naming_them() {
+        let err = rewrite(
+            r#"(component
+                 (instance $h)
+                 (export "wasi:http/handler@0.3.0-rc-2026-03-15" (instance $h))
+                 (export "wasi:http/handler@0.3.0" (instance $h)))"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "it exports both `wasi:http/handler@0.3.0-rc-2026-03-15` and `wasi:http/handler@0.3.0`; export one of them"
+        );
+    }
+}

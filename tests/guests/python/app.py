@@ -7,7 +7,7 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /keys               the default store's keys, sorted, one per line
   /store/<label>      open a store by label: "ok" or the error name
   /var/<name>         a component variable
-  /redis              call an interface the runtime does not provide (must trap)
+  /redis              call an interface the runtime does not provide: its error
 """
 
 import re

@@ -1,0 +1,73 @@
+"""Test guest on Spin 4's Python SDK (WASI P3): built twice by tests/setup.sh, with
+spin-sdk 5.0.0 + componentize-py 0.25.1 (`wasi:http/handler@0.3.0`) and with spin-sdk
+4.0.0 + componentize-py 0.23.0 (`wasi:http/handler@0.3.0-rc-2026-03-15`).
+
+Routes (below the component's route prefix, read from `spin-path-info`):
+  /hello              greeting
+  /kv/<key>           GET value (404 if absent), PUT body, DELETE
+  /exists/<key>       "true" or "false"
+  /keys               the default store's keys (get-keys, a stream), sorted, one per line
+  /store/<label>      open a store by label: "ok" or the error name
+  /var/<name>         a component variable, or the error name
+  /fetch?<url>        GET <url> through wasi:http/client: "<status> <body>" or the error
+  /redis              call an interface the runtime does not provide yet: its error
+"""
+
+import re
+
+from componentize_py_types import Err
+from spin_sdk import http, key_value, redis, util, variables
+from spin_sdk.http import Request, Response
+
+
+def text(status: int, body) -> Response:
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return Response(status, {"content-type": "text/plain"}, body)
+
+
+def error_name(err) -> str:
+    # Error classes are named like `Error_AccessDenied` or `ErrorCode_HttpRequestDenied`.
+    name = type(err).__name__.split("_", 1)[-1]
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+class HttpHandler(http.Handler):
+    async def handle_request(self, request: Request) -> Response:
+        path = request.headers.get("spin-path-info", "").strip("/")
+        command, _, arg = path.partition("/")
+        try:
+            if command == "hello":
+                return text(200, "Hello from Spin 4 Python!\n")
+            if command == "var":
+                return text(200, await variables.get(arg))
+            if command == "fetch":
+                url = request.uri.partition("?")[2]
+                response = await http.send(Request("GET", url, {}, None))
+                return text(200, f"{response.status} {(response.body or b'').decode()}")
+            if command == "redis":
+                await redis.open("redis://127.0.0.1:1")
+                return text(200, "unreachable: redis is not provided")
+            if command == "store":
+                with await key_value.open(arg):
+                    return text(200, "ok")
+            with await key_value.open_default() as store:
+                if command == "kv":
+                    if request.method == "PUT":
+                        await store.set(arg, request.body or b"")
+                        return text(200, "ok")
+                    if request.method == "DELETE":
+                        await store.delete(arg)
+                        return text(200, "ok")
+                    value = await store.get(arg)
+                    if value is None:
+                        return text(404, "not found")
+                    return Response(200, {"content-type": "application/octet-stream"}, value)
+                if command == "exists":
+                    return text(200, "true" if await store.exists(arg) else "false")
+                if command == "keys":
+                    keys = await util.collect(await store.get_keys())
+                    return text(200, "\n".join(sorted(keys)))
+            return text(404, "no such test route")
+        except Err as e:
+            return text(500, error_name(e.value))
