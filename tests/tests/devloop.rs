@@ -76,7 +76,7 @@ fn new_build_up(template: &str, greeting: &str) {
 
 /// On a machine with `python3` and nothing else for Python (no venv, no componentize-py on
 /// PATH), the template's build makes `.venv` from `requirements.txt`, and a rebuild reuses
-/// it.
+/// it. `http-py` is Spin 4's (spin-sdk 5.0.0, a WASI P3 component).
 #[test]
 fn http_py_new_build_up_from_bare_python() {
     let work = tempfile::tempdir().unwrap();
@@ -98,6 +98,17 @@ fn http_py_new_build_up_from_bare_python() {
     let env: Vec<(&str, &str)> = bare.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let spin = Spin::start_command("up", &app, &[], &env).unwrap();
     assert_eq!(spin.get("/").text(), "Hello from Python!");
+    let wasm = std::fs::read(app.join("app.wasm")).unwrap();
+    assert!(
+        wasm.windows(23).any(|w| w == b"wasi:http/handler@0.3.0"),
+        "http-py builds a component exporting wasi:http/handler@0.3.0"
+    );
+}
+
+/// `http-py-p2` keeps the Spin 3 SDK (a WASI P2 component) for Spin 3.x hosts.
+#[test]
+fn http_py_p2_new_build_up() {
+    new_build_up("http-py-p2", "Hello from Python!");
 }
 
 /// PATH without the test setup's Python toolchain venv: the system's `python3` only.

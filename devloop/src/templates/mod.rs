@@ -303,6 +303,7 @@ mod tests {
                 "http-empty",
                 "http-js",
                 "http-py",
+                "http-py-p2",
                 "http-rust",
                 "http-ts",
                 "static-fileserver"
