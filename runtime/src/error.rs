@@ -85,6 +85,14 @@ pub enum Error {
         /// Where it was configured to be.
         location: String,
     },
+    /// A `spin up --sqlite` statement failed.
+    #[error("{what} failed on the default SQLite database: {reason}")]
+    Sqlite {
+        /// Which statement or file.
+        what: String,
+        /// SQLite's message.
+        reason: String,
+    },
     /// The wasmtime engine cannot be set up.
     #[error("configuring the wasmtime engine: {0}")]
     Engine(#[source] BoxError),

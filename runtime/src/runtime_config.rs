@@ -39,6 +39,8 @@ pub enum KvStoreConfig {
 pub struct RuntimeConfig {
     /// Key/value stores by label, in file order.
     pub key_value_stores: Vec<(String, KvStoreConfig)>,
+    /// SQLite databases by label (`type = "spin"`): a file, or in memory without `path`.
+    pub sqlite_databases: Vec<(String, Option<PathBuf>)>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +48,16 @@ pub struct RuntimeConfig {
 struct Raw {
     #[serde(default)]
     key_value_store: IndexMap<Spanned<String>, Spanned<RawStore>>,
+    #[serde(default)]
+    sqlite_database: IndexMap<Spanned<String>, Spanned<RawDatabase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,7 +125,22 @@ impl RuntimeConfig {
             };
             key_value_stores.push((label.into_inner(), config));
         }
-        Ok(Self { key_value_stores })
+        let mut sqlite_databases = Vec::new();
+        for (label, db) in raw.sqlite_database {
+            let db = db.into_inner();
+            if db.kind.get_ref() != "spin" {
+                return Err(src.error(
+                    &db.kind.span(),
+                    format!("unknown SQLite database type {:?}", db.kind.get_ref()),
+                    "use type = \"spin\" (a local SQLite file; without `path`, in memory)",
+                ));
+            }
+            sqlite_databases.push((label.into_inner(), db.path.map(|p| base.join(p))));
+        }
+        Ok(Self {
+            key_value_stores,
+            sqlite_databases,
+        })
     }
 }
 
@@ -125,9 +152,16 @@ mod tests {
     fn parses_both_store_types() {
         let cfg = RuntimeConfig::parse(
             Path::new("/app/rc.toml"),
-            "[key_value_store.default]\ntype = \"spin\"\npath = \"kv.db\"\n[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n[key_value_store.mem]\ntype = \"spin\"\n",
+            "[key_value_store.default]\ntype = \"spin\"\npath = \"kv.db\"\n[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n[key_value_store.mem]\ntype = \"spin\"\n[sqlite_database.default]\ntype = \"spin\"\npath = \"data/app.db\"\n[sqlite_database.scratch]\ntype = \"spin\"\n",
         )
         .unwrap();
+        assert_eq!(
+            cfg.sqlite_databases,
+            vec![
+                ("default".into(), Some("/app/data/app.db".into())),
+                ("scratch".into(), None)
+            ]
+        );
         assert_eq!(
             cfg.key_value_stores,
             vec![
@@ -160,8 +194,12 @@ mod tests {
                 "rc.toml:1:1: store `x` of type \"redis\" has no `url`",
             ),
             (
-                "[sqlite_database.x]\ntype = \"spin\"\n",
-                "rc.toml:1:2: unknown field `sqlite_database`",
+                "[sqlite_database.x]\ntype = \"libsql\"\n",
+                "rc.toml:2:8: unknown SQLite database type \"libsql\"",
+            ),
+            (
+                "[llm_compute]\ntype = \"spin\"\n",
+                "rc.toml:1:2: unknown field `llm_compute`",
             ),
             (
                 "[key_value_store.x]\ntype = \"spin\"\nurl = \"redis://x\"\n",

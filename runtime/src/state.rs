@@ -6,6 +6,7 @@
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
+use crate::host::sqlite::{ComponentSqlite, SqliteCtx, SqliteCtxView, SqliteView};
 use crate::host::variables::{Variables, VariablesView};
 use crate::output::ComponentOutput;
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ pub struct ComponentState {
     pub kv: Arc<ComponentKv>,
     /// Its variables.
     pub variables: Arc<Variables>,
+    /// Which SQLite databases it may open.
+    pub sqlite: Arc<ComponentSqlite>,
     /// Its outbound rules.
     pub outbound: Arc<Outbound>,
     /// Where its stdout and stderr go.
@@ -107,6 +110,7 @@ pub struct RequestState {
     hooks: ChainingHooks,
     kv: KvCtx,
     variables: Arc<Variables>,
+    sqlite: SqliteCtx,
     outbound: Arc<Outbound>,
     /// The request's memory accounting.
     pub limiter: MemoryLimiter,
@@ -143,6 +147,7 @@ impl RequestState {
             },
             kv: KvCtx::new(stores, component.kv.clone()),
             variables: component.variables.clone(),
+            sqlite: SqliteCtx::new(component.sqlite.clone()),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
         }
@@ -164,6 +169,15 @@ impl WasiHttpView for RequestState {
             ctx: &mut self.http,
             table: &mut self.table,
             hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl SqliteView for RequestState {
+    fn sqlite(&mut self) -> SqliteCtxView<'_> {
+        SqliteCtxView {
+            ctx: &mut self.sqlite,
+            table: &mut self.table,
         }
     }
 }

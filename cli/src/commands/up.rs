@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Set a key in the default key/value store before serving (repeatable)
     #[arg(long = "key-value", value_name = "KEY=VALUE", value_parser = key_value)]
     key_values: Vec<(String, String)>,
+    /// Run SQL on the default SQLite database before serving: a statement, or @FILE of
+    /// statements (repeatable, in order)
+    #[arg(long = "sqlite", value_name = "SQL|@FILE")]
+    sqlite: Vec<String>,
     /// Set an application variable (repeatable); beats SPIN_VARIABLE_<NAME>
     #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = key_value)]
     variables: Vec<(String, String)>,
@@ -103,6 +107,7 @@ impl ServeArgs {
             runtime_config: self.runtime_config_file.clone(),
             env: self.env.clone(),
             key_values: self.key_values.clone(),
+            sqlite_statements: self.sqlite.clone(),
             variables: self.variables.clone(),
             limits: Limits {
                 request_timeout: self.request_timeout,

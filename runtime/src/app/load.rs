@@ -10,11 +10,13 @@ use crate::host::base_linker;
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::{Chain, Outbound};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
+use crate::host::sqlite::{ComponentSqlite, Databases};
 use crate::host::variables::Variables;
 use crate::module::{ModulePre, wagi::WagiConfig};
 use crate::output::ComponentOutput;
 use crate::pool::{self, P3Handler};
 use crate::router::Router;
+use crate::runtime_config::RuntimeConfig;
 use crate::state::{ComponentState, ModuleState, RequestState};
 use spin_app::allowed_hosts::AllowedHosts;
 use spin_app::locked::{LockedApp, LockedComponent, LockedRoute};
@@ -95,6 +97,39 @@ fn http_routes(locked: &LockedApp) -> Result<Vec<spin_app::locked::HttpTriggerCo
     Ok(routes)
 }
 
+/// `spin up --sqlite`: each statement (or `@file` of statements) run on the `default`
+/// database, in order, before serving, as Spin does.
+async fn run_sqlite_statements(databases: &Databases, statements: &[String]) -> Result<(), Error> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let db = databases.get("default").expect("configured by Databases");
+    for statement in statements {
+        let (what, sql) = match statement.strip_prefix('@') {
+            Some(file) => {
+                let sql = std::fs::read_to_string(file).map_err(|e| Error::Io {
+                    what: format!("reading the SQL file {file} of --sqlite"),
+                    source: e,
+                })?;
+                (format!("{file} (--sqlite @{file})"), sql)
+            }
+            None => (format!("--sqlite {statement:?}"), statement.clone()),
+        };
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || db.execute_batch(&sql))
+            .await
+            .map_err(|e| Error::Engine(e.into()))?
+            .map_err(|e| Error::Sqlite {
+                what,
+                reason: match e {
+                    crate::host::sqlite::SqliteError::Io(m) => m,
+                    other => format!("{other:?}"),
+                },
+            })?;
+    }
+    Ok(())
+}
+
 /// Where the app itself answers, for relative-URL (self) requests.
 fn self_authority(opts: &RuntimeOptions) -> String {
     match opts.listen.ip() {
@@ -120,14 +155,20 @@ pub async fn load(
     let app_variables = variables::resolve(&locked.variables, &opts.variables, |name| {
         std::env::var(name).ok()
     })?;
+    let runtime_config = match opts.runtime_config.as_deref() {
+        Some(path) => Some(RuntimeConfig::load(path)?),
+        None => None,
+    };
     let stores = Arc::new(
-        StoreManager::configure(
-            &opts.state_dir,
-            opts.runtime_config.as_deref(),
-            &opts.key_values,
-        )
-        .await?,
+        StoreManager::configure(&opts.state_dir, runtime_config.as_ref(), &opts.key_values).await?,
     );
+    let databases = Arc::new(Databases::configure(
+        &opts.state_dir,
+        runtime_config
+            .as_ref()
+            .map_or(&[][..], |c| &c.sqlite_databases),
+    ));
+    run_sqlite_statements(&databases, &opts.sqlite_statements).await?;
     let engine = engine::new_engine(&opts.limits)?;
     let linker = base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
     let module_linker = crate::module::base_linker(&engine).map_err(|e| Error::Engine(e.into()))?;
@@ -145,6 +186,7 @@ pub async fn load(
         self_authority: self_authority(opts),
         chain,
         stores: stores.clone(),
+        databases: databases.clone(),
     };
     let mut components = HashMap::new();
     for config in &routes {
@@ -214,6 +256,7 @@ pub(super) struct Prepare<'a> {
     pub(super) self_authority: String,
     pub(super) chain: Arc<dyn Chain>,
     pub(super) stores: Arc<StoreManager>,
+    pub(super) databases: Arc<Databases>,
 }
 
 impl Prepare<'_> {
@@ -280,6 +323,11 @@ impl Prepare<'_> {
             variables: Arc::new(Variables {
                 component: id.clone(),
                 values: variables,
+            }),
+            sqlite: Arc::new(ComponentSqlite {
+                component: id.clone(),
+                labels: c.metadata_strings("databases").into_iter().collect(),
+                databases: self.databases.clone(),
             }),
             outbound: Arc::new(Outbound {
                 component: id.clone(),

@@ -37,6 +37,9 @@ pub struct RuntimeOptions {
     pub env: Vec<(String, String)>,
     /// Values written to the `default` store at start-up (`--key-value k=v`).
     pub key_values: Vec<(String, String)>,
+    /// Statements (or `@file`s of them) run on the `default` SQLite database at start-up
+    /// (`--sqlite`).
+    pub sqlite_statements: Vec<String>,
     /// Application variable values (`--variable k=v`); they beat `SPIN_VARIABLE_*`.
     pub variables: Vec<(String, String)>,
     /// Per-request limits.

@@ -8,6 +8,7 @@ pub mod buffered;
 pub mod kv;
 pub mod outbound;
 pub mod spin_v1;
+pub mod sqlite;
 pub mod unsupported;
 pub mod variables;
 
@@ -24,10 +25,13 @@ pub mod bindings {
         imports: {
             "spin:key-value/key-value": trappable,
             "spin:variables/variables": trappable,
+            "spin:sqlite/sqlite": async | trappable,
             default: async | trappable,
         },
         with: {
             "spin:key-value/key-value.store": crate::host::kv::KvStore,
+            "fermyon:spin/sqlite.connection": crate::host::sqlite::SqliteConnection,
+            "spin:sqlite/sqlite.connection": crate::host::sqlite::SqliteConnection,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,
@@ -37,12 +41,22 @@ pub mod bindings {
 
 /// Everything a request's state gives the host capabilities.
 pub trait HostView:
-    WasiView + WasiHttpView + outbound::OutboundView + kv::KvView + variables::VariablesView
+    WasiView
+    + WasiHttpView
+    + outbound::OutboundView
+    + kv::KvView
+    + variables::VariablesView
+    + sqlite::SqliteView
 {
 }
 
 impl<T> HostView for T where
-    T: WasiView + WasiHttpView + outbound::OutboundView + kv::KvView + variables::VariablesView
+    T: WasiView
+        + WasiHttpView
+        + outbound::OutboundView
+        + kv::KvView
+        + variables::VariablesView
+        + sqlite::SqliteView
 {
 }
 
@@ -64,6 +78,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     outbound::add_to_linker(&mut linker)?;
     kv::add_to_linker(&mut linker)?;
     variables::add_to_linker(&mut linker)?;
+    sqlite::add_to_linker(&mut linker)?;
     spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -9,8 +9,8 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real (by name without version): the 2.0.0 and 3.0.0
-/// key-value and variables, and the unversioned config, key-value and http of Spin 1.x SDKs.
+/// Interfaces implemented for real (by name without version): key-value, variables and
+/// SQLite of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/key-value",
     "fermyon:spin/variables",
@@ -19,6 +19,8 @@ const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/http-types",
     "spin:key-value/key-value",
     "spin:variables/variables",
+    "fermyon:spin/sqlite",
+    "spin:sqlite/sqlite",
 ];
 
 /// Marker type for stubbed resources.

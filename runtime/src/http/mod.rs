@@ -123,6 +123,22 @@ impl Server {
                 out.push_str(&format!("Key/value store `{label}`: {summary}\n"));
             }
         }
+        let mut labels: Vec<&String> = app
+            .components
+            .values()
+            .flat_map(|c| c.state.sqlite.labels.iter())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        for label in labels {
+            if let Some(db) = app
+                .components
+                .values()
+                .find_map(|c| c.state.sqlite.databases.get(label))
+            {
+                out.push_str(&format!("SQLite database `{label}`: {}\n", db.summary()));
+            }
+        }
         out
     }
 

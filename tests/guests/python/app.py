@@ -7,12 +7,19 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /keys               the default store's keys, sorted, one per line
   /store/<label>      open a store by label: "ok" or the error name
   /var/<name>         a component variable
+  /sql/<database>      POST {"sql": ..., "params": [...]} to fermyon:spin/sqlite@2.0.0:
+                      {"columns", "rows", "last_insert_rowid", "changes"} or the error
+  /sql3/<database>     the same through spin:sqlite@3.0.0 (its synchronous functions)
   /redis              call an interface the runtime does not provide: its error
 """
 
+import json
 import re
 
 from spin_sdk import http, key_value, redis, variables
+# spin-sdk 3.4.1's own `sqlite` module names bindings componentize-py 0.17.2 does not
+# generate, so the interfaces are used directly.
+from spin_sdk.wit.imports import fermyon_spin_sqlite as sqlite2, spin_sqlite_sqlite as sqlite3
 from spin_sdk.http import Request, Response
 from spin_sdk.wit.types import Err
 
@@ -21,6 +28,26 @@ def text(status: int, body) -> Response:
     if isinstance(body, str):
         body = body.encode("utf-8")
     return Response(status, {"content-type": "text/plain"}, body)
+
+
+def to_value(m, p):
+    if p is None:
+        return m.Value_Null()
+    if isinstance(p, bool) or isinstance(p, int):
+        return m.Value_Integer(int(p))
+    if isinstance(p, float):
+        return m.Value_Real(p)
+    if isinstance(p, dict):
+        return m.Value_Blob(bytes.fromhex(p["blob"]))
+    return m.Value_Text(p)
+
+
+def from_value(m, v):
+    if isinstance(v, m.Value_Null):
+        return None
+    if isinstance(v, m.Value_Blob):
+        return {"blob": v.value.hex()}
+    return v.value
 
 
 def error_name(err) -> str:
@@ -41,6 +68,19 @@ class IncomingHandler(http.IncomingHandler):
                 return text(200, "unreachable: redis is not provided")
             if command == "var":
                 return text(200, variables.get(arg))
+            if command in ("sql", "sql3"):
+                m = sqlite2 if command == "sql" else sqlite3
+                query = json.loads(request.body)
+                with m.Connection.open(arg) as conn:
+                    params = [to_value(m, p) for p in query.get("params", [])]
+                    result = conn.execute(query["sql"], params)
+                    v3 = m is sqlite3
+                    return text(200, json.dumps({
+                        "columns": result.columns,
+                        "rows": [[from_value(m, v) for v in row.values] for row in result.rows],
+                        "last_insert_rowid": conn.last_insert_rowid() if v3 else None,
+                        "changes": conn.changes() if v3 else None,
+                    }))
             if command == "store":
                 with key_value.open(arg):
                     return text(200, "ok")

@@ -10,13 +10,16 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /store/<label>      open a store by label: "ok" or the error name
   /var/<name>         a component variable, or the error name
   /fetch?<url>        GET <url> through wasi:http/client: "<status> <body>" or the error
+  /sql/<database>     POST {"sql": ..., "params": [...]} to spin:sqlite@3.1.0 (rows as a
+                      stream): {"columns", "rows", "last_insert_rowid", "changes"} or the error
   /redis              call an interface the runtime does not provide yet: its error
 """
 
+import json
 import re
 
 from componentize_py_types import Err
-from spin_sdk import http, key_value, redis, util, variables
+from spin_sdk import http, key_value, redis, sqlite, util, variables
 from spin_sdk.http import Request, Response
 
 
@@ -24,6 +27,26 @@ def text(status: int, body) -> Response:
     if isinstance(body, str):
         body = body.encode("utf-8")
     return Response(status, {"content-type": "text/plain"}, body)
+
+
+def to_value(p):
+    if p is None:
+        return sqlite.sqlite.Value_Null()
+    if isinstance(p, bool) or isinstance(p, int):
+        return sqlite.Value_Integer(int(p))
+    if isinstance(p, float):
+        return sqlite.Value_Real(p)
+    if isinstance(p, dict):
+        return sqlite.Value_Blob(bytes.fromhex(p["blob"]))
+    return sqlite.Value_Text(p)
+
+
+def from_value(v):
+    if isinstance(v, sqlite.sqlite.Value_Null):
+        return None
+    if isinstance(v, sqlite.Value_Blob):
+        return {"blob": v.value.hex()}
+    return v.value
 
 
 def error_name(err) -> str:
@@ -45,6 +68,18 @@ class HttpHandler(http.Handler):
                 url = request.uri.partition("?")[2]
                 response = await http.send(Request("GET", url, {}, None))
                 return text(200, f"{response.status} {(response.body or b'').decode()}")
+            if command == "sql":
+                query = json.loads(request.body)
+                with await sqlite.Connection.open(arg) as conn:
+                    params = [to_value(p) for p in query.get("params", [])]
+                    columns, rows, done = await conn.execute(query["sql"], params)
+                    rows = await util.collect((rows, done))
+                    return text(200, json.dumps({
+                        "columns": columns,
+                        "rows": [[from_value(v) for v in row.values] for row in rows],
+                        "last_insert_rowid": await conn.last_insert_rowid(),
+                        "changes": await conn.changes(),
+                    }))
             if command == "redis":
                 await redis.open("redis://127.0.0.1:1")
                 return text(200, "unreachable: redis is not provided")

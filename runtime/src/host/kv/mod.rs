@@ -76,7 +76,7 @@ impl StoreManager {
     /// `presets` written into `default`.
     pub async fn configure(
         state_dir: &Path,
-        runtime_config: Option<&Path>,
+        runtime_config: Option<&RuntimeConfig>,
         presets: &[(String, String)],
     ) -> Result<Self, Error> {
         let mut stores = Self::default();
@@ -94,10 +94,9 @@ impl StoreManager {
             db.store("default"),
             default.display().to_string(),
         );
-        if let Some(path) = runtime_config {
-            let config = RuntimeConfig::load(path)?;
+        if let Some(config) = runtime_config {
             let mut dbs: HashMap<Option<PathBuf>, SqliteDb> = HashMap::new();
-            for (label, store) in config.key_value_stores {
+            for (label, store) in config.key_value_stores.iter().cloned() {
                 match store {
                     KvStoreConfig::Spin { path } => {
                         let summary = path
