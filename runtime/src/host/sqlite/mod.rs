@@ -338,3 +338,42 @@ async fn execute(
             )))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_of_every_type_come_back_with_the_counters_of_writes_only() {
+        let db = Database::new(None);
+        db.execute_batch("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB)")
+            .unwrap();
+        let params = [
+            Value::Integer(-7),
+            Value::Real(1.5),
+            Value::Text("x".into()),
+            Value::Blob(vec![0, 255]),
+        ];
+        let insert = db
+            .execute("INSERT INTO t VALUES (?, ?, ?, ?)", &params)
+            .unwrap();
+        assert!(insert.writes);
+        assert_eq!((insert.last_insert_rowid, insert.changes), (1, 1));
+        let rows = db.execute("SELECT *, NULL AS n FROM t", &[]).unwrap();
+        assert!(!rows.writes);
+        assert_eq!(rows.columns, ["i", "r", "s", "b", "n"]);
+        let mut expected = params.to_vec();
+        expected.push(Value::Null);
+        assert_eq!(rows.rows, [expected]);
+    }
+
+    #[test]
+    fn sql_errors_are_sqlites_message() {
+        let db = Database::new(None);
+        let err = db.execute("SELEC 1", &[]).unwrap_err();
+        assert!(
+            matches!(&err, SqliteError::Io(m) if m.contains("syntax error")),
+            "{err:?}"
+        );
+    }
+}
