@@ -7,7 +7,10 @@ use spin_app::manifest::{self, ComponentSource, FileMount, HttpRoute};
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests")
+    // At run time (cargo and nextest set it), so a build shared by several checkouts
+    // reads this checkout's files.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&dir).join("tests/manifests")
 }
 
 fn parse_fixture(name: &str) -> Result<manifest::AppManifest, manifest::LocatedError> {

@@ -36,12 +36,11 @@ pub fn assert_contains(text: &str, needle: impl AsRef<str>) {
     assert!(text.contains(needle), "{needle:?} is not in:\n{text}");
 }
 
-/// The repository root.
+/// The repository root. `CARGO_MANIFEST_DIR` is read at run time (cargo and nextest set it
+/// for tests), so a target directory shared by several checkouts serves each its own files.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&dir).parent().unwrap().to_path_buf()
 }
 
 /// The `spin` binary of the same build profile as this test.
