@@ -6,6 +6,7 @@
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
+use crate::host::redis::{RedisClients, RedisCtx, RedisCtxView, RedisView};
 use crate::host::sqlite::{ComponentSqlite, SqliteCtx, SqliteCtxView, SqliteView};
 use crate::host::variables::{Variables, VariablesView};
 use crate::output::ComponentOutput;
@@ -31,6 +32,8 @@ pub struct ComponentState {
     pub variables: Arc<Variables>,
     /// Which SQLite databases it may open.
     pub sqlite: Arc<ComponentSqlite>,
+    /// The app's Redis connections.
+    pub redis: Arc<RedisClients>,
     /// Its outbound rules.
     pub outbound: Arc<Outbound>,
     /// Where its stdout and stderr go.
@@ -111,6 +114,7 @@ pub struct RequestState {
     kv: KvCtx,
     variables: Arc<Variables>,
     sqlite: SqliteCtx,
+    redis: RedisCtx,
     outbound: Arc<Outbound>,
     /// The request's memory accounting.
     pub limiter: MemoryLimiter,
@@ -148,6 +152,7 @@ impl RequestState {
             kv: KvCtx::new(stores, component.kv.clone()),
             variables: component.variables.clone(),
             sqlite: SqliteCtx::new(component.sqlite.clone()),
+            redis: RedisCtx::new(component.outbound.clone(), component.redis.clone()),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
         }
@@ -169,6 +174,15 @@ impl WasiHttpView for RequestState {
             ctx: &mut self.http,
             table: &mut self.table,
             hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl RedisView for RequestState {
+    fn redis(&mut self) -> RedisCtxView<'_> {
+        RedisCtxView {
+            ctx: &mut self.redis,
+            table: &mut self.table,
         }
     }
 }

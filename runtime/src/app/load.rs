@@ -9,6 +9,7 @@ use crate::files::FilesRoot;
 use crate::host::base_linker;
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::{Chain, Outbound};
+use crate::host::redis::RedisClients;
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::sqlite::{ComponentSqlite, Databases};
 use crate::host::variables::Variables;
@@ -187,6 +188,7 @@ pub async fn load(
         chain,
         stores: stores.clone(),
         databases: databases.clone(),
+        redis: Arc::default(),
     };
     let mut components = HashMap::new();
     for config in &routes {
@@ -257,6 +259,7 @@ pub(super) struct Prepare<'a> {
     pub(super) chain: Arc<dyn Chain>,
     pub(super) stores: Arc<StoreManager>,
     pub(super) databases: Arc<Databases>,
+    pub(super) redis: Arc<RedisClients>,
 }
 
 impl Prepare<'_> {
@@ -329,6 +332,7 @@ impl Prepare<'_> {
                 labels: c.metadata_strings("databases").into_iter().collect(),
                 databases: self.databases.clone(),
             }),
+            redis: self.redis.clone(),
             outbound: Arc::new(Outbound {
                 component: id.clone(),
                 allowed_hosts,

@@ -7,6 +7,7 @@
 pub mod buffered;
 pub mod kv;
 pub mod outbound;
+pub mod redis;
 pub mod spin_v1;
 pub mod sqlite;
 pub mod unsupported;
@@ -26,12 +27,15 @@ pub mod bindings {
             "spin:key-value/key-value": trappable,
             "spin:variables/variables": trappable,
             "spin:sqlite/sqlite": async | trappable,
+            "spin:redis/redis": trappable,
             default: async | trappable,
         },
         with: {
             "spin:key-value/key-value.store": crate::host::kv::KvStore,
             "fermyon:spin/sqlite.connection": crate::host::sqlite::SqliteConnection,
             "spin:sqlite/sqlite.connection": crate::host::sqlite::SqliteConnection,
+            "fermyon:spin/redis.connection": crate::host::redis::RedisConnection,
+            "spin:redis/redis.connection": crate::host::redis::RedisConnection,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,
@@ -47,6 +51,7 @@ pub trait HostView:
     + kv::KvView
     + variables::VariablesView
     + sqlite::SqliteView
+    + redis::RedisView
 {
 }
 
@@ -57,6 +62,7 @@ impl<T> HostView for T where
         + kv::KvView
         + variables::VariablesView
         + sqlite::SqliteView
+        + redis::RedisView
 {
 }
 
@@ -79,6 +85,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     kv::add_to_linker(&mut linker)?;
     variables::add_to_linker(&mut linker)?;
     sqlite::add_to_linker(&mut linker)?;
+    redis::add_to_linker(&mut linker)?;
     spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -9,8 +9,8 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real (by name without version): key-value, variables and
-/// SQLite of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
+/// Interfaces implemented for real (by name without version): key-value, variables, SQLite
+/// and outbound Redis of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/key-value",
     "fermyon:spin/variables",
@@ -21,6 +21,8 @@ const IMPLEMENTED: &[&str] = &[
     "spin:variables/variables",
     "fermyon:spin/sqlite",
     "spin:sqlite/sqlite",
+    "fermyon:spin/redis",
+    "spin:redis/redis",
 ];
 
 /// Marker type for stubbed resources.

@@ -10,13 +10,16 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /sql/<database>      POST {"sql": ..., "params": [...]} to fermyon:spin/sqlite@2.0.0:
                       {"columns", "rows", "last_insert_rowid", "changes"} or the error
   /sql3/<database>     the same through spin:sqlite@3.0.0 (its synchronous functions)
-  /redis              call an interface the runtime does not provide: its error
+  /redis?<address>     fermyon:spin/redis@2.0.0: every operation on keys prefixed `p2:`,
+                      one line each, or the error of `open`
+  /mqtt               call an interface the runtime does not provide yet: its error
 """
 
 import json
 import re
 
-from spin_sdk import http, key_value, redis, variables
+from spin_sdk import http, key_value, mqtt, redis, variables
+from spin_sdk.wit.imports import redis as redis2
 # spin-sdk 3.4.1's own `sqlite` module names bindings componentize-py 0.17.2 does not
 # generate, so the interfaces are used directly.
 from spin_sdk.wit.imports import fermyon_spin_sqlite as sqlite2, spin_sqlite_sqlite as sqlite3
@@ -50,6 +53,41 @@ def from_value(m, v):
     return v.value
 
 
+def reply(m, r) -> str:
+    if isinstance(r, m.RedisResult_Nil):
+        return "nil"
+    kind = type(r).__name__.split("_", 1)[1].lower()
+    value = r.value.decode() if isinstance(r.value, bytes) else r.value
+    return f"{kind}:{value}"
+
+
+def redis_report(m, conn, p: str) -> list:
+    """Every operation of the Redis interface; `m` is its bindings module."""
+    out = []
+    conn.set(f"{p}:k", b"v")
+    out.append(f"get={conn.get(f'{p}:k').decode()}")
+    out.append(f"missing={conn.get(f'{p}:missing')}")
+    out.append(f"incr={conn.incr(f'{p}:n')},{conn.incr(f'{p}:n')}")
+    out.append(f"sadd={conn.sadd(f'{p}:s', ['a', 'b'])}")
+    out.append(f"smembers={','.join(sorted(conn.smembers(f'{p}:s')))}")
+    out.append(f"srem={conn.srem(f'{p}:s', ['a'])}")
+    out.append(f"del={conn.del_([f'{p}:k', f'{p}:n', f'{p}:nothing'])}")
+    b = lambda s: m.RedisParameter_Binary(s.encode())
+    out.append("exec-set=" + ",".join(reply(m, r) for r in conn.execute("SET", [b(f"{p}:e"), b("x")])))
+    out.append("exec-get=" + ",".join(reply(m, r) for r in conn.execute("GET", [b(f"{p}:e")])))
+    out.append("exec-incrby=" + ",".join(reply(m, r) for r in conn.execute("INCRBY", [b(f"{p}:i"), m.RedisParameter_Int64(5)])))
+    conn.execute("RPUSH", [b(f"{p}:l"), b("one"), b("two")])
+    out.append("exec-lrange=" + ",".join(reply(m, r) for r in conn.execute("LRANGE", [b(f"{p}:l"), m.RedisParameter_Int64(0), m.RedisParameter_Int64(-1)])))
+    conn.publish(f"{p}:chan", b"hello")
+    out.append("publish=ok")
+    try:
+        conn.incr(f"{p}:s")
+        out.append("wrongtype=none")
+    except Err as e:
+        out.append(f"wrongtype={error_name(e.value)}")
+    return out
+
+
 def error_name(err) -> str:
     # spin_sdk error classes are named like `Error_AccessDenied`.
     name = type(err).__name__.removeprefix("Error_")
@@ -63,9 +101,12 @@ class IncomingHandler(http.IncomingHandler):
         try:
             if command == "hello":
                 return text(200, "Hello from Python!\n")
+            if command == "mqtt":
+                mqtt.open("mqtt://127.0.0.1:1", "", "", 30)
+                return text(200, "unreachable: mqtt is not provided")
             if command == "redis":
-                redis.open("redis://127.0.0.1:1")
-                return text(200, "unreachable: redis is not provided")
+                conn = redis.open(request.uri.partition("?")[2])
+                return text(200, "\n".join(redis_report(redis2, conn, "p2")))
             if command == "var":
                 return text(200, variables.get(arg))
             if command in ("sql", "sql3"):

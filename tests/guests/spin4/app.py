@@ -12,14 +12,17 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /fetch?<url>        GET <url> through wasi:http/client: "<status> <body>" or the error
   /sql/<database>     POST {"sql": ..., "params": [...]} to spin:sqlite@3.1.0 (rows as a
                       stream): {"columns", "rows", "last_insert_rowid", "changes"} or the error
-  /redis              call an interface the runtime does not provide yet: its error
+  /redis?<address>    spin:redis@3.0.0: every operation on keys prefixed `p3:`, one line
+                      each, or the error of `open`
+  /mqtt               call an interface the runtime does not provide yet: its error
 """
 
 import json
 import re
 
 from componentize_py_types import Err
-from spin_sdk import http, key_value, redis, sqlite, util, variables
+from spin_sdk import http, key_value, mqtt, redis, sqlite, util, variables
+from spin_sdk.wit.imports import spin_redis_redis_3_0_0 as redis3
 from spin_sdk.http import Request, Response
 
 
@@ -47,6 +50,42 @@ def from_value(v):
     if isinstance(v, sqlite.Value_Blob):
         return {"blob": v.value.hex()}
     return v.value
+
+
+def reply(r) -> str:
+    if isinstance(r, redis3.RedisResult_Nil):
+        return "nil"
+    kind = type(r).__name__.split("_", 1)[1].lower()
+    value = r.value.decode() if isinstance(r.value, bytes) else r.value
+    return f"{kind}:{value}"
+
+
+async def redis_report(conn, p: str) -> list:
+    """Every operation of spin:redis@3.0.0."""
+    m = redis3
+    out = []
+    await conn.set(f"{p}:k", b"v")
+    out.append(f"get={(await conn.get(f'{p}:k')).decode()}")
+    out.append(f"missing={await conn.get(f'{p}:missing')}")
+    out.append(f"incr={await conn.incr(f'{p}:n')},{await conn.incr(f'{p}:n')}")
+    out.append(f"sadd={await conn.sadd(f'{p}:s', ['a', 'b'])}")
+    out.append(f"smembers={','.join(sorted(await conn.smembers(f'{p}:s')))}")
+    out.append(f"srem={await conn.srem(f'{p}:s', ['a'])}")
+    out.append(f"del={await conn.del_([f'{p}:k', f'{p}:n', f'{p}:nothing'])}")
+    b = lambda s: m.RedisParameter_Binary(s.encode())
+    out.append("exec-set=" + ",".join(reply(r) for r in await conn.execute("SET", [b(f"{p}:e"), b("x")])))
+    out.append("exec-get=" + ",".join(reply(r) for r in await conn.execute("GET", [b(f"{p}:e")])))
+    out.append("exec-incrby=" + ",".join(reply(r) for r in await conn.execute("INCRBY", [b(f"{p}:i"), m.RedisParameter_Int64(5)])))
+    await conn.execute("RPUSH", [b(f"{p}:l"), b("one"), b("two")])
+    out.append("exec-lrange=" + ",".join(reply(r) for r in await conn.execute("LRANGE", [b(f"{p}:l"), m.RedisParameter_Int64(0), m.RedisParameter_Int64(-1)])))
+    await conn.publish(f"{p}:chan", b"hello")
+    out.append("publish=ok")
+    try:
+        await conn.incr(f"{p}:s")
+        out.append("wrongtype=none")
+    except Err as e:
+        out.append(f"wrongtype={error_name(e.value)}")
+    return out
 
 
 def error_name(err) -> str:
@@ -81,8 +120,11 @@ class HttpHandler(http.Handler):
                         "changes": await conn.changes(),
                     }))
             if command == "redis":
-                await redis.open("redis://127.0.0.1:1")
-                return text(200, "unreachable: redis is not provided")
+                conn = await redis.open(request.uri.partition("?")[2])
+                return text(200, "\n".join(await redis_report(conn, "p3")))
+            if command == "mqtt":
+                await mqtt.open("mqtt://127.0.0.1:1", "", "", 30)
+                return text(200, "unreachable: mqtt is not provided")
             if command == "store":
                 with await key_value.open(arg):
                     return text(200, "ok")
