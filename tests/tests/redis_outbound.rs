@@ -60,7 +60,7 @@ impl Subscriber {
 fn every_operation_from_the_spin_3_and_spin_4_sdks() {
     let redis = Redis::start();
     let address = format!("redis://127.0.0.1:{}", redis.port);
-    let app = app(&[address.clone()]);
+    let app = app(std::slice::from_ref(&address));
     let spin = Spin::up(app.path(), &[]);
     for (id, _, p) in GUESTS {
         redis.command(&[b"FLUSHALL"]);
