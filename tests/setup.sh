@@ -60,13 +60,13 @@ setup_python_venv() {
 build_python() {
   local dir="$guests/python" out="$guests/build/python.wasm"
   local stamp
-  stamp=$(stamp_of "python-guest-v1" "$dir/app.py" "$dir/requirements.txt")
+  stamp=$(stamp_of "python-guest-v2-spin-all" "$dir/app.py" "$dir/requirements.txt")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
   log "building the Python guest"
   local tmp venv="$cache/py"
   tmp=$(mktemp -d)
   (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-    componentize-py -w spin-http componentize app -o "$tmp/python.wasm" >/dev/null)
+    componentize-py -w spin-all componentize app -o "$tmp/python.wasm" >/dev/null)
   mv "$tmp/python.wasm" "$out"
   rmdir "$tmp"
   echo "$stamp" > "$out.stamp"

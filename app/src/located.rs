@@ -120,8 +120,9 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// A fix for the common serde/TOML messages.
 fn hint_for(message: &str, reference: &str) -> String {
-    if message.starts_with("unknown field") && message.ends_with("expected `http`") {
-        "this runtime runs HTTP apps only: use [[trigger.http]] entries".to_string()
+    if message.starts_with("unknown field") && message.ends_with("expected `http` or `redis`") {
+        "this runtime runs HTTP and Redis triggers: use [[trigger.http]] or [[trigger.redis]] entries"
+            .to_string()
     } else if message.starts_with("unknown field") {
         format!(
             "remove this field or fix its spelling; the accepted fields are listed above (see {reference})"

@@ -45,6 +45,7 @@ mod http;
 mod module;
 mod output;
 mod pool;
+mod redis_trigger;
 pub mod router;
 pub mod runtime_config;
 mod snapshot;

@@ -86,6 +86,20 @@ impl Redis {
     /// Start it and wait until it accepts connections.
     pub fn start() -> Self {
         let port = crate::free_port();
+        Self {
+            child: Self::spawn(port),
+            port,
+        }
+    }
+
+    /// Stop it and start a fresh one (empty) on the same port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.port);
+    }
+
+    fn spawn(port: u16) -> Child {
         let child = Command::new("redis-server")
             .args([
                 "--bind",
@@ -102,7 +116,7 @@ impl Redis {
             .spawn()
             .expect("redis-server not found: install the Debian package (tests/setup.sh does)");
         crate::wait_for_port(port, "redis-server", &Default::default());
-        Self { child, port }
+        child
     }
 
     /// Run one command with the RESP protocol and return the raw reply.

@@ -181,6 +181,20 @@ pub async fn lock(
                 trigger_config: Value::Object(config),
             }
         })
+        .chain(manifest.redis_triggers.iter().map(|t| {
+            let mut config = Map::from_iter([
+                ("component".to_string(), json!(t.component)),
+                ("channel".to_string(), json!(t.channel)),
+            ]);
+            if let Some(address) = &t.address {
+                config.insert("address".into(), json!(address));
+            }
+            LockedTrigger {
+                id: t.id.clone(),
+                trigger_type: "redis".into(),
+                trigger_config: Value::Object(config),
+            }
+        }))
         .collect();
 
     let mut metadata = Map::new();
@@ -194,12 +208,18 @@ pub async fn lock(
         .iter()
         .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default()))
         .collect();
+    // Spin's single-trigger field: the app's trigger type (Redis for a Redis-only app).
+    let kind = if manifest.http_triggers.is_empty() && !manifest.redis_triggers.is_empty() {
+        "redis"
+    } else {
+        "http"
+    };
     let mut single = globals
-        .get("http")
+        .get(kind)
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    single.insert("type".into(), json!("http"));
+    single.insert("type".into(), json!(kind));
     metadata.insert("trigger".into(), Value::Object(single));
     metadata.insert("triggers".into(), Value::Object(globals));
 

@@ -293,7 +293,41 @@ impl LockedApp {
     }
 }
 
+/// A Redis trigger's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTriggerConfig {
+    /// The component that handles its messages.
+    pub component: String,
+    /// The channel it subscribes to.
+    pub channel: String,
+    /// The server: the trigger's own `address`, else the app's
+    /// `[application.trigger.redis] address`.
+    pub address: String,
+}
+
 impl LockedTrigger {
+    /// Read this trigger's Redis settings; `app_address` is the app-wide default.
+    pub fn redis_config(
+        &self,
+        app_address: Option<&str>,
+    ) -> Result<RedisTriggerConfig, LockedAppError> {
+        let bad = |reason: &str| LockedAppError::BadTrigger {
+            trigger: self.id.clone(),
+            reason: reason.to_string(),
+        };
+        let text = |key: &str| self.trigger_config.get(key).and_then(Value::as_str);
+        let component = text("component").ok_or_else(|| bad("`component` is missing"))?;
+        let channel = text("channel").ok_or_else(|| bad("`channel` is missing"))?;
+        let address = text("address")
+            .or(app_address)
+            .ok_or_else(|| bad("there is no Redis `address`: set it on the trigger or in [application.trigger.redis]"))?;
+        Ok(RedisTriggerConfig {
+            component: component.to_string(),
+            channel: channel.to_string(),
+            address: address.to_string(),
+        })
+    }
+
     /// Read this trigger's HTTP settings.
     pub fn http_config(&self) -> Result<HttpTriggerConfig, LockedAppError> {
         let bad = |reason: &str| LockedAppError::BadTrigger {

@@ -20,6 +20,8 @@ pub struct AppManifest {
     pub variables: IndexMap<String, Variable>,
     /// `[[trigger.http]]`, in manifest order, with generated ids where none was given.
     pub http_triggers: Vec<HttpTrigger>,
+    /// `[[trigger.redis]]`, likewise.
+    pub redis_triggers: Vec<RedisTrigger>,
     /// `[component.<id>]`, in manifest order (inline trigger components are moved here).
     pub components: IndexMap<String, Component>,
 }
@@ -48,6 +50,19 @@ pub struct HttpTrigger {
     pub route: HttpRoute,
     /// `executor = { ... }` when written.
     pub executor: Option<HttpExecutor>,
+}
+
+/// One `[[trigger.redis]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTrigger {
+    /// Trigger id (given or generated as Spin does).
+    pub id: String,
+    /// The id of the component that handles the messages.
+    pub component: String,
+    /// The channel to subscribe to.
+    pub channel: String,
+    /// The server, when not the app's `[application.trigger.redis] address`.
+    pub address: Option<String>,
 }
 
 /// How an HTTP trigger runs its component (`executor = { type = ... }`).

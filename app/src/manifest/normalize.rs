@@ -8,7 +8,7 @@ use crate::located::{LocatedError, SourceText};
 use crate::route::RoutePattern;
 use crate::template::{is_kebab_id, is_snake_id};
 use indexmap::IndexMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use toml::Spanned;
 
 pub(super) const V2_REFERENCE: &str = "https://spinframework.dev/v3/manifest-reference";
@@ -26,11 +26,16 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
     let mut trigger_global_configs = IndexMap::new();
     for (kind, table) in application.trigger {
         check_trigger_type(src, &kind)?;
-        if let Some(key) = table.keys().find(|k| k.as_str() != "base") {
+        let known = if kind.get_ref() == "http" {
+            "base"
+        } else {
+            "address"
+        };
+        if let Some(key) = table.keys().find(|k| k.as_str() != known) {
             return Err(src.error(
                 &kind.span(),
-                format!("unknown field `{key}` in [application.trigger.http]"),
-                "the only application-level HTTP setting is `base`; remove the others",
+                format!("unknown field `{key}` in [application.trigger.{}]", kind.get_ref()),
+                format!("the only application-level setting of this trigger type is `{known}`; remove the others"),
             ));
         }
         trigger_global_configs.insert(kind.into_inner(), table);
@@ -45,45 +50,141 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
         components.insert(id.into_inner(), c);
     }
 
-    let triggers = raw.trigger.http;
     // Trigger ids first (inline component ids are derived from them), as Spin does.
-    let mut taken: HashSet<String> = triggers
-        .iter()
-        .filter_map(|t| t.get_ref().id.clone())
-        .collect();
-    let mut counter = 1;
+    let mut ids = TriggerIds {
+        taken: raw
+            .trigger
+            .http
+            .iter()
+            .filter_map(|t| t.get_ref().id.clone())
+            .chain(
+                raw.trigger
+                    .redis
+                    .iter()
+                    .filter_map(|t| t.get_ref().id.clone()),
+            )
+            .collect(),
+        counters: HashMap::new(),
+        inline_counter: 1,
+    };
     let mut http_triggers = Vec::new();
-    let mut inline_counter = 1;
-    for trigger in triggers {
+    for trigger in raw.trigger.http {
         let span = trigger.span();
         let t = trigger.into_inner();
-        let Some(spec) = t.component else {
+        let (id, component) = ids.resolve(
+            src,
+            "http",
+            span,
+            t.id,
+            t.component,
+            &mut components,
+            &variables,
+        )?;
+        if let Some(components) = &t.components {
+            return Err(src.error(
+                &components.span(),
+                "trigger `components` (middleware) is not supported by this runtime",
+                "remove `components` from this trigger",
+            ));
+        }
+        http_triggers.push(HttpTrigger {
+            id,
+            component,
+            route: route(src, t.route)?,
+            executor: executor(src, t.executor)?,
+        });
+    }
+    let mut redis_triggers = Vec::new();
+    for trigger in raw.trigger.redis {
+        let span = trigger.span();
+        let t = trigger.into_inner();
+        let (id, component) = ids.resolve(
+            src,
+            "redis",
+            span,
+            t.id,
+            t.component,
+            &mut components,
+            &variables,
+        )?;
+        if t.channel.get_ref().is_empty() {
+            return Err(src.error(
+                &t.channel.span(),
+                "the Redis channel is empty",
+                "name the channel to subscribe to, e.g. `channel = \"messages\"`",
+            ));
+        }
+        redis_triggers.push(RedisTrigger {
+            id,
+            component,
+            channel: t.channel.into_inner(),
+            address: t.address,
+        });
+    }
+
+    let manifest = AppManifest {
+        name,
+        version: application.version,
+        description: application.description,
+        authors: application.authors,
+        trigger_global_configs,
+        variables,
+        http_triggers,
+        redis_triggers,
+        components,
+    };
+    Ok(manifest)
+}
+
+/// Trigger ids as Spin makes them: given, else `<component>-<type>-trigger`, else
+/// `<type>-trigger<n>`; and ids for inline components.
+struct TriggerIds {
+    taken: HashSet<String>,
+    counters: HashMap<&'static str, usize>,
+    inline_counter: usize,
+}
+
+impl TriggerIds {
+    /// The trigger's id and its component's id (an inline component is added).
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &mut self,
+        src: &SourceText,
+        kind: &'static str,
+        span: std::ops::Range<usize>,
+        id: Option<String>,
+        spec: Option<Spanned<StrOr<Box<raw::Component>>>>,
+        components: &mut IndexMap<String, Component>,
+        variables: &IndexMap<String, Variable>,
+    ) -> Result<(String, String)> {
+        let Some(spec) = spec else {
             return Err(src.error(
                 &span,
-                "this [[trigger.http]] has no `component`",
+                format!("this [[trigger.{kind}]] has no `component`"),
                 "add `component = \"<component-id>\"` naming a [component.<id>] table",
             ));
         };
-        let id = match t.id.filter(|id| !id.is_empty()) {
+        let id = match id.filter(|id| !id.is_empty()) {
             Some(id) => id,
             None => {
                 let natural = match spec.get_ref() {
-                    StrOr::Str(component) => Some(format!("{component}-http-trigger")),
+                    StrOr::Str(component) => Some(format!("{component}-{kind}-trigger")),
                     StrOr::Other(_) => None,
                 };
-                match natural.filter(|n| !taken.contains(n)) {
+                match natural.filter(|n| !self.taken.contains(n)) {
                     Some(n) => n,
                     None => loop {
-                        let candidate = format!("http-trigger{counter}");
-                        counter += 1;
-                        if !taken.contains(&candidate) {
+                        let counter = self.counters.entry(kind).or_insert(1);
+                        let candidate = format!("{kind}-trigger{counter}");
+                        *counter += 1;
+                        if !self.taken.contains(&candidate) {
                             break candidate;
                         }
                     },
                 }
             }
         };
-        taken.insert(id.clone());
+        self.taken.insert(id.clone());
         let spec_span = spec.span();
         let component = match spec.into_inner() {
             StrOr::Str(reference) => {
@@ -110,44 +211,20 @@ pub(super) fn v2(src: &SourceText, raw: raw::V2) -> Result<AppManifest> {
                     natural
                 } else {
                     loop {
-                        let candidate = format!("inline-component{inline_counter}");
-                        inline_counter += 1;
+                        let candidate = format!("inline-component{}", self.inline_counter);
+                        self.inline_counter += 1;
                         if !components.contains_key(&candidate) {
                             break candidate;
                         }
                     }
                 };
-                let c = component(src, *inline, &variables, false)?;
+                let c = component(src, *inline, variables, false)?;
                 components.insert(inline_id.clone(), c);
                 inline_id
             }
         };
-        if let Some(components) = &t.components {
-            return Err(src.error(
-                &components.span(),
-                "trigger `components` (middleware) is not supported by this runtime",
-                "remove `components` from this trigger",
-            ));
-        }
-        http_triggers.push(HttpTrigger {
-            id,
-            component,
-            route: route(src, t.route)?,
-            executor: executor(src, t.executor)?,
-        });
+        Ok((id, component))
     }
-
-    let manifest = AppManifest {
-        name,
-        version: application.version,
-        description: application.description,
-        authors: application.authors,
-        trigger_global_configs,
-        variables,
-        http_triggers,
-        components,
-    };
-    Ok(manifest)
 }
 
 pub(super) fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<String> {
@@ -162,11 +239,11 @@ pub(super) fn non_empty_name(src: &SourceText, name: Spanned<String>) -> Result<
 }
 
 pub(super) fn check_trigger_type(src: &SourceText, kind: &Spanned<String>) -> Result<()> {
-    if kind.get_ref() != "http" {
+    if !matches!(kind.get_ref().as_str(), "http" | "redis") {
         return Err(src.error(
             &kind.span(),
             format!("trigger type `{}` is not supported", kind.get_ref()),
-            "this runtime runs HTTP apps only; use [[trigger.http]]",
+            "this runtime runs HTTP and Redis triggers: use [[trigger.http]] or [[trigger.redis]]",
         ));
     }
     Ok(())

@@ -91,6 +91,19 @@ pub struct Application {
 pub struct Triggers {
     #[serde(default)]
     pub http: Vec<Spanned<HttpTrigger>>,
+    #[serde(default)]
+    pub redis: Vec<Spanned<RedisTrigger>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisTrigger {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub component: Option<Spanned<StrOr<Box<Component>>>>,
+    pub channel: Spanned<String>,
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +245,8 @@ pub struct V1AppTrigger {
     pub kind: Spanned<String>,
     #[serde(default)]
     pub base: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,7 +282,10 @@ pub struct V1Component {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct V1ComponentTrigger {
-    pub route: Spanned<StrOr<PrivateRoute>>,
+    #[serde(default)]
+    pub route: Option<Spanned<StrOr<PrivateRoute>>>,
+    #[serde(default)]
+    pub channel: Option<Spanned<String>>,
     #[serde(default)]
     pub executor: Option<Spanned<Executor>>,
 }

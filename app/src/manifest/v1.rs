@@ -15,23 +15,43 @@ type Result<T> = std::result::Result<T, LocatedError>;
 /// Validate and convert a v1 manifest to the v2 model, as Spin does.
 pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
     let name = non_empty_name(src, raw.name)?;
+    let trigger_span = raw.trigger.span();
     let trigger = raw.trigger.into_inner();
-    if trigger.kind.get_ref() != "http" {
-        return Err(src.error(
-            &trigger.kind.span(),
-            format!("trigger type `{}` is not supported", trigger.kind.get_ref()),
-            "this runtime runs HTTP apps only; use `trigger = { type = \"http\" }`",
-        ));
-    }
-    let mut http_config = toml::Table::new();
+    let redis = match trigger.kind.get_ref().as_str() {
+        "http" => false,
+        "redis" => true,
+        other => {
+            return Err(src.error(
+                &trigger.kind.span(),
+                format!("trigger type `{other}` is not supported"),
+                "this runtime runs HTTP and Redis apps: use `trigger = { type = \"http\" }` or `{ type = \"redis\", address = \"redis://...\" }`",
+            ));
+        }
+    };
+    let mut global = toml::Table::new();
     if let Some(base) = trigger.base {
-        http_config.insert("base".into(), base.into());
+        global.insert("base".into(), base.into());
     }
-    let trigger_global_configs = IndexMap::from([("http".to_string(), http_config)]);
+    match (redis, trigger.address) {
+        (true, Some(address)) => {
+            global.insert("address".into(), address.into());
+        }
+        (true, None) => {
+            return Err(src.error(
+                &trigger_span,
+                "a Redis app's trigger has no `address`",
+                "write `trigger = { type = \"redis\", address = \"redis://host:6379\" }`",
+            ));
+        }
+        _ => {}
+    }
+    let kind = if redis { "redis" } else { "http" };
+    let trigger_global_configs = IndexMap::from([(kind.to_string(), global)]);
     let variables = variables(src, raw.variables)?;
 
     let mut components = IndexMap::new();
     let mut http_triggers = Vec::new();
+    let mut redis_triggers = Vec::new();
     for raw_component in raw.component {
         let c = raw_component.into_inner();
         let id = {
@@ -57,13 +77,34 @@ pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
                 "give each [[component]] a unique id",
             ));
         }
+        let trigger_span = c.trigger.span();
         let trigger = c.trigger.into_inner();
-        http_triggers.push(HttpTrigger {
-            id: format!("trigger-{id}"),
-            component: id.clone(),
-            route: route(src, trigger.route)?,
-            executor: executor(src, trigger.executor)?,
-        });
+        let missing = |field: &str, example: &str| {
+            src.error(
+                &trigger_span,
+                format!("component `{id}` has no trigger `{field}`"),
+                format!("add `{field} = {example}` to its `trigger`"),
+            )
+        };
+        if redis {
+            let channel = trigger
+                .channel
+                .ok_or_else(|| missing("channel", "\"messages\""))?;
+            redis_triggers.push(RedisTrigger {
+                id: format!("trigger-{id}"),
+                component: id.clone(),
+                channel: channel.into_inner(),
+                address: None,
+            });
+        } else {
+            let route_spec = trigger.route.ok_or_else(|| missing("route", "\"/...\""))?;
+            http_triggers.push(HttpTrigger {
+                id: format!("trigger-{id}"),
+                component: id.clone(),
+                route: route(src, route_spec)?,
+                executor: executor(src, trigger.executor)?,
+            });
+        }
         // Before `allowed_outbound_hosts` existed, components could reach any database.
         let legacy_database_access = c.allowed_outbound_hosts.is_none();
         let as_v2 = raw::Component {
@@ -98,6 +139,7 @@ pub(super) fn v1(src: &SourceText, raw: raw::V1) -> Result<AppManifest> {
         trigger_global_configs,
         variables,
         http_triggers,
+        redis_triggers,
         components,
     })
 }

@@ -18,36 +18,14 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 impl Prepare<'_> {
-    /// Compile (or load from the cache) and link the component or module.
+    /// Compile (or load from the cache) and link the component or module for HTTP.
     pub(super) async fn handler(
         &self,
         c: &LockedComponent,
         executor: Option<&HttpExecutor>,
     ) -> Result<Handler, Error> {
         let id = &c.id;
-        let wasm = source_path(&c.source.content).map_err(|e| Error::Io {
-            what: format!("component `{id}` source"),
-            source: e,
-        })?;
-        let digest = match c.source.content.digest.as_deref().map(str::parse::<Digest>) {
-            Some(Ok(d)) => d,
-            _ => Digest::of_file(&wasm).map_err(|e| Error::Io {
-                what: format!("reading {}", wasm.display()),
-                source: e,
-            })?,
-        };
-        let compiled = {
-            let (engine, cache, id) = (
-                self.engine.clone(),
-                self.opts.compile_cache.clone(),
-                id.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                engine::load_wasm(&engine, &id, &wasm, &digest, cache.as_deref())
-            })
-            .await
-            .map_err(|e| Error::Engine(e.into()))??
-        };
+        let compiled = self.compile(c).await?;
         let wagi = match executor {
             Some(HttpExecutor::Wagi { entrypoint, argv }) => {
                 Some(WagiConfig::new(entrypoint.as_deref(), argv.as_deref()))
@@ -72,6 +50,32 @@ impl Prepare<'_> {
                     })
             }
         }
+    }
+
+    /// Compile (or load from the cache) a component or module.
+    pub(super) async fn compile(&self, c: &LockedComponent) -> Result<Compiled, Error> {
+        let id = &c.id;
+        let wasm = source_path(&c.source.content).map_err(|e| Error::Io {
+            what: format!("component `{id}` source"),
+            source: e,
+        })?;
+        let digest = match c.source.content.digest.as_deref().map(str::parse::<Digest>) {
+            Some(Ok(d)) => d,
+            _ => Digest::of_file(&wasm).map_err(|e| Error::Io {
+                what: format!("reading {}", wasm.display()),
+                source: e,
+            })?,
+        };
+        let (engine, cache, id) = (
+            self.engine.clone(),
+            self.opts.compile_cache.clone(),
+            id.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            engine::load_wasm(&engine, &id, &wasm, &digest, cache.as_deref())
+        })
+        .await
+        .map_err(|e| Error::Engine(e.into()))?
     }
 
     /// A component under the WAGI executor: it must be a WASI command (`wasi:cli/run`),

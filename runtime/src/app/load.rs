@@ -16,6 +16,7 @@ use crate::host::variables::Variables;
 use crate::module::{ModulePre, wagi::WagiConfig};
 use crate::output::ComponentOutput;
 use crate::pool::{self, P3Handler};
+use crate::redis_trigger::{RedisComponent, Subscription};
 use crate::router::Router;
 use crate::runtime_config::RuntimeConfig;
 use crate::state::{ComponentState, ModuleState, RequestState};
@@ -67,6 +68,8 @@ pub struct LoadedApp {
     pub router: Router,
     /// Components by id.
     pub components: HashMap<String, Arc<LoadedComponent>>,
+    /// Redis subscriptions, each with the component its messages go to.
+    pub redis: Vec<(Subscription, Arc<RedisComponent>)>,
     /// Key/value stores.
     pub stores: Arc<StoreManager>,
     /// The engine.
@@ -81,21 +84,39 @@ fn unsupported(what: String) -> Error {
     Error::Unsupported(what)
 }
 
-/// The HTTP routes of `locked`, refusing what this runtime cannot serve.
-fn http_routes(locked: &LockedApp) -> Result<Vec<spin_app::locked::HttpTriggerConfig>, Error> {
+/// The HTTP routes and Redis subscriptions of `locked`, refusing other trigger types.
+fn triggers(
+    locked: &LockedApp,
+) -> Result<(Vec<spin_app::locked::HttpTriggerConfig>, Vec<Subscription>), Error> {
     // `must_understand` and host requirements were checked by `validate`: only local
     // service chaining is left, and it is supported.
-    let mut routes = Vec::new();
+    let app_address = locked
+        .metadata
+        .get("triggers")
+        .and_then(|t| t.get("redis"))
+        .and_then(|r| r.get("address"))
+        .and_then(serde_json::Value::as_str);
+    let (mut routes, mut subscriptions) = (Vec::new(), Vec::new());
     for trigger in &locked.triggers {
-        if trigger.trigger_type != "http" {
-            return Err(unsupported(format!(
-                "trigger `{}` has type `{}`; this runtime serves only HTTP triggers",
-                trigger.id, trigger.trigger_type
-            )));
+        match trigger.trigger_type.as_str() {
+            "http" => routes.push(trigger.http_config()?),
+            "redis" => {
+                let c = trigger.redis_config(app_address)?;
+                subscriptions.push(Subscription {
+                    address: c.address,
+                    channel: c.channel,
+                    component: c.component,
+                });
+            }
+            other => {
+                return Err(unsupported(format!(
+                    "trigger `{}` has type `{other}`; this runtime serves HTTP and Redis triggers",
+                    trigger.id
+                )));
+            }
         }
-        routes.push(trigger.http_config()?);
     }
-    Ok(routes)
+    Ok((routes, subscriptions))
 }
 
 /// `spin up --sqlite`: each statement (or `@file` of statements) run on the `default`
@@ -152,7 +173,7 @@ pub async fn load(
     // Apps from outside were checked when read; local ones are checked here too, before
     // anything is written for them.
     spin_app::locked::validate(locked)?;
-    let routes = http_routes(locked)?;
+    let (routes, subscriptions) = triggers(locked)?;
     let app_variables = variables::resolve(&locked.variables, &opts.variables, |name| {
         std::env::var(name).ok()
     })?;
@@ -190,21 +211,51 @@ pub async fn load(
         databases: databases.clone(),
         redis: Arc::default(),
     };
+    // Each component's settings once, however many triggers use it.
+    let mut states: HashMap<String, Arc<ComponentState>> = HashMap::new();
+    let mut state_of = |id: &str| -> Result<(Arc<ComponentState>, &LockedComponent), Error> {
+        let (index, c) = locked
+            .components
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == id)
+            .expect("validated: every trigger names a component");
+        if let Some(state) = states.get(id) {
+            return Ok((state.clone(), c));
+        }
+        let state = Arc::new(prepare.state(index, c)?);
+        states.insert(id.to_string(), state.clone());
+        Ok((state, c))
+    };
     let mut components = HashMap::new();
     for config in &routes {
         if components.contains_key(&config.component) {
             continue;
         }
-        let (index, c) = locked
-            .components
-            .iter()
-            .enumerate()
-            .find(|(_, c)| c.id == config.component)
-            .expect("validated: every trigger names a component");
+        let (state, c) = state_of(&config.component)?;
         let loaded = prepare
-            .component(index, c, config.executor.as_ref())
+            .component(c, state, config.executor.as_ref())
             .await?;
         components.insert(c.id.clone(), Arc::new(loaded));
+    }
+    let mut redis_components: HashMap<String, Arc<RedisComponent>> = HashMap::new();
+    let mut redis = Vec::new();
+    for mut sub in subscriptions {
+        // Address and channel may use `{{ variable }}`, as in Spin.
+        let render =
+            |what, text: &str| variables::render(&sub.component, what, text, &app_variables);
+        sub.address = render("the Redis trigger's `address`", &sub.address)?;
+        sub.channel = render("the Redis trigger's `channel`", &sub.channel)?;
+        let component = match redis_components.get(&sub.component) {
+            Some(component) => component.clone(),
+            None => {
+                let (state, c) = state_of(&sub.component)?;
+                let component = Arc::new(prepare.redis_component(c, state).await?);
+                redis_components.insert(sub.component.clone(), component.clone());
+                component
+            }
+        };
+        redis.push((sub, component));
     }
 
     let public: Vec<(&str, &str)> = routes
@@ -240,6 +291,7 @@ pub async fn load(
             .map(String::from),
         router,
         components,
+        redis,
         stores,
         engine,
         limits: opts.limits.clone(),
@@ -263,19 +315,53 @@ pub(super) struct Prepare<'a> {
 }
 
 impl Prepare<'_> {
+    /// A component for the HTTP trigger.
     async fn component(
         &self,
-        index: usize,
         c: &LockedComponent,
+        state: Arc<ComponentState>,
         executor: Option<&HttpExecutor>,
     ) -> Result<LoadedComponent, Error> {
+        let handler = match self.handler(c, executor).await? {
+            Handler::P3(pre) if self.opts.limits.reuse.total > 1 => Handler::P3Pool(pool::handler(
+                self.engine,
+                pre,
+                state.clone(),
+                self.stores.clone(),
+                &self.opts.limits,
+            )),
+            other => other,
+        };
+        Ok(LoadedComponent { state, handler })
+    }
+
+    /// A component for the Redis trigger.
+    async fn redis_component(
+        &self,
+        c: &LockedComponent,
+        state: Arc<ComponentState>,
+    ) -> Result<RedisComponent, Error> {
+        match self.compile(c).await? {
+            crate::engine::Compiled::Component(component) => {
+                crate::redis_trigger::prepare(self.engine, self.linker, &component, state)
+            }
+            crate::engine::Compiled::Module(_) => Err(Error::Component {
+                component: c.id.clone(),
+                what: "is a core module; the Redis trigger calls components".into(),
+                source: "Spin's Redis trigger calls `fermyon:spin/inbound-redis` or `spin:redis/inbound-redis`".into(),
+                help: Some("build it with a Spin SDK for the redis-trigger world"),
+            }),
+        }
+    }
+
+    /// A component's settings, shared by every trigger that uses it.
+    fn state(&self, index: usize, c: &LockedComponent) -> Result<ComponentState, Error> {
         let id = &c.id;
         if !c.dependencies.is_empty() {
             return Err(unsupported(format!(
                 "component `{id}` has component dependencies, which this runtime does not support"
             )));
         }
-        let handler = self.handler(c, executor).await?;
         let variables = c
             .config
             .iter()
@@ -340,17 +426,6 @@ impl Prepare<'_> {
                 chain: self.chain.clone(),
             }),
         };
-        let state = Arc::new(state);
-        let handler = match handler {
-            Handler::P3(pre) if self.opts.limits.reuse.total > 1 => Handler::P3Pool(pool::handler(
-                self.engine,
-                pre,
-                state.clone(),
-                self.stores.clone(),
-                &self.opts.limits,
-            )),
-            other => other,
-        };
-        Ok(LoadedComponent { state, handler })
+        Ok(state)
     }
 }

@@ -16,6 +16,7 @@ use crate::app::{App, LoadedApp, RuntimeOptions};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+pub(crate) use outcome::new_store;
 use respond::text;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -111,6 +112,29 @@ impl Server {
             };
             out.push_str(&format!("  {}: {base}{path}{suffix}\n", r.component));
         }
+        // As Spin prints them: each server, then `address/channel: [components]`.
+        let mut channels: std::collections::BTreeMap<
+            &str,
+            std::collections::BTreeMap<&str, Vec<&str>>,
+        > = Default::default();
+        for (sub, _) in &app.redis {
+            channels
+                .entry(&sub.address)
+                .or_default()
+                .entry(&sub.channel)
+                .or_default()
+                .push(&sub.component);
+        }
+        for (address, subs) in channels {
+            let shown = crate::redis_trigger::shown(address);
+            out.push_str(&format!("Active Channels on {shown}:\n"));
+            for (channel, components) in subs {
+                out.push_str(&format!(
+                    "\t{shown}/{channel}: [{}]\n",
+                    components.join(",")
+                ));
+            }
+        }
         let mut labels: Vec<&String> = app
             .components
             .values()
@@ -146,6 +170,19 @@ impl Server {
     /// finish (bounded by the request timeout).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) {
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        // The Redis trigger runs beside the HTTP one, each message on the current app.
+        let subscriptions: Vec<_> = self
+            .current()
+            .redis
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
+        let redis = (!subscriptions.is_empty()).then(|| {
+            let slot = self.app.clone();
+            tokio::spawn(crate::redis_trigger::run(subscriptions, move || {
+                slot.read().unwrap_or_else(|e| e.into_inner()).clone()
+            }))
+        });
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -180,6 +217,9 @@ impl Server {
             }
         }
         drop(self.listener);
+        if let Some(redis) = redis {
+            redis.abort();
+        }
         let grace = self.options.limits.request_timeout + std::time::Duration::from_secs(1);
         tokio::select! {
             _ = graceful.shutdown() => {}

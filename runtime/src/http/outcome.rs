@@ -56,7 +56,7 @@ pub enum Outcome {
 
 /// A store for one request: memory accounted, stopped at `deadline` (checked every epoch
 /// tick, yielding to the connection's task in between).
-pub(super) fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> Store<T> {
+pub(crate) fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> Store<T> {
     let mut store = Store::new(engine, state);
     store.limiter(|s| s.limiter());
     store.set_epoch_deadline(1);

@@ -13,12 +13,18 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /redis?<address>     fermyon:spin/redis@2.0.0: every operation on keys prefixed `p2:`,
                       one line each, or the error of `open`
   /mqtt               call an interface the runtime does not provide yet: its error
+
+As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
+the default store's `redis-messages` (one per line); `fail` returns the interface's error
+and `trap` traps, after being recorded.
 """
 
 import json
 import re
 
 from spin_sdk import http, key_value, mqtt, redis, variables
+from spin_sdk.wit import exports
+from spin_sdk.wit.imports.redis_types import Error as RedisTypesError
 from spin_sdk.wit.imports import redis as redis2
 # spin-sdk 3.4.1's own `sqlite` module names bindings componentize-py 0.17.2 does not
 # generate, so the interfaces are used directly.
@@ -144,3 +150,14 @@ class IncomingHandler(http.IncomingHandler):
             return text(404, "no such test route")
         except Err as e:
             return text(500, error_name(e.value))
+
+
+class InboundRedis(exports.InboundRedis):
+    def handle_message(self, message: bytes) -> None:
+        with key_value.open_default() as store:
+            seen = store.get("redis-messages") or b""
+            store.set("redis-messages", seen + message + b"\n")
+        if message == b"fail":
+            raise Err(RedisTypesError.ERROR)
+        if message == b"trap":
+            raise RuntimeError("trap requested")
