@@ -8,9 +8,10 @@
 #    tests/guests/python/requirements.txt) and the JavaScript guest
 #    (@spinframework/build-tools 1.0.7, pinned by tests/guests/js/package-lock.json),
 #    built into tests/guests/build/ and rebuilt only when their sources or pins change;
-#    likewise a plain WASI P3 guest (componentize-py 0.25.1, tests/guests/p3) and the Spin 4
+#    likewise a plain WASI P3 guest (componentize-py 0.25.1, tests/guests/p3), the Spin 4
 #    Python guest twice (tests/guests/spin4: spin-sdk 5.0.0 + componentize-py 0.25.1, and
-#    spin-sdk 4.0.0 + componentize-py 0.23.0 for WASI 0.3.0-rc-2026-03-15).
+#    spin-sdk 4.0.0 + componentize-py 0.23.0 for WASI 0.3.0-rc-2026-03-15) and a Spin 4
+#    Redis-triggered guest (tests/guests/spin4-redis, spin-sdk 5.0.0).
 #  - Debian's Chromium, the real browser the interactive Sigstore login test drives
 #    (headless, on 127.0.0.1 only).
 #  - The C toolchain the http-c template needs: Debian's clang, lld, wasi-libc and
@@ -95,11 +96,12 @@ build_python_p3() {
   echo "$stamp" > "$out.stamp"
 }
 
-# The Spin 4 Python guest with one SDK release: `build_spin4 sdk5 4.1.0` builds
-# tests/guests/build/spin4-sdk5.wasm with requirements-sdk5.txt for spin:up/http-trigger@4.1.0.
+# A Spin 4 Python guest with one SDK release: `build_spin4 spin4 sdk5 http-trigger@4.1.0`
+# builds tests/guests/build/spin4-sdk5.wasm from tests/guests/spin4 with
+# spin4/requirements-sdk5.txt for the world spin:up/http-trigger@4.1.0.
 build_spin4() {
-  local sdk=$1 world=$2
-  local dir="$guests/spin4" out="$guests/build/spin4-$sdk.wasm" req="$guests/spin4/requirements-$sdk.txt"
+  local name=$1 sdk=$2 world=$3
+  local dir="$guests/$name" out="$guests/build/$name-$sdk.wasm" req="$guests/spin4/requirements-$sdk.txt"
   local stamp
   stamp=$(stamp_of "spin4-guest-v1-$world" "$dir/app.py" "$req")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
@@ -110,12 +112,12 @@ build_spin4() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q -r "$req"
   fi
-  log "building the Spin 4 Python guest ($sdk)"
+  log "building the Spin 4 Python guest $name ($sdk)"
   local tmp
   tmp=$(mktemp -d)
   # componentize-py finds the SDK's WIT through the active venv.
   (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-    componentize-py -w "spin:up/http-trigger@$world" componentize app -o "$tmp/out.wasm" >/dev/null)
+    componentize-py -w "spin:up/$world" componentize app -o "$tmp/out.wasm" >/dev/null)
   mv "$tmp/out.wasm" "$out"
   rmdir "$tmp"
   echo "$stamp" > "$out.stamp"
@@ -179,7 +181,8 @@ setup_sigstore
 setup_python_venv
 build_python
 build_python_p3
-build_spin4 sdk5 4.1.0
-build_spin4 sdk4 4.0.0
+build_spin4 spin4 sdk5 http-trigger@4.1.0
+build_spin4 spin4 sdk4 http-trigger@4.0.0
+build_spin4 spin4-redis sdk5 redis-trigger@4.1.0
 build_js
 log "test prerequisites ready"

@@ -158,3 +158,64 @@ fn a_component_without_a_redis_handler_is_refused_at_start_up() {
     );
     assert_contains(&text, "fermyon:spin/inbound-redis@2.0.0");
 }
+
+/// Spin 4's async `spin:redis/inbound-redis@3.0.0` (spin-sdk 5.0.0) and the Spin 3 SDK's
+/// component on one channel: both get every message.
+#[test]
+fn p2_and_p3_components_share_a_channel() {
+    let redis = Redis::start();
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "both"
+[[trigger.http]]
+route = "/py/..."
+component = "py"
+[[trigger.redis]]
+address = "redis://127.0.0.1:{port}"
+channel = "messages"
+component = "py"
+[[trigger.redis]]
+address = "redis://127.0.0.1:{port}"
+channel = "messages"
+component = "p3"
+[component.py]
+source = {py:?}
+key_value_stores = ["default"]
+[component.p3]
+source = {p3:?}
+key_value_stores = ["default"]
+"#,
+        port = redis.port,
+        py = built_component("python"),
+        p3 = built_component("spin4-redis-sdk5"),
+    );
+    let app = app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let spin = Spin::up(app.path(), &[]);
+    assert!(
+        spin.wait_for_log("subscribed to `messages`"),
+        "{}",
+        spin.stderr()
+    );
+    for message in ["one", "fail", "two"] {
+        assert_eq!(
+            publish(&redis, "messages", message),
+            b":1\r\n",
+            "one connection"
+        );
+    }
+    assert_eq!(recorded(&spin, "two"), "one\nfail\ntwo\n");
+    let start = Instant::now();
+    loop {
+        let p3 = spin.get("/py/kv/redis3-messages").text();
+        if p3 == "one\nfail\ntwo\n" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "P3 recorded {p3:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(spin.wait_for_log("component `p3` returned an error for a message on `messages`"));
+}
