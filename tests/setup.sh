@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare what the test suite needs on a fresh machine; idempotent and cached.
-#  - Debian packages the tests run for real: redis-server, docker-registry (distribution
+#  - Debian packages the tests run for real: redis-server, mosquitto (+ clients), docker-registry (distribution
 #    2.8), skopeo, apache2-utils (htpasswd) and openssl.
 #  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt), and one
 #    with sigstore-python (tests/interop/sigstore-requirements.txt).
@@ -173,7 +173,7 @@ setup_sigstore() {
   ln -sfn "$venv" "$cache/sigstore"
 }
 
-apt_install redis-server docker-registry skopeo apache2-utils openssl \
+apt_install redis-server mosquitto mosquitto-clients docker-registry skopeo apache2-utils openssl \
   make clang lld wasi-libc libclang-rt-dev-wasm32 chromium
 install_tools
 setup_oras

@@ -5,6 +5,7 @@
 //! context through the capability's view trait, so both kinds share one implementation.
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
+use crate::host::mqtt::{MqttCtx, MqttCtxView, MqttView};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
 use crate::host::redis::{RedisClients, RedisCtx, RedisCtxView, RedisView};
 use crate::host::sqlite::{ComponentSqlite, SqliteCtx, SqliteCtxView, SqliteView};
@@ -115,6 +116,7 @@ pub struct RequestState {
     variables: Arc<Variables>,
     sqlite: SqliteCtx,
     redis: RedisCtx,
+    mqtt: MqttCtx,
     outbound: Arc<Outbound>,
     /// The request's memory accounting.
     pub limiter: MemoryLimiter,
@@ -153,6 +155,7 @@ impl RequestState {
             variables: component.variables.clone(),
             sqlite: SqliteCtx::new(component.sqlite.clone()),
             redis: RedisCtx::new(component.outbound.clone(), component.redis.clone()),
+            mqtt: MqttCtx::new(component.outbound.clone()),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
         }
@@ -174,6 +177,15 @@ impl WasiHttpView for RequestState {
             ctx: &mut self.http,
             table: &mut self.table,
             hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl MqttView for RequestState {
+    fn mqtt(&mut self) -> MqttCtxView<'_> {
+        MqttCtxView {
+            ctx: &mut self.mqtt,
+            table: &mut self.table,
         }
     }
 }

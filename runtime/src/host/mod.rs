@@ -6,6 +6,7 @@
 
 pub mod buffered;
 pub mod kv;
+pub mod mqtt;
 pub mod outbound;
 pub mod redis;
 pub mod spin_v1;
@@ -28,6 +29,7 @@ pub mod bindings {
             "spin:variables/variables": trappable,
             "spin:sqlite/sqlite": async | trappable,
             "spin:redis/redis": trappable,
+            "spin:mqtt/mqtt": trappable,
             default: async | trappable,
         },
         with: {
@@ -36,6 +38,8 @@ pub mod bindings {
             "spin:sqlite/sqlite.connection": crate::host::sqlite::SqliteConnection,
             "fermyon:spin/redis.connection": crate::host::redis::RedisConnection,
             "spin:redis/redis.connection": crate::host::redis::RedisConnection,
+            "fermyon:spin/mqtt.connection": crate::host::mqtt::MqttConnection,
+            "spin:mqtt/mqtt.connection": crate::host::mqtt::MqttConnection,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,
@@ -52,6 +56,7 @@ pub trait HostView:
     + variables::VariablesView
     + sqlite::SqliteView
     + redis::RedisView
+    + mqtt::MqttView
 {
 }
 
@@ -63,6 +68,7 @@ impl<T> HostView for T where
         + variables::VariablesView
         + sqlite::SqliteView
         + redis::RedisView
+        + mqtt::MqttView
 {
 }
 
@@ -86,6 +92,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     variables::add_to_linker(&mut linker)?;
     sqlite::add_to_linker(&mut linker)?;
     redis::add_to_linker(&mut linker)?;
+    mqtt::add_to_linker(&mut linker)?;
     spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

@@ -9,8 +9,8 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real (by name without version): key-value, variables, SQLite
-/// and outbound Redis of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
+/// Interfaces implemented for real (by name without version): key-value, variables, SQLite,
+/// outbound Redis and MQTT of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/key-value",
     "fermyon:spin/variables",
@@ -23,6 +23,8 @@ const IMPLEMENTED: &[&str] = &[
     "spin:sqlite/sqlite",
     "fermyon:spin/redis",
     "spin:redis/redis",
+    "fermyon:spin/mqtt",
+    "spin:mqtt/mqtt",
 ];
 
 /// Marker type for stubbed resources.

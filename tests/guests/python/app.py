@@ -12,7 +12,9 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /sql3/<database>     the same through spin:sqlite@3.0.0 (its synchronous functions)
   /redis?<address>     fermyon:spin/redis@2.0.0: every operation on keys prefixed `p2:`,
                       one line each, or the error of `open`
-  /mqtt               call an interface the runtime does not provide yet: its error
+  /mqtt               POST {"address", "username", "password", "topic", "payload", "qos"}:
+                      fermyon:spin/mqtt@2.0.0 open + publish: "ok" or the error
+  /mysql              call an interface the runtime does not provide yet: its error
 
 As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
 the default store's `redis-messages` (one per line); `fail` returns the interface's error
@@ -22,7 +24,7 @@ and `trap` traps, after being recorded.
 import json
 import re
 
-from spin_sdk import http, key_value, mqtt, redis, variables
+from spin_sdk import http, key_value, mqtt, mysql, redis, variables
 from spin_sdk.wit import exports
 from spin_sdk.wit.imports.redis_types import Error as RedisTypesError
 from spin_sdk.wit.imports import redis as redis2
@@ -107,9 +109,14 @@ class IncomingHandler(http.IncomingHandler):
         try:
             if command == "hello":
                 return text(200, "Hello from Python!\n")
+            if command == "mysql":
+                mysql.open("mysql://127.0.0.1:1/db")
+                return text(200, "unreachable: mysql is not provided")
             if command == "mqtt":
-                mqtt.open("mqtt://127.0.0.1:1", "", "", 30)
-                return text(200, "unreachable: mqtt is not provided")
+                q = json.loads(request.body)
+                conn = mqtt.open(q["address"], q.get("username", ""), q.get("password", ""), 30)
+                conn.publish(q["topic"], q["payload"].encode(), mqtt.Qos(q.get("qos", 1)))
+                return text(200, "ok")
             if command == "redis":
                 conn = redis.open(request.uri.partition("?")[2])
                 return text(200, "\n".join(redis_report(redis2, conn, "p2")))

@@ -14,14 +14,17 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       stream): {"columns", "rows", "last_insert_rowid", "changes"} or the error
   /redis?<address>    spin:redis@3.0.0: every operation on keys prefixed `p3:`, one line
                       each, or the error of `open`
-  /mqtt               call an interface the runtime does not provide yet: its error
+  /mqtt               POST {"address", "username", "password", "topic", "payload", "qos"}:
+                      spin:mqtt@3.0.0 open + publish: "ok" or the error
+  /mysql              call an interface the runtime does not provide yet: its error
 """
 
 import json
 import re
 
 from componentize_py_types import Err
-from spin_sdk import http, key_value, mqtt, redis, sqlite, util, variables
+from spin_sdk import http, key_value, mqtt, mysql, redis, sqlite, util, variables
+from spin_sdk.wit.imports import spin_mqtt_mqtt_3_0_0 as mqtt3
 from spin_sdk.wit.imports import spin_redis_redis_3_0_0 as redis3
 from spin_sdk.http import Request, Response
 
@@ -122,9 +125,14 @@ class HttpHandler(http.Handler):
             if command == "redis":
                 conn = await redis.open(request.uri.partition("?")[2])
                 return text(200, "\n".join(await redis_report(conn, "p3")))
+            if command == "mysql":
+                await mysql.open("mysql://127.0.0.1:1/db")
+                return text(200, "unreachable: mysql is not provided")
             if command == "mqtt":
-                await mqtt.open("mqtt://127.0.0.1:1", "", "", 30)
-                return text(200, "unreachable: mqtt is not provided")
+                q = json.loads(request.body)
+                conn = await mqtt.open(q["address"], q.get("username", ""), q.get("password", ""), 30)
+                await conn.publish(q["topic"], q["payload"].encode(), mqtt3.Qos(q.get("qos", 1)))
+                return text(200, "ok")
             if command == "store":
                 with await key_value.open(arg):
                     return text(200, "ok")
