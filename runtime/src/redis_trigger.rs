@@ -146,7 +146,7 @@ async fn deliver(
             return;
         }
     };
-    let mut store = crate::http::new_store(&app.engine, state, deadline);
+    let mut store = crate::state::new_store(&app.engine, state, deadline);
     let call = async {
         let instance = component.pre.instantiate_async(&mut store).await?;
         let func = instance

@@ -13,7 +13,9 @@ use crate::host::variables::{Variables, VariablesView};
 use crate::output::ComponentOutput;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -90,6 +92,22 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 pub trait Limited: Send + 'static {
     /// The limiter.
     fn limiter(&mut self) -> &mut MemoryLimiter;
+}
+
+/// A store for one request: memory accounted, stopped at `deadline` (checked every epoch
+/// tick, yielding to the connection's task in between).
+pub fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> Store<T> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| s.limiter());
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store
 }
 
 /// The WASI context every guest of `component` starts from: its environment, stdout and

@@ -16,7 +16,6 @@ use crate::app::{App, LoadedApp, RuntimeOptions};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-pub(crate) use outcome::new_store;
 use respond::text;
 use std::future::Future;
 use std::net::SocketAddr;

@@ -3,13 +3,13 @@
 
 use super::respond::{buffered, text};
 use crate::app::{LoadedApp, LoadedComponent};
-use crate::state::{Limited, RequestState};
+use crate::state::{RequestState, new_store};
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -52,22 +52,6 @@ pub enum Outcome {
         /// What went wrong (logged).
         reason: String,
     },
-}
-
-/// A store for one request: memory accounted, stopped at `deadline` (checked every epoch
-/// tick, yielding to the connection's task in between).
-pub(crate) fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> Store<T> {
-    let mut store = Store::new(engine, state);
-    store.limiter(|s| s.limiter());
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
-            Err(Trap::Interrupt.into())
-        } else {
-            Ok(UpdateDeadline::Yield(1))
-        }
-    });
-    store
 }
 
 /// A request body as the trigger hands it to guests (capped, streaming).

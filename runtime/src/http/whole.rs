@@ -3,13 +3,14 @@
 //! WAGI components.
 //! The body is read under the deadline and the body cap before the guest starts.
 
-use super::outcome::{GuestBody, GuestFailure, Outcome, new_store, not_prepared, request_store};
+use super::outcome::{GuestBody, GuestFailure, Outcome, not_prepared, request_store};
 use crate::app::{LoadedApp, LoadedComponent};
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::spin_v1::bindings::fermyon::spin::http_types as spin_http;
 use crate::module::wagi::{self, WagiConfig};
 use crate::module::{ModuleHandler, ModulePre, inbound};
 use crate::spin_http::{AbiRequest, method_not_allowed, response};
+use crate::state::new_store;
 use crate::state::{ModuleState, RequestState, wasi_builder};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
