@@ -1,9 +1,9 @@
 //! The Redis trigger, as Spin runs it: each `[[trigger.redis]]` subscribes its component
 //! to a channel of a Redis server; every message published there calls the component's
 //! `handle-message` with the payload, in a fresh instance under the same request timeout
-//! and memory limit as HTTP. Components export Spin 2/3's `fermyon:spin/inbound-redis`
-//! (`@2.0.0`, or unversioned from Spin 1.x SDKs) or Spin 4's
-//! `spin:redis/inbound-redis@3.0.0` (async).
+//! and memory limit as HTTP. Components export `fermyon:spin/inbound-redis` (Spin 1 to 3
+//! SDKs; the interface was never versioned) or Spin 4's `spin:redis/inbound-redis@3.0.0`
+//! (async), called through typed bindings so a payload is passed as bytes.
 //!
 //! One subscriber connection per server address carries every channel of that server. When
 //! it fails (the server restarts, the network drops), it is made again with a backoff of 1 s
@@ -21,12 +21,32 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::Engine;
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker, Val};
+use wasmtime::component::{Component, InstancePre, Linker};
 
-/// The interfaces a Redis-triggered component may export, newest first.
-const HANDLERS: [&str; 3] = [
+/// Typed bindings of the two exports (so a payload is passed as bytes, not one value each).
+mod bindings {
+    /// Spin 1 to 3: `fermyon:spin/inbound-redis`.
+    pub mod v1 {
+        wasmtime::component::bindgen!({
+            path: "wit-v1",
+            world: "spin-runtime:v1/spin-v1-redis",
+            exports: { default: async },
+        });
+    }
+    /// Spin 4: `spin:redis/inbound-redis@3.0.0` (async).
+    pub mod v3 {
+        wasmtime::component::bindgen!({
+            path: "wit",
+            world: "spin-runtime:host/redis-v3",
+            exports: { default: async | store },
+            with: { "spin:redis/redis": crate::host::bindings::spin::redis::redis },
+        });
+    }
+}
+
+/// The interfaces a Redis-triggered component may export.
+const HANDLERS: [&str; 2] = [
     "spin:redis/inbound-redis@3.0.0",
-    "fermyon:spin/inbound-redis@2.0.0",
     "fermyon:spin/inbound-redis",
 ];
 
@@ -34,12 +54,19 @@ const HANDLERS: [&str; 3] = [
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 
+/// How a component is called for a message.
+enum Handler {
+    /// Spin 1 to 3 SDKs.
+    V1(bindings::v1::SpinV1RedisPre<RequestState>),
+    /// Spin 4 SDKs (an async export).
+    V3(bindings::v3::RedisV3Pre<RequestState>),
+}
+
 /// A component linked for `handle-message`.
 pub struct RedisComponent {
     /// Settings shared by its messages.
     pub state: Arc<ComponentState>,
-    pre: InstancePre<RequestState>,
-    handle_message: ComponentExportIndex,
+    handler: Handler,
 }
 
 /// One `[[trigger.redis]]`, resolved.
@@ -67,66 +94,57 @@ pub fn prepare(
         source,
         help: None,
     };
-    let found: Vec<(&str, ComponentExportIndex)> = HANDLERS
-        .iter()
-        .filter_map(|name| {
-            let interface = component.get_export_index(None, name)?;
-            Some((
-                *name,
-                component.get_export_index(Some(&interface), "handle-message")?,
-            ))
-        })
-        .collect();
-    if found.len() > 1 {
-        let names: Vec<&str> = found.iter().map(|(n, _)| *n).collect();
-        return Err(Error::Component {
-            component: id.clone(),
-            what: format!(
-                "exports more than one Redis handler: `{}`",
-                names.join("`, `")
-            ),
-            source: "a component must export exactly one Redis handler".into(),
-            help: Some("build it for one redis-trigger world (one SDK)"),
-        });
-    }
-    let handle_message = found.first().map(|(_, index)| *index).ok_or_else(|| {
-        let exports: Vec<String> = component
-            .component_type()
-            .exports(engine)
-            .map(|(name, _)| format!("`{name}`"))
-            .collect();
-        Error::Component {
-            component: id.clone(),
-            what: format!(
-                "is subscribed to a Redis channel but exports no Redis handler (it exports {})",
-                if exports.is_empty() {
-                    "nothing".into()
-                } else {
-                    exports.join(", ")
-                }
-            ),
-            source: format!(
-                "a Redis-triggered component exports `{}`",
-                HANDLERS.join("`, `")
-            )
-            .into(),
-            help: Some(
-                "build it for Spin's redis-trigger world (e.g. `componentize-py -w spin-redis`)",
-            ),
-        }
-    })?;
     let mut linker = linker.clone();
     linker.allow_shadowing(true);
     unsupported::stub_unsupported_imports(&mut linker, component, engine)
         .map_err(|e| failed("cannot be linked", e.into()))?;
-    let pre = linker
+    let pre: InstancePre<RequestState> = linker
         .instantiate_pre(component)
         .map_err(|e| failed("imports something this runtime does not provide", e.into()))?;
-    Ok(RedisComponent {
-        state,
-        pre,
-        handle_message,
-    })
+    let v1 = bindings::v1::SpinV1RedisPre::new(pre.clone()).ok();
+    let v3 = bindings::v3::RedisV3Pre::new(pre).ok();
+    let handler = match (v1, v3) {
+        (Some(v1), None) => Handler::V1(v1),
+        (None, Some(v3)) => Handler::V3(v3),
+        (Some(_), Some(_)) => {
+            return Err(Error::Component {
+                component: id.clone(),
+                what: format!(
+                    "exports more than one Redis handler: `{}`",
+                    HANDLERS.join("`, `")
+                ),
+                source: "a component must export exactly one Redis handler".into(),
+                help: Some("build it for one redis-trigger world (one SDK)"),
+            });
+        }
+        (None, None) => {
+            let exports: Vec<String> = component
+                .component_type()
+                .exports(engine)
+                .map(|(name, _)| format!("`{name}`"))
+                .collect();
+            return Err(Error::Component {
+                component: id.clone(),
+                what: format!(
+                    "is subscribed to a Redis channel but exports no Redis handler (it exports {})",
+                    if exports.is_empty() {
+                        "nothing".into()
+                    } else {
+                        exports.join(", ")
+                    }
+                ),
+                source: format!(
+                    "a Redis-triggered component exports `{}`",
+                    HANDLERS.join("` or `")
+                )
+                .into(),
+                help: Some(
+                    "build it for Spin's redis-trigger world (e.g. `componentize-py -w spin-redis`)",
+                ),
+            });
+        }
+    };
+    Ok(RedisComponent { state, handler })
 }
 
 /// Call `component` with one message; errors are logged, never returned.
@@ -147,34 +165,44 @@ async fn deliver(
         }
     };
     let mut store = crate::state::new_store(&app.engine, state, deadline);
+    // The guest's error, as text, when it returned one.
     let call = async {
-        let instance = component.pre.instantiate_async(&mut store).await?;
-        let func = instance
-            .get_func(&mut store, component.handle_message)
-            .ok_or_else(|| wasmtime::format_err!("`handle-message` is not a function"))?;
-        let message = Val::List(payload.into_iter().map(Val::U8).collect());
-        let mut results = [Val::Bool(false)];
-        func.call_async(&mut store, &[message], &mut results)
-            .await?;
-        Ok::<_, wasmtime::Error>(results.into_iter().next())
+        Ok::<_, wasmtime::Error>(match &component.handler {
+            Handler::V1(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let guest = instance.fermyon_spin_inbound_redis();
+                guest
+                    .call_handle_message(&mut store, &payload)
+                    .await?
+                    .err()
+                    .map(|e| format!("{e:?}"))
+            }
+            Handler::V3(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let outcome = store
+                    .run_concurrent(async |accessor| {
+                        instance
+                            .spin_redis_inbound_redis()
+                            .call_handle_message(accessor, payload)
+                            .await
+                    })
+                    .await??;
+                outcome.err().map(|e| format!("{e:?}"))
+            }
+        })
     };
     match tokio::time::timeout(limits.request_timeout, call).await {
-        Ok(Ok(Some(Val::Result(Ok(_))))) => {
-            tracing::debug!("component `{id}` handled a message on `{channel}`")
+        Ok(Ok(None)) => tracing::debug!("component `{id}` handled a message on `{channel}`"),
+        Ok(Ok(Some(e))) => {
+            tracing::error!("component `{id}` returned an error for a message on `{channel}`: {e}")
         }
-        Ok(Ok(Some(Val::Result(Err(e))))) => {
-            tracing::error!(
-                "component `{id}` returned an error for a message on `{channel}`: {e:?}"
-            )
-        }
-        Ok(Ok(other)) => tracing::error!(
-            "component `{id}` returned {other:?} for a message on `{channel}`, not a result"
-        ),
         Ok(Err(e)) if store.data().limiter.hit => tracing::error!(
             "component `{id}` exceeded the memory limit of {} bytes handling a message on `{channel}`: {e:#}",
             limits.memory_bytes
         ),
-        Ok(Err(e)) => tracing::error!("component `{id}` failed on a message on `{channel}`: {e:#}"),
+        Ok(Err(e)) => {
+            tracing::error!("component `{id}` failed on a message on `{channel}`: {e:#}")
+        }
         Err(_) => tracing::error!(
             "component `{id}` exceeded the request timeout of {:?} on a message on `{channel}` and was stopped",
             limits.request_timeout

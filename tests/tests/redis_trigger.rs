@@ -1,5 +1,5 @@
 //! The Redis trigger against a real `redis-server`: a Spin 3 Python SDK component
-//! (`fermyon:spin/inbound-redis@2.0.0`, built with `-w spin-all`, so it serves HTTP too)
+//! (`fermyon:spin/inbound-redis`, built with `-w spin-all`, so it serves HTTP too)
 //! records each message in its key/value store; guest errors and traps are logged and the
 //! subscription goes on; a server restart is survived; v1 manifests and `{{ variables }}`.
 
@@ -156,7 +156,10 @@ fn a_component_without_a_redis_handler_is_refused_at_start_up() {
         &text,
         "is subscribed to a Redis channel but exports no Redis handler",
     );
-    assert_contains(&text, "fermyon:spin/inbound-redis@2.0.0");
+    assert_contains(
+        &text,
+        "`spin:redis/inbound-redis@3.0.0` or `fermyon:spin/inbound-redis`",
+    );
 }
 
 /// Spin 4's async `spin:redis/inbound-redis@3.0.0` (spin-sdk 5.0.0) and the Spin 3 SDK's
