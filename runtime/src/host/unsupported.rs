@@ -9,22 +9,25 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real (by name without version): key-value, variables, SQLite,
-/// outbound Redis and MQTT of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs.
+/// Interfaces implemented for real, by name and major version (none for Spin 1.x's
+/// unversioned ones): key-value, variables, SQLite, outbound Redis and MQTT of Spin 2 to 4,
+/// and the unversioned config, key-value and http of Spin 1.x SDKs. Spin 1.x's unversioned
+/// `redis`, `sqlite`, `mysql` and `postgres` (other signatures) stay stand-ins.
 const IMPLEMENTED: &[&str] = &[
-    "fermyon:spin/key-value",
-    "fermyon:spin/variables",
     "fermyon:spin/config",
     "fermyon:spin/http",
     "fermyon:spin/http-types",
-    "spin:key-value/key-value",
-    "spin:variables/variables",
-    "fermyon:spin/sqlite",
-    "spin:sqlite/sqlite",
-    "fermyon:spin/redis",
-    "spin:redis/redis",
-    "fermyon:spin/mqtt",
-    "spin:mqtt/mqtt",
+    "fermyon:spin/key-value",
+    "fermyon:spin/key-value@2",
+    "fermyon:spin/variables@2",
+    "fermyon:spin/sqlite@2",
+    "fermyon:spin/redis@2",
+    "fermyon:spin/mqtt@2",
+    "spin:key-value/key-value@3",
+    "spin:variables/variables@3",
+    "spin:sqlite/sqlite@3",
+    "spin:redis/redis@3",
+    "spin:mqtt/mqtt@3",
 ];
 
 /// Marker type for stubbed resources.
@@ -34,8 +37,15 @@ fn is_spin_platform(name: &str) -> bool {
     name.starts_with("fermyon:spin/") || name.starts_with("spin:")
 }
 
-fn unversioned(name: &str) -> &str {
-    name.split('@').next().unwrap_or(name)
+/// `name` without its version's minor and patch (`a:b/c@2.0.0` → `a:b/c@2`), as semver
+/// linking matches it.
+fn major(name: &str) -> String {
+    match name.split_once('@') {
+        Some((base, version)) => {
+            format!("{base}@{}", version.split('.').next().unwrap_or(version))
+        }
+        None => name.to_string(),
+    }
 }
 
 /// The error value a stand-in returns for `func`, if its result is `result<_, error>` with
@@ -86,7 +96,7 @@ pub fn stub_unsupported_imports<T: 'static>(
 ) -> wasmtime::Result<Vec<String>> {
     let mut stubbed = Vec::new();
     for (name, item) in component.component_type().imports(engine) {
-        if !is_spin_platform(name) || IMPLEMENTED.contains(&unversioned(name)) {
+        if !is_spin_platform(name) || IMPLEMENTED.contains(&major(name).as_str()) {
             continue;
         }
         let ComponentItem::ComponentInstance(instance) = item.ty else {
@@ -126,4 +136,22 @@ pub fn stub_unsupported_imports<T: 'static>(
         stubbed.push(name.to_string());
     }
     Ok(stubbed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_interfaces_are_matched_by_major_version() {
+        let implemented = |name: &str| IMPLEMENTED.contains(&major(name).as_str());
+        assert!(implemented("fermyon:spin/sqlite@2.0.0"));
+        assert!(implemented("spin:sqlite/sqlite@3.0.0"));
+        assert!(implemented("spin:sqlite/sqlite@3.1.0"));
+        assert!(implemented("fermyon:spin/key-value"));
+        // Spin 1.x's unversioned database interfaces have other signatures: stand-ins.
+        assert!(!implemented("fermyon:spin/sqlite"));
+        assert!(!implemented("fermyon:spin/redis"));
+        assert!(!implemented("spin:postgres/postgres@4.2.0"));
+    }
 }
