@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare what the test suite needs on a fresh machine; idempotent and cached.
-#  - Debian packages the tests run for real: redis-server, mosquitto (+ clients), docker-registry (distribution
-#    2.8), skopeo, apache2-utils (htpasswd) and openssl.
+#  - Debian packages the tests run for real: redis-server, mosquitto (+ clients),
+#    mariadb-server, docker-registry (distribution 2.8), skopeo, apache2-utils (htpasswd)
+#    and openssl.
 #  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt), and one
 #    with sigstore-python (tests/interop/sigstore-requirements.txt).
 #  - The Python guest (spin-sdk 3.4.1 + componentize-py 0.17.2, pinned in
@@ -173,7 +174,7 @@ setup_sigstore() {
   ln -sfn "$venv" "$cache/sigstore"
 }
 
-apt_install redis-server mosquitto mosquitto-clients docker-registry skopeo apache2-utils openssl \
+apt_install redis-server mosquitto mosquitto-clients mariadb-server docker-registry skopeo apache2-utils openssl \
   make clang lld wasi-libc libclang-rt-dev-wasm32 chromium
 install_tools
 setup_oras

@@ -6,6 +6,7 @@
 
 use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::mqtt::{MqttCtx, MqttCtxView, MqttView};
+use crate::host::mysql::{MysqlCtx, MysqlCtxView, MysqlView};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
 use crate::host::redis::{RedisClients, RedisCtx, RedisCtxView, RedisView};
 use crate::host::sqlite::{ComponentSqlite, SqliteCtx, SqliteCtxView, SqliteView};
@@ -135,6 +136,7 @@ pub struct RequestState {
     sqlite: SqliteCtx,
     redis: RedisCtx,
     mqtt: MqttCtx,
+    mysql: MysqlCtx,
     outbound: Arc<Outbound>,
     /// The request's memory accounting.
     pub limiter: MemoryLimiter,
@@ -174,6 +176,7 @@ impl RequestState {
             sqlite: SqliteCtx::new(component.sqlite.clone()),
             redis: RedisCtx::new(component.outbound.clone(), component.redis.clone()),
             mqtt: MqttCtx::new(component.outbound.clone()),
+            mysql: MysqlCtx::new(component.outbound.clone()),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
         }
@@ -195,6 +198,15 @@ impl WasiHttpView for RequestState {
             ctx: &mut self.http,
             table: &mut self.table,
             hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl MysqlView for RequestState {
+    fn mysql(&mut self) -> MysqlCtxView<'_> {
+        MysqlCtxView {
+            ctx: &mut self.mysql,
+            table: &mut self.table,
         }
     }
 }

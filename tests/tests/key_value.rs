@@ -93,11 +93,11 @@ fn python_call_to_an_unprovided_interface_gets_its_error_naming_the_call() {
     let app = kv_app(&built_component("python"), "py", &["default"]);
     let spin = Spin::up(app.path(), &[]);
     // The stand-in returns the interface's `other(string)`; the guest maps it to 500.
-    let r = spin.get("/py/mysql");
+    let r = spin.get("/py/postgres");
     assert_eq!((r.status, r.text()), (500, "other".into()));
     assert!(
         spin.wait_for_log(
-            "`fermyon:spin/mysql@2.0.0#[static]connection.open` is not supported by this runtime"
+            "`fermyon:spin/postgres@2.0.0#[static]connection.open` is not supported by this runtime"
         ),
         "{}",
         spin.stderr()

@@ -106,11 +106,11 @@ fn spin_4_python_guests_serve_key_value_variables_and_outbound_http() {
         );
 
         // An interface not provided yet answers with its own error, not a trap.
-        assert_eq!(get("mysql"), (500, "other".into()));
+        assert_eq!(get("postgres"), (500, "other".into()));
     }
     assert!(spin.wait_for_log("outbound request to http://127.0.0.2:9 denied"));
     assert!(spin.wait_for_log(
-        "`spin:mysql/mysql@3.0.0#[static]connection.open` is not supported by this runtime yet"
+        "`spin:postgres/postgres@4.2.0#[static]connection.open-async` is not supported by this runtime yet"
     ));
 }
 

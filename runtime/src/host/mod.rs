@@ -7,6 +7,7 @@
 pub mod buffered;
 pub mod kv;
 pub mod mqtt;
+pub mod mysql;
 pub mod outbound;
 pub mod redis;
 pub mod spin_v1;
@@ -30,6 +31,7 @@ pub mod bindings {
             "spin:sqlite/sqlite": async | trappable,
             "spin:redis/redis": trappable,
             "spin:mqtt/mqtt": trappable,
+            "spin:mysql/mysql": trappable,
             default: async | trappable,
         },
         with: {
@@ -40,6 +42,8 @@ pub mod bindings {
             "spin:redis/redis.connection": crate::host::redis::RedisConnection,
             "fermyon:spin/mqtt.connection": crate::host::mqtt::MqttConnection,
             "spin:mqtt/mqtt.connection": crate::host::mqtt::MqttConnection,
+            "fermyon:spin/mysql.connection": crate::host::mysql::MysqlConnection,
+            "spin:mysql/mysql.connection": crate::host::mysql::MysqlConnection,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,
@@ -57,6 +61,7 @@ pub trait HostView:
     + sqlite::SqliteView
     + redis::RedisView
     + mqtt::MqttView
+    + mysql::MysqlView
 {
 }
 
@@ -69,6 +74,7 @@ impl<T> HostView for T where
         + sqlite::SqliteView
         + redis::RedisView
         + mqtt::MqttView
+        + mysql::MysqlView
 {
 }
 
@@ -93,6 +99,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     sqlite::add_to_linker(&mut linker)?;
     redis::add_to_linker(&mut linker)?;
     mqtt::add_to_linker(&mut linker)?;
+    mysql::add_to_linker(&mut linker)?;
     spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

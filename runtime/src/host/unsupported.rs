@@ -10,7 +10,8 @@ use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
 /// Interfaces implemented for real, by name and major version (none for Spin 1.x's
-/// unversioned ones): key-value, variables, SQLite, outbound Redis and MQTT of Spin 2 to 4,
+/// unversioned ones): key-value, variables, SQLite, outbound Redis, MQTT and MySQL of Spin 2
+/// to 4,
 /// and the unversioned config, key-value and http of Spin 1.x SDKs. Spin 1.x's unversioned
 /// `redis`, `sqlite`, `mysql` and `postgres` (other signatures) stay stand-ins.
 const IMPLEMENTED: &[&str] = &[
@@ -23,11 +24,13 @@ const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/sqlite@2",
     "fermyon:spin/redis@2",
     "fermyon:spin/mqtt@2",
+    "fermyon:spin/mysql@2",
     "spin:key-value/key-value@3",
     "spin:variables/variables@3",
     "spin:sqlite/sqlite@3",
     "spin:redis/redis@3",
     "spin:mqtt/mqtt@3",
+    "spin:mysql/mysql@3",
 ];
 
 /// Marker type for stubbed resources.

@@ -14,7 +14,9 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       one line each, or the error of `open`
   /mqtt               POST {"address", "username", "password", "topic", "payload", "qos"}:
                       fermyon:spin/mqtt@2.0.0 open + publish: "ok" or the error
-  /mysql              call an interface the runtime does not provide yet: its error
+  /mysql              POST {"address", "sql", "params": [[type, value], ...], "query": bool}:
+                      fermyon:spin/mysql@2.0.0: {"columns": [[name, type]], "rows"} or the error
+  /postgres           call an interface the runtime does not provide yet: its error
 
 As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
 the default store's `redis-messages` (one per line); `fail` returns the interface's error
@@ -24,7 +26,8 @@ and `trap` traps, after being recorded.
 import json
 import re
 
-from spin_sdk import http, key_value, mqtt, mysql, redis, variables
+from spin_sdk import http, key_value, mqtt, mysql, postgres, redis, variables
+from spin_sdk.wit.imports import rdbms_types
 from spin_sdk.wit import exports
 from spin_sdk.wit.imports.redis_types import Error as RedisTypesError
 from spin_sdk.wit.imports import redis as redis2
@@ -96,6 +99,27 @@ def redis_report(m, conn, p: str) -> list:
     return out
 
 
+def rdbms_param(m, p):
+    """`[type, value]` as a parameter-value (`m` is the bindings module with its classes)."""
+    kind = p[0]
+    if kind == "null":
+        return m.ParameterValue_DbNull()
+    if kind == "binary":
+        return m.ParameterValue_Binary(bytes.fromhex(p[1]))
+    cls = getattr(m, "ParameterValue_" + kind[0].upper() + kind[1:])
+    return cls(p[1])
+
+
+def rdbms_value(v):
+    """A db-value as `[case, value]` (binary as hex)."""
+    kind = type(v).__name__.split("_", 1)[1].lower()
+    if kind in ("dbnull", "unsupported"):
+        return [kind]
+    if kind == "binary":
+        return [kind, v.value.hex()]
+    return [kind, v.value]
+
+
 def error_name(err) -> str:
     # spin_sdk error classes are named like `Error_AccessDenied`.
     name = type(err).__name__.removeprefix("Error_")
@@ -109,9 +133,21 @@ class IncomingHandler(http.IncomingHandler):
         try:
             if command == "hello":
                 return text(200, "Hello from Python!\n")
+            if command == "postgres":
+                postgres.open("postgres://127.0.0.1:1/db")
+                return text(200, "unreachable: postgres is not provided")
             if command == "mysql":
-                mysql.open("mysql://127.0.0.1:1/db")
-                return text(200, "unreachable: mysql is not provided")
+                q = json.loads(request.body)
+                conn = mysql.open(q["address"])
+                params = [rdbms_param(rdbms_types, p) for p in q.get("params", [])]
+                if not q.get("query"):
+                    conn.execute(q["sql"], params)
+                    return text(200, "ok")
+                rs = conn.query(q["sql"], params)
+                return text(200, json.dumps({
+                    "columns": [[c.name, c.data_type.name.lower()] for c in rs.columns],
+                    "rows": [[rdbms_value(v) for v in row] for row in rs.rows],
+                }))
             if command == "mqtt":
                 q = json.loads(request.body)
                 conn = mqtt.open(q["address"], q.get("username", ""), q.get("password", ""), 30)

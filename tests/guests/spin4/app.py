@@ -16,14 +16,22 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       each, or the error of `open`
   /mqtt               POST {"address", "username", "password", "topic", "payload", "qos"}:
                       spin:mqtt@3.0.0 open + publish: "ok" or the error
-  /mysql              call an interface the runtime does not provide yet: its error
+  /mysql              POST {"address", "sql", "params": [[type, value], ...], "query": bool}:
+                      spin:mysql@3.0.0 (rows streamed): {"columns", "rows"} or the error
+  /postgres           call an interface the runtime does not provide yet: its error
 """
 
 import json
 import re
 
 from componentize_py_types import Err
-from spin_sdk import http, key_value, mqtt, mysql, redis, sqlite, util, variables
+from spin_sdk import http, key_value, mqtt, postgres, redis, sqlite, util, variables
+
+try:
+    from spin_sdk import mysql
+    from spin_sdk.wit.imports import spin_mysql_mysql_3_0_0 as mysql3
+except ImportError:  # spin:up@4.0.0 (spin-sdk 4.0.0) has no spin:mysql
+    mysql = mysql3 = None
 from spin_sdk.wit.imports import spin_mqtt_mqtt_3_0_0 as mqtt3
 from spin_sdk.wit.imports import spin_redis_redis_3_0_0 as redis3
 from spin_sdk.http import Request, Response
@@ -91,6 +99,27 @@ async def redis_report(conn, p: str) -> list:
     return out
 
 
+def rdbms_param(m, p):
+    """`[type, value]` as a parameter-value (`m` is the bindings module with its classes)."""
+    kind = p[0]
+    if kind == "null":
+        return m.ParameterValue_DbNull()
+    if kind == "binary":
+        return m.ParameterValue_Binary(bytes.fromhex(p[1]))
+    cls = getattr(m, "ParameterValue_" + kind[0].upper() + kind[1:])
+    return cls(p[1])
+
+
+def rdbms_value(v):
+    """A db-value as `[case, value]` (binary as hex)."""
+    kind = type(v).__name__.split("_", 1)[1].lower()
+    if kind in ("dbnull", "unsupported"):
+        return [kind]
+    if kind == "binary":
+        return [kind, v.value.hex()]
+    return [kind, v.value]
+
+
 def error_name(err) -> str:
     # Error classes are named like `Error_AccessDenied` or `ErrorCode_HttpRequestDenied`.
     name = type(err).__name__.split("_", 1)[-1]
@@ -125,9 +154,22 @@ class HttpHandler(http.Handler):
             if command == "redis":
                 conn = await redis.open(request.uri.partition("?")[2])
                 return text(200, "\n".join(await redis_report(conn, "p3")))
+            if command == "postgres":
+                await postgres.Connection.open("postgres://127.0.0.1:1/db")
+                return text(200, "unreachable: postgres is not provided")
             if command == "mysql":
-                await mysql.open("mysql://127.0.0.1:1/db")
-                return text(200, "unreachable: mysql is not provided")
+                q = json.loads(request.body)
+                conn = await mysql.open(q["address"])
+                params = [rdbms_param(mysql3, p) for p in q.get("params", [])]
+                if not q.get("query"):
+                    await conn.execute(q["sql"], params)
+                    return text(200, "ok")
+                columns, rows, done = await conn.query(q["sql"], params)
+                rows = await util.collect((rows, done))
+                return text(200, json.dumps({
+                    "columns": [[c.name, c.data_type.name.lower()] for c in columns],
+                    "rows": [[rdbms_value(v) for v in row] for row in rows],
+                }))
             if command == "mqtt":
                 q = json.loads(request.body)
                 conn = await mqtt.open(q["address"], q.get("username", ""), q.get("password", ""), 30)

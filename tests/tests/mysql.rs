@@ -1,0 +1,229 @@
+//! Outbound MySQL against Debian's MariaDB, started in a temporary data directory: the
+//! Spin 3 Python SDK (`fermyon:spin/mysql@2.0.0`) and Spin 4's (spin-sdk 5.0.0:
+//! `spin:mysql@3.0.0`, rows streamed) write and read every type the interfaces define;
+//! SQL errors, a wrong password, and a server the rules do not allow are the interfaces'
+//! errors.
+
+use serde_json::{Value, json};
+use spin_tests::{Spin, app_dir, built_component, free_port, wait_for_port};
+use std::process::{Child, Command, Stdio};
+
+/// (route, component source)
+const GUESTS: [(&str, &str); 2] = [("py", "python"), ("sdk5", "spin4-sdk5")];
+
+/// `mariadbd` on a free loopback port with database `spin`, user `spin`, password `secret`.
+struct MariaDb {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl MariaDb {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let installed = Command::new("mariadb-install-db")
+            .args([
+                "--no-defaults",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--user=root",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("mariadb-install-db (Debian's mariadb-server; tests/setup.sh installs it)");
+        assert!(installed.success());
+        let port = free_port();
+        let socket = dir.path().join("sock");
+        let child = Command::new("mariadbd")
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--bind-address=127.0.0.1",
+                "--skip-name-resolve",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--port={port}"))
+            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
+            .arg(format!(
+                "--log-error={}",
+                dir.path().join("err.log").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "mariadbd", &Default::default());
+        let db = Self { child, port, dir };
+        db.root("CREATE DATABASE spin; CREATE USER 'spin'@'%' IDENTIFIED BY 'secret'; GRANT ALL ON spin.* TO 'spin'@'%';");
+        db
+    }
+
+    /// Run SQL as root over the socket.
+    fn root(&self, sql: &str) -> String {
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot", "-N", "-B"])
+            .arg(format!(
+                "--socket={}",
+                self.dir.path().join("sock").display()
+            ))
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn url(&self, password: &str) -> String {
+        format!("mysql://spin:{password}@127.0.0.1:{}/spin", self.port)
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn app(port: u16) -> tempfile::TempDir {
+    let mut manifest = String::from("spin_manifest_version = 2\n[application]\nname = \"mysql\"\n");
+    for (id, wasm) in GUESTS {
+        manifest += &format!(
+            "[[trigger.http]]\nroute = \"/{id}/...\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = {:?}\nallowed_outbound_hosts = [\"mysql://127.0.0.1:{port}\"]\n",
+            built_component(wasm)
+        );
+    }
+    app_dir(&[("spin.toml", manifest.as_bytes())])
+}
+
+fn sql(spin: &Spin, id: &str, body: Value) -> (u16, Value) {
+    let r = spin.request("POST", &format!("/{id}/mysql"), body.to_string().as_bytes());
+    let text = r.text();
+    (
+        r.status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[test]
+fn every_type_both_ways_from_the_spin_3_and_spin_4_sdks() {
+    let db = MariaDb::start();
+    db.root(
+        "CREATE TABLE spin.t (id INT PRIMARY KEY, b BOOLEAN, i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT, \
+         u8 TINYINT UNSIGNED, u16 SMALLINT UNSIGNED, u32 INT UNSIGNED, u64 BIGINT UNSIGNED, \
+         f32 FLOAT, f64 DOUBLE, s VARCHAR(20), bin VARBINARY(8), d DATE, n INT NULL)",
+    );
+    let app = app(db.port);
+    let spin = Spin::up(app.path(), &[]);
+    let address = db.url("secret");
+    for (n, (id, _)) in GUESTS.into_iter().enumerate() {
+        let row = n as i64 + 1;
+        let insert = json!({"address": address, "sql": "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "params": [["int32", row], ["boolean", true], ["int8", -8], ["int16", -16], ["int32", -32], ["int64", -64],
+                       ["uint8", 8], ["uint16", 16], ["uint32", 32], ["uint64", 18446744073709551615u64],
+                       ["floating32", 1.5], ["floating64", 2.25], ["str", format!("from {id}")],
+                       ["binary", "00ff10"], ["str", "2026-12-07"], ["null"]]});
+        assert_eq!(sql(&spin, id, insert), (200, json!("ok")), "{id}");
+        let (status, out) = sql(
+            &spin,
+            id,
+            json!({"address": address, "query": true,
+            "sql": "SELECT * FROM t WHERE id = ?", "params": [["int32", row]]}),
+        );
+        assert_eq!(status, 200, "{id}: {out}");
+        let types: Vec<&str> = out["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[1].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "int32",
+                "int8",
+                "int8",
+                "int16",
+                "int32",
+                "int64",
+                "uint8",
+                "uint16",
+                "uint32",
+                "uint64",
+                "floating32",
+                "floating64",
+                "str",
+                "binary",
+                "other",
+                "int32"
+            ],
+            "{id}: BOOLEAN is TINYINT(1) in MariaDB"
+        );
+        assert_eq!(
+            out["rows"],
+            json!([[
+                ["int32", row],
+                ["int8", 1],
+                ["int8", -8],
+                ["int16", -16],
+                ["int32", -32],
+                ["int64", -64],
+                ["uint8", 8],
+                ["uint16", 16],
+                ["uint32", 32],
+                ["uint64", 18446744073709551615u64],
+                ["floating32", 1.5],
+                ["floating64", 2.25],
+                ["str", format!("from {id}")],
+                ["binary", "00ff10"],
+                ["str", "2026-12-07"],
+                ["dbnull"]
+            ]]),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        db.root("SELECT s FROM spin.t ORDER BY id"),
+        "from py\nfrom sdk5\n"
+    );
+}
+
+#[test]
+fn sql_errors_credentials_and_policy_are_the_interfaces_errors() {
+    let db = MariaDb::start();
+    let app = app(db.port);
+    let spin = Spin::up(app.path(), &[]);
+    for (id, _) in GUESTS {
+        let bad_sql = json!({"address": db.url("secret"), "sql": "SELEC nonsense", "query": true});
+        assert_eq!(
+            sql(&spin, id, bad_sql),
+            (500, json!("query-failed")),
+            "{id}"
+        );
+        let wrong = json!({"address": db.url("nope"), "sql": "SELECT 1", "query": true});
+        assert_eq!(
+            sql(&spin, id, wrong),
+            (500, json!("connection-failed")),
+            "{id}"
+        );
+        let denied =
+            json!({"address": "mysql://spin:secret@127.0.0.2:3306/spin", "sql": "SELECT 1"});
+        assert_eq!(
+            sql(&spin, id, denied),
+            (500, json!("connection-failed")),
+            "{id}"
+        );
+    }
+    assert!(spin.wait_for_log(
+        "outbound request to mysql://127.0.0.2:3306 denied: add \"mysql://127.0.0.2\" to allowed_outbound_hosts of component `py`"
+    ), "{}", spin.stderr());
+    assert!(!spin.stderr().contains("secret"));
+}
