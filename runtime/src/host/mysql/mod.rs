@@ -88,6 +88,84 @@ pub enum Value {
     Null,
 }
 
+/// The conversions between [`MysqlError`], [`Value`], [`DataType`] and one interface
+/// version's generated types, `$t` being the module that has them (2.0.0's `rdbms-types` and
+/// 3.0.0's `mysql` have the same cases, but bindgen makes them distinct Rust types).
+macro_rules! conversions {
+    ($t:ident) => {
+        fn error(e: MysqlError) -> $t::Error {
+            match e {
+                MysqlError::ConnectionFailed(m) => $t::Error::ConnectionFailed(m),
+                MysqlError::QueryFailed(m) => $t::Error::QueryFailed(m),
+                MysqlError::ValueConversionFailed(m) => $t::Error::ValueConversionFailed(m),
+                MysqlError::Other(m) => $t::Error::Other(m),
+            }
+        }
+
+        fn param(p: $t::ParameterValue) -> Value {
+            use $t::ParameterValue as P;
+            match p {
+                P::Boolean(b) => Value::Boolean(b),
+                P::Int8(i) => Value::Int8(i),
+                P::Int16(i) => Value::Int16(i),
+                P::Int32(i) => Value::Int32(i),
+                P::Int64(i) => Value::Int64(i),
+                P::Uint8(u) => Value::Uint8(u),
+                P::Uint16(u) => Value::Uint16(u),
+                P::Uint32(u) => Value::Uint32(u),
+                P::Uint64(u) => Value::Uint64(u),
+                P::Floating32(f) => Value::Floating32(f),
+                P::Floating64(f) => Value::Floating64(f),
+                P::Str(s) => Value::Str(s),
+                P::Binary(b) => Value::Binary(b),
+                P::DbNull => Value::Null,
+            }
+        }
+
+        fn db_value(v: Value) -> $t::DbValue {
+            use $t::DbValue as D;
+            match v {
+                Value::Boolean(b) => D::Boolean(b),
+                Value::Int8(i) => D::Int8(i),
+                Value::Int16(i) => D::Int16(i),
+                Value::Int32(i) => D::Int32(i),
+                Value::Int64(i) => D::Int64(i),
+                Value::Uint8(u) => D::Uint8(u),
+                Value::Uint16(u) => D::Uint16(u),
+                Value::Uint32(u) => D::Uint32(u),
+                Value::Uint64(u) => D::Uint64(u),
+                Value::Floating32(f) => D::Floating32(f),
+                Value::Floating64(f) => D::Floating64(f),
+                Value::Str(s) => D::Str(s),
+                Value::Binary(b) => D::Binary(b),
+                Value::Null => D::DbNull,
+            }
+        }
+
+        fn column((name, t): (String, DataType)) -> $t::Column {
+            use $t::DbDataType as T;
+            let data_type = match t {
+                DataType::Boolean => T::Boolean,
+                DataType::Int8 => T::Int8,
+                DataType::Int16 => T::Int16,
+                DataType::Int32 => T::Int32,
+                DataType::Int64 => T::Int64,
+                DataType::Uint8 => T::Uint8,
+                DataType::Uint16 => T::Uint16,
+                DataType::Uint32 => T::Uint32,
+                DataType::Uint64 => T::Uint64,
+                DataType::Floating32 => T::Floating32,
+                DataType::Floating64 => T::Floating64,
+                DataType::Str => T::Str,
+                DataType::Binary => T::Binary,
+                DataType::Other => T::Other,
+            };
+            $t::Column { name, data_type }
+        }
+    };
+}
+use conversions;
+
 /// A query's columns (name, type) and rows.
 pub type RowSet = (Vec<(String, DataType)>, Vec<Vec<Value>>);
 

@@ -5,74 +5,7 @@ use super::{DataType, Mysql, MysqlConnection, MysqlCtxView, MysqlError, Value, c
 use crate::host::bindings::spin::mysql::mysql as v3;
 use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
-fn error(e: MysqlError) -> v3::Error {
-    match e {
-        MysqlError::ConnectionFailed(m) => v3::Error::ConnectionFailed(m),
-        MysqlError::QueryFailed(m) => v3::Error::QueryFailed(m),
-        MysqlError::ValueConversionFailed(m) => v3::Error::ValueConversionFailed(m),
-        MysqlError::Other(m) => v3::Error::Other(m),
-    }
-}
-
-fn param(p: v3::ParameterValue) -> Value {
-    use v3::ParameterValue as P;
-    match p {
-        P::Boolean(b) => Value::Boolean(b),
-        P::Int8(i) => Value::Int8(i),
-        P::Int16(i) => Value::Int16(i),
-        P::Int32(i) => Value::Int32(i),
-        P::Int64(i) => Value::Int64(i),
-        P::Uint8(u) => Value::Uint8(u),
-        P::Uint16(u) => Value::Uint16(u),
-        P::Uint32(u) => Value::Uint32(u),
-        P::Uint64(u) => Value::Uint64(u),
-        P::Floating32(f) => Value::Floating32(f),
-        P::Floating64(f) => Value::Floating64(f),
-        P::Str(s) => Value::Str(s),
-        P::Binary(b) => Value::Binary(b),
-        P::DbNull => Value::Null,
-    }
-}
-
-fn db_value(v: Value) -> v3::DbValue {
-    use v3::DbValue as D;
-    match v {
-        Value::Boolean(b) => D::Boolean(b),
-        Value::Int8(i) => D::Int8(i),
-        Value::Int16(i) => D::Int16(i),
-        Value::Int32(i) => D::Int32(i),
-        Value::Int64(i) => D::Int64(i),
-        Value::Uint8(u) => D::Uint8(u),
-        Value::Uint16(u) => D::Uint16(u),
-        Value::Uint32(u) => D::Uint32(u),
-        Value::Uint64(u) => D::Uint64(u),
-        Value::Floating32(f) => D::Floating32(f),
-        Value::Floating64(f) => D::Floating64(f),
-        Value::Str(s) => D::Str(s),
-        Value::Binary(b) => D::Binary(b),
-        Value::Null => D::DbNull,
-    }
-}
-
-fn data_type(t: DataType) -> v3::DbDataType {
-    use v3::DbDataType as T;
-    match t {
-        DataType::Boolean => T::Boolean,
-        DataType::Int8 => T::Int8,
-        DataType::Int16 => T::Int16,
-        DataType::Int32 => T::Int32,
-        DataType::Int64 => T::Int64,
-        DataType::Uint8 => T::Uint8,
-        DataType::Uint16 => T::Uint16,
-        DataType::Uint32 => T::Uint32,
-        DataType::Uint64 => T::Uint64,
-        DataType::Floating32 => T::Floating32,
-        DataType::Floating64 => T::Floating64,
-        DataType::Str => T::Str,
-        DataType::Binary => T::Binary,
-        DataType::Other => T::Other,
-    }
-}
+super::conversions!(v3);
 
 impl v3::Host for MysqlCtxView<'_> {}
 
@@ -114,13 +47,7 @@ impl<T> v3::HostConnectionWithStore<T> for Mysql {
             Ok(set) => set,
             Err(e) => return Ok(Err(error(e))),
         };
-        let columns = columns
-            .into_iter()
-            .map(|(name, t)| v3::Column {
-                name,
-                data_type: data_type(t),
-            })
-            .collect();
+        let columns = columns.into_iter().map(column).collect();
         let rows: Vec<Vec<v3::DbValue>> = rows
             .into_iter()
             .map(|r| r.into_iter().map(db_value).collect())

@@ -88,6 +88,46 @@ fn flatten(value: redis::Value, out: &mut Vec<Reply>) {
     }
 }
 
+/// The conversions between [`RedisError`], [`Param`], [`Reply`] and one interface version's
+/// generated types, `$t` being the module that has them (2.0.0 and 3.0.0 have the same
+/// cases, but bindgen makes them distinct Rust types); `done` maps an operation's result.
+macro_rules! conversions {
+    ($t:ident) => {
+        type Result<T> = wasmtime::Result<std::result::Result<T, $t::Error>>;
+
+        fn error(e: RedisError) -> $t::Error {
+            match e {
+                RedisError::InvalidAddress => $t::Error::InvalidAddress,
+                RedisError::TooManyConnections => $t::Error::TooManyConnections,
+                RedisError::TypeError => $t::Error::TypeError,
+                RedisError::Other(m) => $t::Error::Other(m),
+            }
+        }
+
+        fn done<T>(r: std::result::Result<T, RedisError>) -> Result<T> {
+            Ok(r.map_err(error))
+        }
+
+        fn params(arguments: Vec<$t::RedisParameter>) -> Vec<super::Param> {
+            let params = arguments.into_iter().map(|a| match a {
+                $t::RedisParameter::Int64(i) => super::Param::Int(i),
+                $t::RedisParameter::Binary(b) => super::Param::Binary(b),
+            });
+            params.collect()
+        }
+
+        fn replies(replies: Vec<super::Reply>) -> Vec<$t::RedisResult> {
+            let replies = replies.into_iter().map(|r| match r {
+                super::Reply::Status(s) => $t::RedisResult::Status(s),
+                super::Reply::Int(i) => $t::RedisResult::Int64(i),
+                super::Reply::Binary(b) => $t::RedisResult::Binary(b),
+            });
+            replies.collect()
+        }
+    };
+}
+use conversions;
+
 /// An open connection (the `connection` resource of both versions).
 pub struct RedisConnection {
     conn: ConnectionManager,

@@ -1,23 +1,10 @@
 //! `fermyon:spin/redis@2.0.0` over the outbound Redis capability.
 
-use super::{Param, RedisConnection, RedisCtxView, RedisError, Reply, open};
+use super::{RedisConnection, RedisCtxView, RedisError, open};
 use crate::host::bindings::fermyon::spin::redis as v2;
 use wasmtime::component::Resource;
 
-type Result<T> = wasmtime::Result<std::result::Result<T, v2::Error>>;
-
-fn error(e: RedisError) -> v2::Error {
-    match e {
-        RedisError::InvalidAddress => v2::Error::InvalidAddress,
-        RedisError::TooManyConnections => v2::Error::TooManyConnections,
-        RedisError::TypeError => v2::Error::TypeError,
-        RedisError::Other(m) => v2::Error::Other(m),
-    }
-}
-
-fn done<T>(r: std::result::Result<T, RedisError>) -> Result<T> {
-    Ok(r.map_err(error))
-}
+super::conversions!(v2);
 
 impl v2::Host for RedisCtxView<'_> {}
 
@@ -94,23 +81,8 @@ impl v2::HostConnection for RedisCtxView<'_> {
         command: String,
         arguments: Vec<v2::RedisParameter>,
     ) -> Result<Vec<v2::RedisResult>> {
-        let params = arguments
-            .into_iter()
-            .map(|a| match a {
-                v2::RedisParameter::Int64(i) => Param::Int(i),
-                v2::RedisParameter::Binary(b) => Param::Binary(b),
-            })
-            .collect();
-        let replies = self.ops(&conn)?.execute(command, params).await;
-        done(replies.map(|r| {
-            r.into_iter()
-                .map(|r| match r {
-                    Reply::Status(s) => v2::RedisResult::Status(s),
-                    Reply::Int(i) => v2::RedisResult::Int64(i),
-                    Reply::Binary(b) => v2::RedisResult::Binary(b),
-                })
-                .collect()
-        }))
+        let outcome = self.ops(&conn)?.execute(command, params(arguments)).await;
+        done(outcome.map(replies))
     }
 
     async fn drop(&mut self, conn: Resource<RedisConnection>) -> wasmtime::Result<()> {

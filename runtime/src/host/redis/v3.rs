@@ -1,24 +1,11 @@
 //! Spin 4's `spin:redis/redis@3.0.0` (every function `async`) over the outbound Redis
 //! capability.
 
-use super::{Ops, Param, Redis, RedisConnection, RedisCtxView, RedisError, Reply, open};
+use super::{Ops, Redis, RedisConnection, RedisCtxView, RedisError, open};
 use crate::host::bindings::spin::redis::redis as v3;
 use wasmtime::component::{Accessor, Resource};
 
-type Result<T> = wasmtime::Result<std::result::Result<T, v3::Error>>;
-
-fn error(e: RedisError) -> v3::Error {
-    match e {
-        RedisError::InvalidAddress => v3::Error::InvalidAddress,
-        RedisError::TooManyConnections => v3::Error::TooManyConnections,
-        RedisError::TypeError => v3::Error::TypeError,
-        RedisError::Other(m) => v3::Error::Other(m),
-    }
-}
-
-fn done<T>(r: std::result::Result<T, RedisError>) -> Result<T> {
-    Ok(r.map_err(error))
-}
+super::conversions!(v3);
 
 fn ops<T>(
     accessor: &Accessor<T, Redis>,
@@ -119,22 +106,9 @@ impl<T> v3::HostConnectionWithStore<T> for Redis {
         command: String,
         arguments: Vec<v3::RedisParameter>,
     ) -> Result<Vec<v3::RedisResult>> {
-        let params = arguments
-            .into_iter()
-            .map(|a| match a {
-                v3::RedisParameter::Int64(i) => Param::Int(i),
-                v3::RedisParameter::Binary(b) => Param::Binary(b),
-            })
-            .collect();
-        let replies = ops(accessor, &conn)?.execute(command, params).await;
-        done(replies.map(|r| {
-            r.into_iter()
-                .map(|r| match r {
-                    Reply::Status(s) => v3::RedisResult::Status(s),
-                    Reply::Int(i) => v3::RedisResult::Int64(i),
-                    Reply::Binary(b) => v3::RedisResult::Binary(b),
-                })
-                .collect()
-        }))
+        let outcome = ops(accessor, &conn)?
+            .execute(command, params(arguments))
+            .await;
+        done(outcome.map(replies))
     }
 }

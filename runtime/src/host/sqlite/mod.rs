@@ -176,6 +176,55 @@ fn run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Outco
     })
 }
 
+/// The conversions between [`SqliteError`], [`Value`], [`Outcome`] and one interface
+/// version's generated types, `$t` being the module that has them (2.0.0 and 3.x have the
+/// same cases, but bindgen makes them distinct Rust types).
+macro_rules! conversions {
+    ($t:ident) => {
+        fn error(e: SqliteError) -> $t::Error {
+            match e {
+                SqliteError::AccessDenied => $t::Error::AccessDenied,
+                SqliteError::NoSuchDatabase => $t::Error::NoSuchDatabase,
+                SqliteError::TooManyConnections => {
+                    $t::Error::Io("too many open connections in this request".into())
+                }
+                SqliteError::Io(m) => $t::Error::Io(m),
+            }
+        }
+
+        fn from_guest(v: $t::Value) -> Value {
+            match v {
+                $t::Value::Integer(i) => Value::Integer(i),
+                $t::Value::Real(f) => Value::Real(f),
+                $t::Value::Text(s) => Value::Text(s),
+                $t::Value::Blob(b) => Value::Blob(b),
+                $t::Value::Null => Value::Null,
+            }
+        }
+
+        fn row(values: Vec<Value>) -> $t::RowResult {
+            let values = values.into_iter().map(|v| match v {
+                Value::Integer(i) => $t::Value::Integer(i),
+                Value::Real(f) => $t::Value::Real(f),
+                Value::Text(s) => $t::Value::Text(s),
+                Value::Blob(b) => $t::Value::Blob(b),
+                Value::Null => $t::Value::Null,
+            });
+            $t::RowResult {
+                values: values.collect(),
+            }
+        }
+
+        fn query_result(outcome: Outcome) -> $t::QueryResult {
+            $t::QueryResult {
+                columns: outcome.columns,
+                rows: outcome.rows.into_iter().map(row).collect(),
+            }
+        }
+    };
+}
+use conversions;
+
 /// Every database of an app, by label. Built once per app.
 #[derive(Debug, Default)]
 pub struct Databases {
@@ -291,6 +340,21 @@ impl SqliteCtxView<'_> {
             last_insert_rowid: 0,
             changes: 0,
         })?))
+    }
+
+    /// Run a statement on `conn` and record what it wrote.
+    async fn run(
+        &mut self,
+        conn: &Resource<SqliteConnection>,
+        statement: String,
+        params: Vec<Value>,
+    ) -> wasmtime::Result<Result<Outcome, SqliteError>> {
+        let db = self.database(conn)?;
+        let outcome = execute(db, statement, params).await;
+        if let Ok(outcome) = &outcome {
+            self.record(conn, outcome)?;
+        }
+        Ok(outcome)
     }
 
     fn database(&self, conn: &Resource<SqliteConnection>) -> wasmtime::Result<Arc<Database>> {

@@ -1,45 +1,11 @@
 //! Spin 4's `spin:sqlite/sqlite@3.1.0` over the SQLite capability: the 2.0.0 functions,
 //! and `async` variants whose `execute-async` streams the rows.
 
-use super::{Sqlite, SqliteConnection, SqliteCtxView, SqliteError, Value, execute};
+use super::{Outcome, Sqlite, SqliteConnection, SqliteCtxView, SqliteError, Value, execute};
 use crate::host::bindings::spin::sqlite::sqlite as v3;
 use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
-fn error(e: SqliteError) -> v3::Error {
-    match e {
-        SqliteError::AccessDenied => v3::Error::AccessDenied,
-        SqliteError::NoSuchDatabase => v3::Error::NoSuchDatabase,
-        SqliteError::TooManyConnections => {
-            v3::Error::Io("too many open connections in this request".into())
-        }
-        SqliteError::Io(m) => v3::Error::Io(m),
-    }
-}
-
-fn from_guest(v: v3::Value) -> Value {
-    match v {
-        v3::Value::Integer(i) => Value::Integer(i),
-        v3::Value::Real(f) => Value::Real(f),
-        v3::Value::Text(s) => Value::Text(s),
-        v3::Value::Blob(b) => Value::Blob(b),
-        v3::Value::Null => Value::Null,
-    }
-}
-
-fn row(values: Vec<Value>) -> v3::RowResult {
-    v3::RowResult {
-        values: values
-            .into_iter()
-            .map(|v| match v {
-                Value::Integer(i) => v3::Value::Integer(i),
-                Value::Real(f) => v3::Value::Real(f),
-                Value::Text(s) => v3::Value::Text(s),
-                Value::Blob(b) => v3::Value::Blob(b),
-                Value::Null => v3::Value::Null,
-            })
-            .collect(),
-    }
-}
+super::conversions!(v3);
 
 impl v3::Host for SqliteCtxView<'_> {}
 
@@ -57,17 +23,9 @@ impl v3::HostConnection for SqliteCtxView<'_> {
         statement: String,
         parameters: Vec<v3::Value>,
     ) -> wasmtime::Result<Result<v3::QueryResult, v3::Error>> {
-        let db = self.database(&conn)?;
         let params = parameters.into_iter().map(from_guest).collect();
-        let outcome = match execute(db, statement, params).await {
-            Ok(outcome) => outcome,
-            Err(e) => return Ok(Err(error(e))),
-        };
-        self.record(&conn, &outcome)?;
-        Ok(Ok(v3::QueryResult {
-            columns: outcome.columns,
-            rows: outcome.rows.into_iter().map(row).collect(),
-        }))
+        let outcome = self.run(&conn, statement, params).await?;
+        Ok(outcome.map(query_result).map_err(error))
     }
 
     async fn last_insert_rowid(
