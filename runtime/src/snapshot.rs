@@ -419,6 +419,28 @@ mod tests {
         );
     }
 
+    /// Untrusted bytes: every truncation of a component naming the candidate is an error
+    /// (or, cut before the names, left alone for the validator), never a panic.
+    #[test]
+    fn a_truncated_component_is_an_error_not_a_panic() {
+        let bytes = wat::parse_str(
+            r#"(component
+                 (import "wasi:cli/exit@0.3.0-rc-2026-03-15" (instance $rc
+                   (export "exit" (func (param "ok" bool)))))
+                 (import "wasi:cli/exit@0.3.0" (instance (export "exit" (func (param "ok" bool)))))
+                 (alias export $rc "exit" (func $a))
+                 (export "a" (func $a)))"#,
+        )
+        .unwrap();
+        for end in 8..bytes.len() {
+            let _ = candidate_as_final(&bytes[..end]);
+        }
+        assert!(matches!(
+            candidate_as_final(&bytes[..bytes.len() - 3]),
+            Err(SnapshotError::Parse(_))
+        ));
+    }
+
     #[test]
     fn exporting_both_names_is_an_error_naming_them() {
         let err = rewrite(
