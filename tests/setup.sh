@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare what the test suite needs on a fresh machine; idempotent and cached.
 #  - Debian packages the tests run for real: redis-server, mosquitto (+ clients),
-#    mariadb-server, docker-registry (distribution 2.8), skopeo, apache2-utils (htpasswd)
+#    mariadb-server, postgresql, docker-registry (distribution 2.8), skopeo, apache2-utils (htpasswd)
 #    and openssl.
 #  - A venv with the PyPI `oras` client (pinned in tests/interop/requirements.txt), and one
 #    with sigstore-python (tests/interop/sigstore-requirements.txt).
@@ -62,15 +62,18 @@ setup_python_venv() {
 build_python() {
   local dir="$guests/python" out="$guests/build/python.wasm"
   local stamp
-  stamp=$(stamp_of "python-guest-v2-spin-all" "$dir/app.py" "$dir/requirements.txt")
+  stamp=$(stamp_of "python-guest-v3-spin-all" "$dir/app.py" "$dir/requirements.txt" "$guests/common/pgjson.py")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
   log "building the Python guest"
   local tmp venv="$cache/py"
   tmp=$(mktemp -d)
-  (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
+  # Built from a copy with the shared helpers beside app.py (componentize-py's `-p` would
+  # put them ahead of the generated bindings).
+  cp "$dir/app.py" "$guests/common/pgjson.py" "$tmp/"
+  (cd "$tmp" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
     componentize-py -w spin-all componentize app -o "$tmp/python.wasm" >/dev/null)
   mv "$tmp/python.wasm" "$out"
-  rmdir "$tmp"
+  rm -rf "$tmp"
   echo "$stamp" > "$out.stamp"
 }
 
@@ -104,7 +107,7 @@ build_spin4() {
   local name=$1 sdk=$2 world=$3
   local dir="$guests/$name" out="$guests/build/$name-$sdk.wasm" req="$guests/spin4/requirements-$sdk.txt"
   local stamp
-  stamp=$(stamp_of "spin4-guest-v1-$world" "$dir/app.py" "$req")
+  stamp=$(stamp_of "spin4-guest-v2-$world" "$dir/app.py" "$req" "$guests/common/pgjson.py")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
   local venv="$cache/py-spin4-$(stamp_of venv "$req" | cut -c1-16)"
   if [ ! -x "$venv/bin/componentize-py" ]; then
@@ -117,10 +120,11 @@ build_spin4() {
   local tmp
   tmp=$(mktemp -d)
   # componentize-py finds the SDK's WIT through the active venv.
-  (cd "$dir" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
+  cp "$dir/app.py" "$guests/common/pgjson.py" "$tmp/"
+  (cd "$tmp" && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
     componentize-py -w "spin:up/$world" componentize app -o "$tmp/out.wasm" >/dev/null)
   mv "$tmp/out.wasm" "$out"
-  rmdir "$tmp"
+  rm -rf "$tmp"
   echo "$stamp" > "$out.stamp"
 }
 
@@ -174,7 +178,7 @@ setup_sigstore() {
   ln -sfn "$venv" "$cache/sigstore"
 }
 
-apt_install redis-server mosquitto mosquitto-clients mariadb-server docker-registry skopeo apache2-utils openssl \
+apt_install redis-server mosquitto mosquitto-clients mariadb-server postgresql docker-registry skopeo apache2-utils openssl \
   make clang lld wasi-libc libclang-rt-dev-wasm32 chromium
 install_tools
 setup_oras

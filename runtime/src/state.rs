@@ -8,6 +8,7 @@ use crate::host::kv::{ComponentKv, KvCtx, KvCtxView, KvView, StoreManager};
 use crate::host::mqtt::{MqttCtx, MqttCtxView, MqttView};
 use crate::host::mysql::{MysqlCtx, MysqlCtxView, MysqlView};
 use crate::host::outbound::{ChainingHooks, Outbound, OutboundView};
+use crate::host::postgres::{PgClients, PgCtx, PgCtxView, PgView};
 use crate::host::redis::{RedisClients, RedisCtx, RedisCtxView, RedisView};
 use crate::host::sqlite::{ComponentSqlite, SqliteCtx, SqliteCtxView, SqliteView};
 use crate::host::variables::{Variables, VariablesView};
@@ -38,6 +39,8 @@ pub struct ComponentState {
     pub sqlite: Arc<ComponentSqlite>,
     /// The app's Redis connections.
     pub redis: Arc<RedisClients>,
+    /// The app's idle PostgreSQL connections.
+    pub postgres: Arc<PgClients>,
     /// Its outbound rules.
     pub outbound: Arc<Outbound>,
     /// Where its stdout and stderr go.
@@ -137,6 +140,7 @@ pub struct RequestState {
     redis: RedisCtx,
     mqtt: MqttCtx,
     mysql: MysqlCtx,
+    postgres: PgCtx,
     outbound: Arc<Outbound>,
     /// The request's memory accounting.
     pub limiter: MemoryLimiter,
@@ -177,6 +181,7 @@ impl RequestState {
             redis: RedisCtx::new(component.outbound.clone(), component.redis.clone()),
             mqtt: MqttCtx::new(component.outbound.clone()),
             mysql: MysqlCtx::new(component.outbound.clone()),
+            postgres: PgCtx::new(component.outbound.clone(), component.postgres.clone()),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
         }
@@ -198,6 +203,15 @@ impl WasiHttpView for RequestState {
             ctx: &mut self.http,
             table: &mut self.table,
             hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl PgView for RequestState {
+    fn postgres(&mut self) -> PgCtxView<'_> {
+        PgCtxView {
+            ctx: &mut self.postgres,
+            table: &mut self.table,
         }
     }
 }

@@ -5,7 +5,7 @@
 //!   builder for `spin` commands run as that user ([`sandbox::Run`]);
 //! - [`world`]: a registry, a Sigstore instance and a user, for signing and policy tests;
 //! - [`serve`]: a running `spin up` and HTTP to it; [`peers`]: an HTTP upstream,
-//!   `redis-server`, slowing and hooking TCP proxies;
+//!   `redis-server`, slowing and hooking TCP proxies; [`postgres`]: a PostgreSQL server;
 //! - [`registry`]: the distribution registry (plain, TLS + basic auth, bearer tokens) and
 //!   the independent clients skopeo and oras; [`sigstore`]: the local Sigstore instance
 //!   and TUF repository; [`hostile`]: the malicious registry and crafted layouts;
@@ -15,6 +15,7 @@
 pub mod apps;
 pub mod hostile;
 pub mod peers;
+pub mod postgres;
 pub mod registry;
 pub mod sandbox;
 pub mod serve;

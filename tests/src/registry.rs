@@ -64,6 +64,60 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// A CA (`ca.pem`, `ca.key`) and a server certificate it signed for 127.0.0.1
+/// (`server.pem`, `server.key`), written to `d`.
+pub fn server_certificate(d: &Path) {
+    run(Command::new("openssl").current_dir(d).args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=spin test CA",
+    ]));
+    run(Command::new("openssl").current_dir(d).args([
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]));
+    std::fs::write(
+        d.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(Command::new("openssl").current_dir(d).args([
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]));
+}
+
 impl Registry {
     /// A plain-HTTP registry.
     pub fn start() -> Self {
@@ -74,55 +128,7 @@ impl Registry {
     pub fn start_secure(username: &str, password: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        run(Command::new("openssl").current_dir(d).args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=spin test CA",
-        ]));
-        run(Command::new("openssl").current_dir(d).args([
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ]));
-        std::fs::write(
-            d.join("ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-        )
-        .unwrap();
-        run(Command::new("openssl").current_dir(d).args([
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ]));
+        server_certificate(d);
         let htpasswd = Command::new("htpasswd")
             .args(["-Bbn", username, password])
             .output()

@@ -92,13 +92,12 @@ fn javascript_guest_key_value_and_variables() {
 fn python_call_to_an_unprovided_interface_gets_its_error_naming_the_call() {
     let app = kv_app(&built_component("python"), "py", &["default"]);
     let spin = Spin::up(app.path(), &[]);
-    // The stand-in returns the interface's `other(string)`; the guest maps it to 500.
-    let r = spin.get("/py/postgres");
-    assert_eq!((r.status, r.text()), (500, "other".into()));
+    // The stand-in returns the interface's error; the guest maps it to 500.
+    // (LLM's error has no `other`: its first case with a message, `runtime-error`.)
+    let r = spin.get("/py/llm");
+    assert_eq!((r.status, r.text()), (500, "runtime-error".into()));
     assert!(
-        spin.wait_for_log(
-            "`fermyon:spin/postgres@2.0.0#[static]connection.open` is not supported by this runtime"
-        ),
+        spin.wait_for_log("`fermyon:spin/llm@2.0.0#infer` is not supported by this runtime"),
         "{}",
         spin.stderr()
     );

@@ -106,12 +106,12 @@ fn spin_4_python_guests_serve_key_value_variables_and_outbound_http() {
         );
 
         // An interface not provided yet answers with its own error, not a trap.
-        assert_eq!(get("postgres"), (500, "other".into()));
+        assert_eq!(get("llm"), (500, "runtime-error".into()));
     }
     assert!(spin.wait_for_log("outbound request to http://127.0.0.2:9 denied"));
-    assert!(spin.wait_for_log(
-        "`spin:postgres/postgres@4.2.0#[static]connection.open-async` is not supported by this runtime yet"
-    ));
+    assert!(
+        spin.wait_for_log("`fermyon:spin/llm@2.0.0#infer` is not supported by this runtime yet")
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use crate::files::FilesRoot;
 use crate::host::base_linker;
 use crate::host::kv::{ComponentKv, StoreManager};
 use crate::host::outbound::{Chain, Outbound};
+use crate::host::postgres::PgClients;
 use crate::host::redis::RedisClients;
 use crate::host::spin_v1::bindings::SpinV1HttpPre;
 use crate::host::sqlite::{ComponentSqlite, Databases};
@@ -210,6 +211,7 @@ pub async fn load(
         stores: stores.clone(),
         databases: databases.clone(),
         redis: Arc::default(),
+        postgres: Arc::default(),
     };
     // Each component's settings once, however many triggers use it.
     let mut states: HashMap<String, Arc<ComponentState>> = HashMap::new();
@@ -312,6 +314,7 @@ pub(super) struct Prepare<'a> {
     pub(super) stores: Arc<StoreManager>,
     pub(super) databases: Arc<Databases>,
     pub(super) redis: Arc<RedisClients>,
+    pub(super) postgres: Arc<PgClients>,
 }
 
 impl Prepare<'_> {
@@ -419,6 +422,7 @@ impl Prepare<'_> {
                 databases: self.databases.clone(),
             }),
             redis: self.redis.clone(),
+            postgres: self.postgres.clone(),
             outbound: Arc::new(Outbound {
                 component: id.clone(),
                 allowed_hosts,

@@ -9,6 +9,7 @@ pub mod kv;
 pub mod mqtt;
 pub mod mysql;
 pub mod outbound;
+pub mod postgres;
 pub mod redis;
 pub mod spin_v1;
 pub mod sqlite;
@@ -44,6 +45,10 @@ pub mod bindings {
             "spin:mqtt/mqtt.connection": crate::host::mqtt::MqttConnection,
             "fermyon:spin/mysql.connection": crate::host::mysql::MysqlConnection,
             "spin:mysql/mysql.connection": crate::host::mysql::MysqlConnection,
+            "fermyon:spin/postgres.connection": crate::host::postgres::PgConnection,
+            "spin:postgres/postgres@3.0.0.connection": crate::host::postgres::PgConnection,
+            "spin:postgres/postgres@4.2.0.connection": crate::host::postgres::PgConnection,
+            "spin:postgres/postgres@4.2.0.connection-builder": crate::host::postgres::PgConnectionBuilder,
             "fermyon:spin/key-value.store": crate::host::kv::KvStore,
             "wasi:keyvalue/store.bucket": crate::host::kv::KvStore,
             "wasi:keyvalue/atomics.cas": crate::host::kv::CasHandle,
@@ -62,6 +67,7 @@ pub trait HostView:
     + redis::RedisView
     + mqtt::MqttView
     + mysql::MysqlView
+    + postgres::PgView
 {
 }
 
@@ -75,6 +81,7 @@ impl<T> HostView for T where
         + redis::RedisView
         + mqtt::MqttView
         + mysql::MysqlView
+        + postgres::PgView
 {
 }
 
@@ -100,6 +107,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     redis::add_to_linker(&mut linker)?;
     mqtt::add_to_linker(&mut linker)?;
     mysql::add_to_linker(&mut linker)?;
+    postgres::add_to_linker(&mut linker)?;
     spin_v1::add_to_linker(&mut linker)?;
     Ok(linker)
 }

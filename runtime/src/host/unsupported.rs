@@ -1,5 +1,5 @@
-//! Spin platform interfaces this runtime does not provide yet (Redis, PostgreSQL, MySQL,
-//! SQLite, LLM, MQTT, ...). SDK-built components import them even when they never call
+//! Spin platform interfaces this runtime does not provide yet (LLM, OpenTelemetry, Spin
+//! 1.x's unversioned database interfaces, ...). SDK-built components import them even when they never call
 //! them, so they are linked to stand-ins: a function that returns `result<_, error>`
 //! returns the interface's own error (its `other(string)` case, else the first case with a
 //! message, else `access-denied`) naming the call, so the guest can handle it; any other
@@ -10,9 +10,8 @@ use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
 /// Interfaces implemented for real, by name and major version (none for Spin 1.x's
-/// unversioned ones): key-value, variables, SQLite, outbound Redis, MQTT and MySQL of Spin 2
-/// to 4,
-/// and the unversioned config, key-value and http of Spin 1.x SDKs. Spin 1.x's unversioned
+/// unversioned ones): key-value, variables, SQLite, outbound Redis, MQTT, MySQL and
+/// PostgreSQL of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs. Spin 1.x's unversioned
 /// `redis`, `sqlite`, `mysql` and `postgres` (other signatures) stay stand-ins.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/config",
@@ -31,6 +30,9 @@ const IMPLEMENTED: &[&str] = &[
     "spin:redis/redis@3",
     "spin:mqtt/mqtt@3",
     "spin:mysql/mysql@3",
+    "fermyon:spin/postgres@2",
+    "spin:postgres/postgres@3",
+    "spin:postgres/postgres@4",
 ];
 
 /// Marker type for stubbed resources.
@@ -110,7 +112,7 @@ pub fn stub_unsupported_imports<T: 'static>(
             match item.ty {
                 ComponentItem::ComponentFunc(func) => {
                     let message = format!(
-                        "`{name}#{export}` is not supported by this runtime yet (key-value, variables and outbound HTTP are)"
+                        "`{name}#{export}` is not supported by this runtime yet (see the README for the interfaces it provides)"
                     );
                     let answer = error_value(&func, &message);
                     let respond = move |results: &mut [Val]| match (&answer, results) {
@@ -155,6 +157,6 @@ mod tests {
         // Spin 1.x's unversioned database interfaces have other signatures: stand-ins.
         assert!(!implemented("fermyon:spin/sqlite"));
         assert!(!implemented("fermyon:spin/redis"));
-        assert!(!implemented("spin:postgres/postgres@4.2.0"));
+        assert!(implemented("spin:postgres/postgres@4.2.0"));
     }
 }

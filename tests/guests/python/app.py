@@ -16,7 +16,11 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       fermyon:spin/mqtt@2.0.0 open + publish: "ok" or the error
   /mysql              POST {"address", "sql", "params": [[type, value], ...], "query": bool}:
                       fermyon:spin/mysql@2.0.0: {"columns": [[name, type]], "rows"} or the error
-  /postgres           call an interface the runtime does not provide yet: its error
+  /pg/<2|3|4>         POST {"address", "sql", "params": [[case, value], ...], "query": bool}
+                      through fermyon:spin/postgres@2.0.0, spin:postgres@3.0.0 or @4.0.0:
+                      {"columns", "rows"} or {"affected"}; an error as {"error", "message"}
+                      (see ../common/pgjson.py)
+  /llm                call an interface the runtime does not provide: its error
 
 As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
 the default store's `redis-messages` (one per line); `fail` returns the interface's error
@@ -26,8 +30,12 @@ and `trap` traps, after being recorded.
 import json
 import re
 
-from spin_sdk import http, key_value, mqtt, mysql, postgres, redis, variables
+import pgjson
+from spin_sdk import http, key_value, llm, mqtt, mysql, redis, variables
 from spin_sdk.wit.imports import rdbms_types
+from spin_sdk.wit.imports import postgres as pg2
+from spin_sdk.wit.imports import spin_postgres_postgres_3_0_0 as pg3
+from spin_sdk.wit.imports import spin_postgres_postgres_4_0_0 as pg4
 from spin_sdk.wit import exports
 from spin_sdk.wit.imports.redis_types import Error as RedisTypesError
 from spin_sdk.wit.imports import redis as redis2
@@ -126,6 +134,22 @@ def error_name(err) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+PG = {"2": (pg2, rdbms_types), "3": (pg3, pg3), "4": (pg4, pg4)}
+
+
+def postgres(version: str, q: dict) -> Response:
+    m, t = PG[version]
+    try:
+        conn = m.Connection.open(q["address"])
+        params = [pgjson.param(t, p) for p in q.get("params", [])]
+        if not q.get("query"):
+            return text(200, json.dumps({"affected": conn.execute(q["sql"], params)}))
+        rs = conn.query(q["sql"], params)
+        return text(200, json.dumps(pgjson.rows(rs.columns, rs.rows)))
+    except Err as e:
+        return text(500, json.dumps(pgjson.error(e.value, error_name(e.value))))
+
+
 class IncomingHandler(http.IncomingHandler):
     def handle_request(self, request: Request) -> Response:
         path = request.headers.get("spin-path-info", "").strip("/")
@@ -133,9 +157,11 @@ class IncomingHandler(http.IncomingHandler):
         try:
             if command == "hello":
                 return text(200, "Hello from Python!\n")
-            if command == "postgres":
-                postgres.open("postgres://127.0.0.1:1/db")
-                return text(200, "unreachable: postgres is not provided")
+            if command == "llm":
+                llm.infer("llama2-chat", "hello")
+                return text(200, "unreachable: llm is not provided")
+            if command == "pg":
+                return postgres(arg, json.loads(request.body))
             if command == "mysql":
                 q = json.loads(request.body)
                 conn = mysql.open(q["address"])

@@ -18,14 +18,19 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       spin:mqtt@3.0.0 open + publish: "ok" or the error
   /mysql              POST {"address", "sql", "params": [[type, value], ...], "query": bool}:
                       spin:mysql@3.0.0 (rows streamed): {"columns", "rows"} or the error
-  /postgres           call an interface the runtime does not provide yet: its error
+  /pg                 POST {"address", "sql", "params", "query", "ca"} through spin:postgres@4.2.0's
+                      async functions (with a connection-builder when "ca" is given):
+                      {"columns", "rows"} or {"affected"}; an error as {"error", "message", ...}
+  /llm                call an interface the runtime does not provide: its error
 """
 
 import json
 import re
 
 from componentize_py_types import Err
-from spin_sdk import http, key_value, mqtt, postgres, redis, sqlite, util, variables
+import pgjson
+from spin_sdk import http, key_value, llm, mqtt, redis, sqlite, util, variables
+from spin_sdk.wit.imports import spin_postgres_postgres_4_2_0 as pg4
 
 try:
     from spin_sdk import mysql
@@ -126,6 +131,25 @@ def error_name(err) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+async def postgres(q: dict) -> Response:
+    try:
+        if q.get("ca"):
+            builder = pg4.ConnectionBuilder(q["address"])
+            builder.set_ca_root(q["ca"])
+            conn = await builder.build_async()
+        else:
+            conn = await pg4.Connection.open_async(q["address"])
+        params = [pgjson.param(pg4, p) for p in q.get("params", [])]
+        if not q.get("query"):
+            affected = await conn.execute_async(q["sql"], params)
+            return text(200, json.dumps({"affected": affected}))
+        columns, rows, done = await conn.query_async(q["sql"], params)
+        rows = await util.collect((rows, done))
+        return text(200, json.dumps(pgjson.rows(columns, rows)))
+    except Err as e:
+        return text(500, json.dumps(pgjson.error(e.value, error_name(e.value))))
+
+
 class HttpHandler(http.Handler):
     async def handle_request(self, request: Request) -> Response:
         path = request.headers.get("spin-path-info", "").strip("/")
@@ -154,9 +178,11 @@ class HttpHandler(http.Handler):
             if command == "redis":
                 conn = await redis.open(request.uri.partition("?")[2])
                 return text(200, "\n".join(await redis_report(conn, "p3")))
-            if command == "postgres":
-                await postgres.Connection.open("postgres://127.0.0.1:1/db")
-                return text(200, "unreachable: postgres is not provided")
+            if command == "llm":
+                llm.infer("llama2-chat", "hello")
+                return text(200, "unreachable: llm is not provided")
+            if command == "pg":
+                return await postgres(json.loads(request.body))
             if command == "mysql":
                 q = json.loads(request.body)
                 conn = await mysql.open(q["address"])
