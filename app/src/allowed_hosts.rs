@@ -365,6 +365,31 @@ impl AllowedHosts {
         self.rules.iter().any(|r| r.allows_relative(scheme))
     }
 
+    /// Could some rule allow `scheme` (a rule for it, or for any scheme)?
+    pub fn mentions_scheme(&self, scheme: &str) -> bool {
+        self.rules.iter().any(|r| r.scheme_allows(scheme))
+    }
+
+    /// The host names that rules for `scheme` name exactly and whose port rule allows
+    /// `port`: a socket address resolved from one of them is allowed.
+    pub fn names_for(&self, scheme: &str, port: u16) -> impl Iterator<Item = &str> {
+        self.rules.iter().filter_map(move |r| match &r.host {
+            HostRule::Name(name) if r.scheme_allows(scheme) && r.port_allows(Some(port)) => {
+                Some(name.as_str())
+            }
+            _ => None,
+        })
+    }
+
+    /// May host `name` be looked up for one of `schemes` (a rule for it, at any port)?
+    pub fn allows_name(&self, schemes: &[&str], name: &str) -> bool {
+        self.rules.iter().any(|r| {
+            schemes.iter().any(|s| r.scheme_allows(s))
+                && !matches!(r.host, HostRule::Network(_))
+                && r.host_allows(name)
+        })
+    }
+
     /// True when there are no rules (nothing is allowed).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
@@ -469,6 +494,35 @@ mod tests {
             let err = AllowedHost::parse(rule).unwrap_err().message;
             assert!(err.contains(needle), "{rule}: {err}");
         }
+    }
+
+    #[test]
+    fn socket_rules_by_scheme_name_and_port() {
+        let hosts = AllowedHosts::parse(&[
+            "tcp://db.internal:5432",
+            "tcp://10.0.0.0/8:6379",
+            "udp://*.dns.test:53",
+            "https://api.test",
+        ])
+        .unwrap();
+        assert!(hosts.mentions_scheme("tcp") && hosts.mentions_scheme("udp"));
+        assert!(!hosts.mentions_scheme("mqtt"));
+        assert_eq!(
+            hosts.names_for("tcp", 5432).collect::<Vec<_>>(),
+            ["db.internal"]
+        );
+        assert_eq!(hosts.names_for("tcp", 5433).count(), 0);
+        assert_eq!(hosts.names_for("udp", 5432).count(), 0);
+        assert!(hosts.allows_name(&["tcp", "udp"], "db.internal"));
+        assert!(hosts.allows_name(&["tcp", "udp"], "a.dns.test"));
+        // An HTTP rule's host, or a network, is no reason to look a name up for a socket.
+        assert!(!hosts.allows_name(&["tcp", "udp"], "api.test"));
+        assert!(!hosts.allows_name(&["tcp", "udp"], "10.0.0.1"));
+        assert!(
+            AllowedHosts::parse(&["*://*:*"])
+                .unwrap()
+                .mentions_scheme("udp")
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub fn new_store<T: Limited>(engine: &Engine, state: T, deadline: Instant) -> St
 }
 
 /// The WASI context every guest of `component` starts from: its environment, stdout and
-/// stderr, and its files read-only at `/`.
+/// stderr, its files read-only at `/`, and the sockets its rules grant.
 pub fn wasi_builder(component: &ComponentState) -> std::io::Result<WasiCtxBuilder> {
     let mut wasi = WasiCtx::builder();
     wasi.envs(&component.env)
@@ -125,6 +125,7 @@ pub fn wasi_builder(component: &ComponentState) -> std::io::Result<WasiCtxBuilde
         wasi.preopened_dir(dir, "/", FsPerms::ReadOnly)
             .map_err(std::io::Error::other)?;
     }
+    crate::host::sockets::grant(&mut wasi, &component.outbound);
     Ok(wasi)
 }
 

@@ -22,7 +22,7 @@ pub mod serve;
 pub mod sigstore;
 pub mod world;
 
-pub use peers::{HookProxy, Redis, SlowProxy, Upstream};
+pub use peers::{Echo, HookProxy, Redis, SlowProxy, Upstream};
 pub use serve::{Resp, Spin, http};
 
 use std::io::Read;

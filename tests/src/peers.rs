@@ -1,5 +1,5 @@
 //! Real local peers for the runtime's outbound capabilities, all on 127.0.0.1: an HTTP
-//! upstream, a `redis-server`, and TCP proxies that slow a link down or change the world
+//! upstream, TCP and UDP echo servers, a `redis-server`, and TCP proxies that slow a link down or change the world
 //! in the middle of a request.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -73,6 +73,52 @@ fn serve_one(stream: TcpStream, hits: &AtomicUsize) {
         text.len(),
         text
     );
+}
+
+/// A TCP and a UDP echo server on the same free loopback port: each answers `echo:` and
+/// what it got (a line; a datagram), and counts the peers it answered.
+pub struct Echo {
+    /// Port both listen on.
+    pub port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Echo {
+    /// Start both.
+    pub fn start() -> Self {
+        let (tcp, udp) = loop {
+            let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = tcp.local_addr().unwrap().port();
+            if let Ok(udp) = std::net::UdpSocket::bind(("127.0.0.1", port)) {
+                break (tcp, udp);
+            }
+        };
+        let port = tcp.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in tcp.incoming().flatten() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                let _ = (&stream).write_all(format!("echo:{line}").as_bytes());
+            }
+        });
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, from)) = udp.recv_from(&mut buf) {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = udp.send_to(&[b"echo:", &buf[..n]].concat(), from);
+            }
+        });
+        Self { port, hits }
+    }
+
+    /// Connections and datagrams answered so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
 }
 
 /// A `redis-server` (Debian package) on a free loopback port, killed on drop.

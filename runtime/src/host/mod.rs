@@ -11,6 +11,7 @@ pub mod mysql;
 pub mod outbound;
 pub mod postgres;
 pub mod redis;
+pub mod sockets;
 pub mod spin_v1;
 pub mod sqlite;
 pub mod unsupported;
@@ -101,6 +102,7 @@ pub fn base_linker<T: HostView + 'static>(engine: &Engine) -> wasmtime::Result<L
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     outbound::add_to_linker(&mut linker)?;
+    sockets::add_to_linker(&mut linker)?;
     kv::add_to_linker(&mut linker)?;
     variables::add_to_linker(&mut linker)?;
     sqlite::add_to_linker(&mut linker)?;

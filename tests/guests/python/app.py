@@ -21,14 +21,19 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       {"columns", "rows"} or {"affected"}; an error as {"error", "message"}
                       (see ../common/pgjson.py)
   /llm                call an interface the runtime does not provide: its error
+  /tcp?<host>:<port>  wasi:sockets through Python's socket module: connect, send "ping\n",
+                      the reply; or "<step>: <error>"
+  /udp?<host>:<port>  the same with one datagram each way
 
 As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
 the default store's `redis-messages` (one per line); `fail` returns the interface's error
 and `trap` traps, after being recorded.
 """
 
+import encodings.idna  # CPython's socket module encodes host names with it
 import json
 import re
+import socket
 
 import pgjson
 from spin_sdk import http, key_value, llm, mqtt, mysql, redis, variables
@@ -134,6 +139,33 @@ def error_name(err) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+def sockets(kind: str, target: str) -> Response:
+    host, _, port = target.rpartition(":")
+    step = "resolve"
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, int(port))[0]
+        # wasi-libc's getaddrinfo leaves the port at 0.
+        address = (address[0], int(port), *address[2:])
+        step = "connect"
+        if kind == "tcp":
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.connect(address)
+            step = "send"
+            s.sendall(b"ping\n")
+            step = "receive"
+            data = s.recv(100)
+        else:
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            step = "send"
+            s.sendto(b"ping\n", address)
+            step = "receive"
+            data = s.recv(100)
+        s.close()
+        return text(200, data)
+    except OSError as e:
+        return text(500, f"{step}: {type(e).__name__}")
+
+
 PG = {"2": (pg2, rdbms_types), "3": (pg3, pg3), "4": (pg4, pg4)}
 
 
@@ -160,6 +192,8 @@ class IncomingHandler(http.IncomingHandler):
             if command == "llm":
                 llm.infer("llama2-chat", "hello")
                 return text(200, "unreachable: llm is not provided")
+            if command in ("tcp", "udp"):
+                return sockets(command, request.uri.partition("?")[2])
             if command == "pg":
                 return postgres(arg, json.loads(request.body))
             if command == "mysql":
