@@ -8,7 +8,7 @@ use sha2::Digest as _;
 use spin_app::Digest;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use wasmtime::component::Component;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig, Precompiled,
@@ -139,7 +139,8 @@ fn engine_key(engine: &Engine) -> String {
 /// entry starts with the SHA-256 of the code after it, checked before the code is loaded,
 /// and is written once (to a temporary file, then renamed), never opened for writing
 /// again. Processes sharing a cache take turns (a lock file per digest), so one compiles
-/// and the others load its result.
+/// and the others load its result. The cache stays under [`CACHE_LIMIT`] bytes: writing an
+/// entry removes the least recently used ones (of any engine version) beyond it.
 pub fn load_wasm(
     engine: &Engine,
     id: &str,
@@ -158,15 +159,56 @@ pub fn load_wasm(
         .map_err(|e| tracing::warn!("compiling without the cache lock in {}: {e}", dir.display()))
         .ok();
     match read_compiled(engine, &cached) {
-        Ok(Some(c)) => return Ok(c),
+        Ok(Some(c)) => {
+            // Recently used entries are the last to be pruned.
+            let _ = std::fs::File::open(&cached).and_then(|f| f.set_modified(SystemTime::now()));
+            return Ok(c);
+        }
         Ok(None) => {}
         Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e}", cached.display()),
     }
     let compiled = compile(engine, id, wasm, digest)?;
-    if let Err(e) = store_compiled(&compiled, &cached) {
-        tracing::warn!("could not cache compiled code at {}: {e}", cached.display());
+    match store_compiled(&compiled, &cached) {
+        Ok(()) => prune(cache_dir, &cached, CACHE_LIMIT),
+        Err(e) => tracing::warn!("could not cache compiled code at {}: {e}", cached.display()),
     }
     Ok(compiled)
+}
+
+/// Most bytes of compiled code a cache keeps, all engine versions together.
+const CACHE_LIMIT: u64 = 2 << 30;
+
+/// Remove the least recently used entries of `cache_dir` (any engine version) until it
+/// holds at most `limit` bytes; `keep`, the entry just written, stays.
+fn prune(cache_dir: &Path, keep: &Path, limit: u64) {
+    let mut entries = Vec::new();
+    for dir in std::fs::read_dir(cache_dir).into_iter().flatten().flatten() {
+        for file in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = file.path();
+            if path.extension().is_some_and(|e| e == "cwasm")
+                && let Ok(meta) = file.metadata()
+            {
+                let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                entries.push((used, meta.len(), path));
+            }
+        }
+    }
+    let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+    entries.sort();
+    for (_, size, path) in entries {
+        if total <= limit {
+            break;
+        }
+        if path != keep && std::fs::remove_file(&path).is_ok() {
+            tracing::debug!("pruned compiled cache entry {}", path.display());
+            total -= size;
+            let _ = std::fs::remove_file(path.with_extension("lock"));
+        }
+    }
 }
 
 /// Why a cache entry cannot be used (it is then compiled again).
@@ -281,4 +323,38 @@ fn store_compiled(compiled: &Compiled, path: &Path) -> Result<(), Box<dyn std::e
     let sum = sha2::Sha256::digest(&code);
     spin_app::fsutil::write_atomic_parts(path, &[&sum, &code], Default::default())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_removes_the_least_recently_used_entries_of_every_engine_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |key: &str, name: &str, age_secs: u64| {
+            let sub = dir.path().join(key);
+            std::fs::create_dir_all(&sub).unwrap();
+            let path = sub.join(format!("{name}.cwasm"));
+            std::fs::write(&path, [0u8; 100]).unwrap();
+            std::fs::write(path.with_extension("lock"), []).unwrap();
+            let used = SystemTime::now() - Duration::from_secs(age_secs);
+            std::fs::File::open(&path)
+                .unwrap()
+                .set_modified(used)
+                .unwrap();
+            path
+        };
+        let stale = entry("v2-old", "a", 300);
+        let older = entry("v3-now", "b", 200);
+        let newer = entry("v3-now", "c", 100);
+        // The entry just written is kept even when it is the oldest.
+        let kept = entry("v3-now", "d", 400);
+        prune(dir.path(), &kept, 250);
+        assert!(!stale.exists() && !stale.with_extension("lock").exists());
+        assert!(!older.exists());
+        assert!(newer.exists() && kept.exists());
+        prune(dir.path(), &kept, 1000);
+        assert!(newer.exists(), "nothing goes while under the limit");
+    }
 }
