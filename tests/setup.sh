@@ -131,7 +131,7 @@ build_spin4() {
 build_js() {
   local dir="$guests/js" out="$guests/build/js.wasm"
   local stamp
-  stamp=$(stamp_of "js-guest-v1" "$dir/package.json" "$dir/package-lock.json" "$dir/build.mjs" "$dir/src/index.js" "$dir/wit/spin.wit")
+  stamp=$(stamp_of "js-guest-v2" "$dir/package.json" "$dir/package-lock.json" "$dir/build.mjs" "$dir/src/index.js" "$dir/wit/world.wit" "$dir/wit/deps/spin/spin.wit")
   if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
   log "building the JavaScript guest"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs \

@@ -9,10 +9,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// (route, component source)
-const GUESTS: [(&str, &str); 3] = [
+const GUESTS: [(&str, &str); 4] = [
     ("py", "python"),
     ("sdk5", "spin4-sdk5"),
     ("sdk4", "spin4-sdk4"),
+    ("js", "js"),
 ];
 
 /// A `mosquitto` broker on a free loopback port; with `user`, only that user (password

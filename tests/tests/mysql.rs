@@ -30,11 +30,14 @@ impl MariaDb {
                 "--user=root",
             ])
             .arg(format!("--datadir={}", data.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
+            .output()
             .expect("mariadb-install-db (Debian's mariadb-server; tests/setup.sh installs it)");
-        assert!(installed.success());
+        assert!(
+            installed.status.success(),
+            "mariadb-install-db: {}{}",
+            String::from_utf8_lossy(&installed.stdout),
+            String::from_utf8_lossy(&installed.stderr)
+        );
         let port = free_port();
         let socket = dir.path().join("sock");
         let child = Command::new("mariadbd")
@@ -194,6 +197,37 @@ fn every_type_both_ways_from_the_spin_3_and_spin_4_sdks() {
         db.root("SELECT s FROM spin.t ORDER BY id"),
         "from py\nfrom sdk5\n"
     );
+}
+
+#[test]
+fn the_javascript_toolchain_reads_and_writes_mysql() {
+    let db = MariaDb::start();
+    db.root(
+        "CREATE TABLE spin.j (id BIGINT UNSIGNED, s VARCHAR(20), bin VARBINARY(4), n INT NULL)",
+    );
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"mysql-js\"\n[[trigger.http]]\nroute = \"/js/...\"\ncomponent = \"js\"\n[component.js]\nsource = {:?}\nallowed_outbound_hosts = [\"mysql://127.0.0.1:{}\"]\n",
+        built_component("js"),
+        db.port
+    );
+    let app = app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let spin = Spin::up(app.path(), &[]);
+    // (64-bit values travel as decimal text: JSON numbers lose precision in JavaScript.)
+    let insert = json!({"address": db.url("secret"), "sql": "INSERT INTO j VALUES (?, ?, ?, ?)",
+        "params": [["uint64", "18446744073709551615"], ["str", "from js"], ["binary", "cafe"], ["null"]]});
+    assert_eq!(sql(&spin, "js", insert), (200, json!({"affected": null})));
+    let (status, out) = sql(
+        &spin,
+        "js",
+        json!({"address": db.url("secret"), "query": true, "sql": "SELECT * FROM j"}),
+    );
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        out,
+        json!({"columns": [["id", "uint64"], ["s", "str"], ["bin", "binary"], ["n", "int32"]],
+               "rows": [[["uint64", "18446744073709551615"], ["str", "from js"], ["binary", "cafe"], ["db-null"]]]})
+    );
+    assert_eq!(db.root("SELECT s FROM spin.j"), "from js\n");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use spin_tests::{Spin, app_dir, built_component};
 fn app(port: u16) -> tempfile::TempDir {
     let mut manifest =
         String::from("spin_manifest_version = 2\n[application]\nname = \"postgres\"\n");
-    for (id, wasm) in [("py", "python"), ("sdk5", "spin4-sdk5")] {
+    for (id, wasm) in [("py", "python"), ("sdk5", "spin4-sdk5"), ("js", "js")] {
         manifest += &format!(
             "[[trigger.http]]\nroute = \"/{id}/...\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = {:?}\nallowed_outbound_hosts = [\"postgres://127.0.0.1:{port}\"]\n",
             built_component(wasm)
@@ -270,6 +270,51 @@ fn the_spin_3_sdk_through_versions_2_3_and_4() {
         );
     }
     assert_eq!(db.admin("SELECT count(*) FROM v"), "3");
+}
+
+#[test]
+fn the_javascript_toolchain_through_version_2() {
+    let db = Postgres::start();
+    db.admin(
+        "CREATE TABLE j (id BIGINT, s TEXT, f DOUBLE PRECISION, b BOOLEAN, bin BYTEA, d DATE)",
+    );
+    db.admin("ALTER TABLE j OWNER TO spin");
+    let app = app(db.port);
+    let spin = Spin::up(app.path(), &[]);
+    let address = db.url("secret", "");
+    let insert = json!({"address": address,
+        "sql": "INSERT INTO j VALUES ($1, $2, $3, $4, $5, '2026-12-07'), ($1 + 1, NULL, NULL, NULL, NULL, NULL)",
+        "params": [["int64", "9007199254740993"], ["str", "from js"], ["floating64", 0.25], ["boolean", true], ["binary", "beef"]]});
+    assert_eq!(pg(&spin, "js/pg", insert), (200, json!({"affected": 2})));
+    let (status, out) = pg(
+        &spin,
+        "js/pg",
+        json!({"address": address, "query": true, "sql": "SELECT * FROM j ORDER BY id"}),
+    );
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        out,
+        json!({
+            "columns": [["id", "int64"], ["s", "str"], ["f", "floating64"], ["b", "boolean"],
+                        ["bin", "binary"], ["d", "other"]],
+            "rows": [
+                [["int64", "9007199254740993"], ["str", "from js"], ["floating64", 0.25],
+                 ["boolean", true], ["binary", "beef"], ["unsupported"]],
+                [["int64", "9007199254740994"], ["db-null"], ["db-null"], ["db-null"],
+                 ["db-null"], ["db-null"]]
+            ]
+        })
+    );
+    let (status, out) = pg(
+        &spin,
+        "js/pg",
+        json!({"address": address, "query": true, "sql": "SELECT nope FROM j"}),
+    );
+    assert_eq!((status, out["error"].as_str()), (500, Some("query-failed")));
+    assert_eq!(
+        out["message"],
+        "ERROR: column \"nope\" does not exist (SQLSTATE 42703)"
+    );
 }
 
 #[test]

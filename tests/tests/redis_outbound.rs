@@ -98,6 +98,34 @@ fn every_operation_from_the_spin_3_and_spin_4_sdks() {
 }
 
 #[test]
+fn the_javascript_toolchain_reaches_redis_too() {
+    let redis = Redis::start();
+    let address = format!("redis://127.0.0.1:{}", redis.port);
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"redis-js\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"js\"\n[component.js]\nsource = {:?}\nallowed_outbound_hosts = [{address:?}]\n",
+        built_component("js")
+    );
+    let app = app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let spin = Spin::up(app.path(), &[]);
+    redis.command(&[b"SET", b"js:n", b"41"]);
+    let r = spin.get(&format!("/redis?{address}"));
+    let expected = [
+        "get=v",
+        "incr=42",
+        "sadd=2",
+        "smembers=a,b",
+        "srem=1",
+        "del=3",
+        "missing=none",
+    ];
+    assert_eq!((r.status, r.text()), (200, expected.join("\n")));
+    assert_eq!(
+        redis.command(&[b"EXISTS", b"js:k", b"js:n", b"js:s"]),
+        b":0\r\n"
+    );
+}
+
+#[test]
 fn addresses_are_policed_and_failures_are_the_interfaces_errors() {
     let closed = free_port();
     let app = app(&[format!("redis://127.0.0.1:{closed}")]);

@@ -23,6 +23,7 @@ fn app() -> tempfile::TempDir {
         ("py", "python"),
         ("sdk5", "spin4-sdk5"),
         ("sdk4", "spin4-sdk4"),
+        ("js", "js"),
     ] {
         let databases = if id == "sdk4" {
             r#"["default", "extra", "unconfigured"]"#
@@ -123,6 +124,38 @@ fn every_interface_version_reads_and_writes_every_value_type() {
         (&all["last_insert_rowid"], &all["changes"]),
         (&json!(0), &json!(0))
     );
+}
+
+#[test]
+fn the_javascript_toolchain_reads_and_writes_every_value_type() {
+    let app = app();
+    let spin = start(app.path(), &["--sqlite", "@schema.sql"]);
+    let insert = json!({"sql": "INSERT INTO things (id, name, score, data) VALUES (?, ?, ?, ?)",
+        "params": [["integer", "9007199254740993"], ["text", "from js"], ["real", 1.5], ["blob", "00ff10"]]});
+    assert_eq!(sql(&spin, "/js/sql/default", insert).0, 200);
+    let (status, out) = sql(
+        &spin,
+        "/js/sql/default",
+        json!({"sql": "SELECT id, name, score, data, NULL FROM things WHERE name = ?", "params": [["text", "from js"]]}),
+    );
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        out["rows"],
+        // 64-bit integers beyond 2^53 travel as text in the guest's JSON.
+        json!([[
+            ["integer", "9007199254740993"],
+            ["text", "from js"],
+            ["real", 1.5],
+            ["blob", "00ff10"],
+            ["null"]
+        ]])
+    );
+    let (_, seen) = sql(
+        &spin,
+        "/py/sql/default",
+        json!({"sql": "SELECT id FROM things WHERE name = 'from js'"}),
+    );
+    assert_eq!(seen["rows"], json!([[9_007_199_254_740_993i64]]));
 }
 
 #[test]

@@ -24,6 +24,9 @@ Routes (below the component's route prefix, read from `spin-path-info`):
   /tcp?<host>:<port>  wasi:sockets through Python's socket module: connect, send "ping\n",
                       the reply; or "<step>: <error>"
   /udp?<host>:<port>  the same with one datagram each way
+  /db/<kv|sqlite|redis|pg|all>  one write of a new key (bench/databases.sh): to the default
+                      store, SQLite's `default` table `bench`, Redis at the variable
+                      `redis_address`, PostgreSQL's table `bench` at `pg_address`; "ok"
 
 As a Redis-triggered component (`fermyon:spin/inbound-redis`), each message is appended to
 the default store's `redis-messages` (one per line); `fail` returns the interface's error
@@ -32,6 +35,7 @@ and `trap` traps, after being recorded.
 
 import encodings.idna  # CPython's socket module encodes host names with it
 import json
+import random
 import re
 import socket
 
@@ -139,6 +143,23 @@ def error_name(err) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+def db_write(op: str) -> Response:
+    key = f"k{random.getrandbits(64):016x}"
+    if op in ("kv", "all"):
+        with key_value.open_default() as store:
+            store.set(key, b"v")
+    if op in ("sqlite", "all"):
+        with sqlite2.Connection.open("default") as conn:
+            conn.execute("INSERT INTO bench (v) VALUES (?)", [sqlite2.Value_Text(key)])
+    if op in ("redis", "all"):
+        with redis2.Connection.open(variables.get("redis_address")) as conn:
+            conn.set(key, b"v")
+    if op in ("pg", "all"):
+        with pg4.Connection.open(variables.get("pg_address")) as conn:
+            conn.execute("INSERT INTO bench (v) VALUES ($1)", [pg4.ParameterValue_Str(key)])
+    return text(200, "ok")
+
+
 def sockets(kind: str, target: str) -> Response:
     host, _, port = target.rpartition(":")
     step = "resolve"
@@ -192,6 +213,8 @@ class IncomingHandler(http.IncomingHandler):
             if command == "llm":
                 llm.infer("llama2-chat", "hello")
                 return text(200, "unreachable: llm is not provided")
+            if command == "db":
+                return db_write(arg)
             if command in ("tcp", "udp"):
                 return sockets(command, request.uri.partition("?")[2])
             if command == "pg":

@@ -22,9 +22,13 @@ Routes (below the component's route prefix, read from `spin-path-info`):
                       async functions (with a connection-builder when "ca" is given):
                       {"columns", "rows"} or {"affected"}; an error as {"error", "message", ...}
   /llm                call an interface the runtime does not provide: its error
+  /db/<kv|sqlite|redis|pg|all>  one write of a new key (bench/databases.sh): to the default
+                      store, SQLite's `default` table `bench`, Redis at the variable
+                      `redis_address`, PostgreSQL's table `bench` at `pg_address`; "ok"
 """
 
 import json
+import random
 import re
 
 from componentize_py_types import Err
@@ -131,6 +135,24 @@ def error_name(err) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
+async def db_write(op: str) -> Response:
+    key = f"k{random.getrandbits(64):016x}"
+    if op in ("kv", "all"):
+        with await key_value.open_default() as store:
+            await store.set(key, b"v")
+    if op in ("sqlite", "all"):
+        with await sqlite.Connection.open("default") as conn:
+            _, rows, done = await conn.execute("INSERT INTO bench (v) VALUES (?)", [sqlite.Value_Text(key)])
+            await util.collect((rows, done))
+    if op in ("redis", "all"):
+        with await redis.open(await variables.get("redis_address")) as conn:
+            await conn.set(key, b"v")
+    if op in ("pg", "all"):
+        with await pg4.Connection.open_async(await variables.get("pg_address")) as conn:
+            await conn.execute_async("INSERT INTO bench (v) VALUES ($1)", [pg4.ParameterValue_Str(key)])
+    return text(200, "ok")
+
+
 async def postgres(q: dict) -> Response:
     try:
         if q.get("ca"):
@@ -157,6 +179,8 @@ class HttpHandler(http.Handler):
         try:
             if command == "hello":
                 return text(200, "Hello from Spin 4 Python!\n")
+            if command == "db":
+                return await db_write(arg)
             if command == "var":
                 return text(200, await variables.get(arg))
             if command == "fetch":
