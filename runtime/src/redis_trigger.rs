@@ -268,7 +268,7 @@ async fn listen(
     current: &(impl Fn() -> Arc<LoadedApp> + Send + Sync),
     retry: &mut Duration,
 ) -> redis::RedisResult<()> {
-    let client = redis::Client::open(address)?;
+    let client = crate::host::redis::client(address)?;
     let mut pubsub = client.get_async_pubsub().await?;
     for channel in channels {
         pubsub.subscribe(channel).await?;

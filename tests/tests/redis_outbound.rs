@@ -125,6 +125,66 @@ fn the_javascript_toolchain_reaches_redis_too() {
     );
 }
 
+/// A TLS-only `redis-server` with a certificate for 127.0.0.1 from a CA made here.
+struct TlsRedis(std::process::Child, tempfile::TempDir, u16);
+
+impl TlsRedis {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        spin_tests::registry::server_certificate(dir.path());
+        let port = free_port();
+        let file = |name: &str| dir.path().join(name).display().to_string();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--tls-auth-clients",
+                "no",
+            ])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--tls-port", &port.to_string()])
+            .args([
+                "--tls-cert-file",
+                &file("server.pem"),
+                "--tls-key-file",
+                &file("server.key"),
+            ])
+            .args(["--tls-ca-cert-file", &file("ca.pem")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        spin_tests::wait_for_port(port, "redis-server --tls-port", &Default::default());
+        Self(child, dir, port)
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn rediss_verifies_the_server_against_the_trusted_roots() {
+    let server = TlsRedis::start();
+    let address = format!("rediss://127.0.0.1:{}", server.2);
+    let app = app(std::slice::from_ref(&address));
+    // The system's roots, replaced by the test CA (as `SSL_CERT_FILE` does for OpenSSL).
+    let ca = server.1.path().join("ca.pem").display().to_string();
+    let spin = Spin::start(app.path(), &[], &[("SSL_CERT_FILE", &ca)]).unwrap();
+    let r = spin.get(&format!("/py/redis?{address}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_contains(&r.text(), "get=v\nmissing=None\nincr=1,2");
+    drop(spin);
+    // Without the CA the server is not trusted: the connection fails.
+    let spin = Spin::up(app.path(), &[]);
+    let r = spin.get(&format!("/py/redis?{address}"));
+    assert_eq!((r.status, r.text()), (500, "other".into()));
+}
+
 #[test]
 fn addresses_are_policed_and_failures_are_the_interfaces_errors() {
     let closed = free_port();

@@ -124,12 +124,21 @@ channel = "legacy"
     );
     assert_eq!(publish(&redis, "legacy", "from v1"), b":1\r\n");
     // A v1 app has one trigger type, so no HTTP route can read the store back: the value
-    // is looked for in the store's SQLite file (small values are stored inline).
+    // is read from the store's SQLite database (Spin's layout) while the app runs.
     let start = Instant::now();
     let db = app.path().join(".spin/sqlite_key_value.db");
+    let stored = || -> Option<Vec<u8>> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let conn = rusqlite::Connection::open_with_flags(&db, flags).ok()?;
+        conn.query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'redis-messages'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+    };
     loop {
-        let bytes = std::fs::read(&db).unwrap_or_default();
-        if bytes.windows(8).any(|w| w == b"from v1\n") {
+        if stored().is_some_and(|v| v.windows(8).any(|w| w == b"from v1\n")) {
             break;
         }
         assert!(

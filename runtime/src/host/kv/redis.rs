@@ -19,7 +19,7 @@ impl RedisStore {
     /// Fails within seconds when the server cannot be reached at start-up; later
     /// disconnects are retried by the connection manager.
     pub async fn connect(url: &str) -> Result<Self, KvError> {
-        let client = redis::Client::open(url).map_err(err)?;
+        let client = crate::host::redis::client(url).map_err(err)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_number_of_retries(2)
             .set_max_delay(500)

@@ -1,7 +1,9 @@
 //! Outbound Redis, as Spin offers it: `fermyon:spin/redis@2.0.0` ([`v2`]) and Spin 4's
 //! async `spin:redis/redis@3.0.0` ([`v3`]), thin adapters over the operations here.
 //!
-//! An address is `redis://[user:password@]host[:port][/db]` (or `rediss://`); it must be
+//! An address is `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS (the
+//! server's certificate verified against the system's roots, which `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` can replace); it must be
 //! allowed by the component's `allowed_outbound_hosts` like any outbound request (a denied
 //! one is `invalid-address`, with a log line naming the rule that would allow it; the
 //! password never appears in logs). Connections are multiplexed and shared by every
@@ -16,6 +18,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+
+/// A client for `address` (`redis://` or `rediss://`), for every use of Redis in the runtime.
+pub fn client(address: &str) -> redis::RedisResult<redis::Client> {
+    // rustls needs a process-wide crypto provider for the client `rediss://` builds; the
+    // first to install one wins, which is fine: any provider verifies the same way.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    redis::Client::open(address)
+}
 
 /// Most connections one request may hold open at once.
 const MAX_OPEN: usize = 256;
@@ -153,7 +163,7 @@ impl RedisClients {
         if let Some(conn) = map.get(address) {
             return Ok(conn.clone());
         }
-        let client = redis::Client::open(address).map_err(|_| RedisError::InvalidAddress)?;
+        let client = client(address).map_err(|_| RedisError::InvalidAddress)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_connection_timeout(CONNECT_TIMEOUT)
