@@ -23,6 +23,7 @@ mod types;
 mod v2;
 mod v3;
 mod v4;
+mod wire;
 
 use crate::host::outbound::{Destination, Outbound, Refused};
 use futures::StreamExt;
