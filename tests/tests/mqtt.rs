@@ -26,9 +26,30 @@ struct Broker {
 
 impl Broker {
     fn start(user: Option<&str>) -> Self {
+        Self::with_tls(user, None)
+    }
+
+    /// With `tls_port`, also a TLS listener there (a certificate for 127.0.0.1 from a CA
+    /// made here, `ca.pem` in the broker's directory).
+    fn with_tls(user: Option<&str>, tls_port: Option<u16>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut config = format!("listener {port} 127.0.0.1\n");
+        if let Some(tls) = tls_port {
+            spin_tests::registry::server_certificate(dir.path());
+            // Started as root, mosquitto reads them as its own user.
+            use std::os::unix::fs::PermissionsExt;
+            let readable = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(dir.path(), readable.clone()).unwrap();
+            std::fs::set_permissions(dir.path().join("server.key"), readable).unwrap();
+            let file = |name: &str| dir.path().join(name).display().to_string();
+            config += &format!(
+                "listener {tls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+                file("ca.pem"),
+                file("server.pem"),
+                file("server.key")
+            );
+        }
         match user {
             Some(user) => {
                 let passwords = dir.path().join("passwords");
@@ -56,6 +77,9 @@ impl Broker {
             .spawn()
             .expect("mosquitto (Debian package; tests/setup.sh installs it)");
         wait_for_port(port, "mosquitto", &Default::default());
+        if let Some(tls) = tls_port {
+            wait_for_port(tls, "mosquitto (TLS)", &Default::default());
+        }
         Self {
             child,
             port,
@@ -116,6 +140,11 @@ fn app(ports: &[u16]) -> tempfile::TempDir {
         .map(|p| format!("\"mqtt://127.0.0.1:{p}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    app_with_rules(&rules)
+}
+
+/// Every guest, each allowed `rules` (TOML strings, comma-separated).
+fn app_with_rules(rules: &str) -> tempfile::TempDir {
     let mut manifest = String::from("spin_manifest_version = 2\n[application]\nname = \"mqtt\"\n");
     for (id, wasm) in GUESTS {
         manifest += &format!(
@@ -153,6 +182,33 @@ fn every_sdk_publishes_at_every_qos() {
             assert_eq!(got, format!("{topic} hello at qos {qos}"));
         }
     }
+}
+
+#[test]
+fn mqtts_verifies_the_broker_against_the_trusted_roots() {
+    let tls = free_port();
+    let broker = Broker::with_tls(None, Some(tls));
+    let app = app_with_rules(&format!("\"mqtts://127.0.0.1:{tls}\""));
+    let body = |id: &str| {
+        json!({"address": format!("mqtts://127.0.0.1:{tls}?client_id={id}-tls"),
+               "topic": "spin/tls", "payload": format!("over tls from {id}"), "qos": 1})
+    };
+    // The system's roots, replaced by the test CA.
+    let ca = broker._dir.path().join("ca.pem").display().to_string();
+    let spin = Spin::start(app.path(), &[], &[("SSL_CERT_FILE", &ca)]).unwrap();
+    for (id, _) in [GUESTS[0], GUESTS[1]] {
+        let got = broker.first_message("spin/tls", None, || {
+            assert_eq!(publish(&spin, id, body(id)), (200, "ok".into()), "{id}");
+        });
+        assert_eq!(got, format!("spin/tls over tls from {id}"));
+    }
+    drop(spin);
+    // Without the CA the broker is not trusted.
+    let spin = Spin::up(app.path(), &[]);
+    assert_eq!(
+        publish(&spin, "py", body("py")),
+        (500, "connection-failed".into())
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub mod redis;
 pub mod sockets;
 pub mod spin_v1;
 pub mod sqlite;
+pub mod tls;
 pub mod unsupported;
 pub mod variables;
 

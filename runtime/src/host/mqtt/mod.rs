@@ -1,6 +1,7 @@
 //! Outbound MQTT, as Spin offers it: `fermyon:spin/mqtt@2.0.0` ([`v2`]) and Spin 4's async
 //! `spin:mqtt/mqtt@3.0.0` ([`v3`]). `open` takes the broker's address as Spin does
-//! (`mqtt://host[:port]?client_id=...`, or `mqtts://`), a user name and password (empty for
+//! (`mqtt://host[:port]?client_id=...`, or `mqtts://` for TLS verified against the system's
+//! roots, which `SSL_CERT_FILE`/`SSL_CERT_DIR` replace), a user name and password (empty for
 //! none) and the keep-alive interval; the address must be allowed by
 //! `allowed_outbound_hosts` (a denied one is `connection-failed("address … is not
 //! permitted")`, as in Spin, with a log line naming the rule to add). The connection is made
@@ -12,7 +13,10 @@ mod v2;
 mod v3;
 
 use crate::host::outbound::{Destination, Outbound, Refused};
-use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS, TlsConfiguration,
+    Transport,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
@@ -149,9 +153,19 @@ fn connect(outbound: &Outbound, args: OpenArgs) -> Result<MqttConnection, MqttEr
             )));
         }
     }
-    // As Spin: the address carries the client id (`?client_id=...`).
+    // As Spin: the address carries the client id (`?client_id=...`). TLS is set here, not by
+    // the parser (whose default settings would panic where it cannot load roots).
+    let mut plain = url.clone();
+    plain
+        .set_scheme("mqtt")
+        .and_then(|()| plain.set_port(Some(url.port().unwrap_or(default_port))))
+        .map_err(|()| MqttError::InvalidAddress)?;
     let mut options =
-        MqttOptions::parse_url(args.address).map_err(|_| MqttError::InvalidAddress)?;
+        MqttOptions::parse_url(plain.as_str()).map_err(|_| MqttError::InvalidAddress)?;
+    if scheme == "mqtts" {
+        let config = crate::host::tls::client_config(None).map_err(MqttError::ConnectionFailed)?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
+    }
     if !args.username.is_empty() || !args.password.is_empty() {
         options.set_credentials(args.username, args.password);
     }

@@ -9,7 +9,8 @@
 //!
 //! TLS follows `sslmode`: `disable` is plain TCP; `prefer` (the default) uses TLS when the
 //! server offers it and `require` insists on it. When TLS is used the server's certificate is
-//! always verified, against the WebPKI roots or the CA a Spin 4 guest gave with
+//! always verified, against the system's roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` replace
+//! them) or only the CA a Spin 4 guest gave with
 //! `connection-builder.set-ca-root`; an untrusted certificate fails the connection.
 //!
 //! Connections are pooled per address: a connection a request drops is rolled back and reset

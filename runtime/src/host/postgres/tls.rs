@@ -1,8 +1,8 @@
-//! TLS for PostgreSQL connections over rustls, always verifying the server: the WebPKI
-//! roots, or only the CA a guest gave (`connection-builder.set-ca-root`).
+//! TLS for PostgreSQL connections over rustls, always verifying the server (the shared
+//! [`crate::host::tls`] settings: the system's roots, or only the CA a guest gave with
+//! `connection-builder.set-ca-root`).
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -11,42 +11,14 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
 
-/// The certificates of a PEM text (at least one), or why there are none.
-pub fn parse_ca(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("invalid root certificate: {e}"))?;
-    if certs.is_empty() {
-        return Err("invalid root certificate: no PEM CERTIFICATE block".into());
-    }
-    Ok(certs)
-}
-
 /// Makes a verifying TLS connector per connection.
 #[derive(Clone)]
 pub struct MakeRustls(Arc<rustls::ClientConfig>);
 
 impl MakeRustls {
-    /// Trusting the WebPKI roots, or only `ca` (PEM) when given.
+    /// Trusting the system's roots, or only `ca` (PEM) when given.
     pub fn new(ca: Option<&str>) -> Result<Self, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        match ca {
-            Some(pem) => {
-                for cert in parse_ca(pem)? {
-                    roots
-                        .add(cert)
-                        .map_err(|e| format!("invalid root certificate: {e}"))?;
-                }
-            }
-            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Self(Arc::new(config)))
+        crate::host::tls::client_config(ca).map(Self)
     }
 }
 

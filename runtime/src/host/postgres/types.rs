@@ -1,4 +1,5 @@
-//! PostgreSQL values as Spin's interfaces see them, and their wire encodings.
+//! PostgreSQL values as Spin's interfaces see them: read from rows and encoded as parameters
+//! (the binary codecs tokio-postgres lacks are in `wire`).
 //!
 //! [`Value`] and [`DataType`] have the cases of `spin:postgres@4.2.0` (the widest version);
 //! older versions narrow them. Rows are read in PostgreSQL's binary format. Parameters are

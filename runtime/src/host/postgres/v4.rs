@@ -174,7 +174,7 @@ impl v4::HostConnectionBuilder for PgCtxView<'_> {
         builder: Resource<PgConnectionBuilder>,
         certificate: String,
     ) -> wasmtime::Result<Result<(), v4::Error>> {
-        if let Err(e) = super::tls::parse_ca(&certificate) {
+        if let Err(e) = crate::host::tls::parse_ca(&certificate) {
             return Ok(Err(v4::Error::Other(e)));
         }
         self.table.get_mut(&builder)?.ca = Some(certificate);

@@ -21,9 +21,8 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 /// A client for `address` (`redis://` or `rediss://`), for every use of Redis in the runtime.
 pub fn client(address: &str) -> redis::RedisResult<redis::Client> {
-    // rustls needs a process-wide crypto provider for the client `rediss://` builds; the
-    // first to install one wins, which is fine: any provider verifies the same way.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The client builds its own rustls settings for `rediss://`, from the process's provider.
+    crate::host::tls::install_provider();
     redis::Client::open(address)
 }
 
