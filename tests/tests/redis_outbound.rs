@@ -125,6 +125,43 @@ fn the_javascript_toolchain_reaches_redis_too() {
     );
 }
 
+#[test]
+fn a_spin_1_component_uses_the_unversioned_interface() {
+    let redis = Redis::start();
+    let address = format!("redis://127.0.0.1:{}", redis.port);
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"redis-v1\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"v1\"\n[component.v1]\nsource = {:?}\nallowed_outbound_hosts = [{address:?}]\n",
+        spin_tests::component("spin-v1.core")
+    );
+    let app = app_dir(&[("spin.toml", manifest.as_bytes())]);
+    let spin = Spin::up(app.path(), &[]);
+    let mut subscriber = Subscriber::start(redis.port, "v1:chan");
+    let r = spin.request("POST", "/v1/redis", address.as_bytes());
+    let expected = [
+        "set=ok",
+        "get=v",
+        "incr=1",
+        "sadd=2",
+        "smembers=2",
+        "srem=1",
+        "del=2",
+        "execute=1:5",
+        "publish=ok",
+    ];
+    assert_eq!((r.status, r.text()), (200, expected.join("\n")));
+    assert_eq!(redis.command(&[b"GET", b"v1:e"]), b"$1\r\n5\r\n");
+    assert_eq!(redis.command(&[b"SMEMBERS", b"v1:s"]), b"*1\r\n$1\r\nb\r\n");
+    assert_contains(&subscriber.next(), "hello");
+    // A server no rule allows: each call is the interface's one error, and is logged.
+    let r = spin.request("POST", "/v1/redis", b"redis://127.0.0.2:6379");
+    assert!(
+        r.text().starts_with("set=error 1\nget=error 1"),
+        "{}",
+        r.text()
+    );
+    assert!(spin.wait_for_log("outbound request to redis://127.0.0.2:6379 denied"));
+}
+
 /// A TLS-only `redis-server` with a certificate for 127.0.0.1 from a CA made here.
 struct TlsRedis(std::process::Child, tempfile::TempDir, u16);
 

@@ -1,11 +1,12 @@
 //! The unversioned `fermyon:spin` interfaces (Spin 1.x SDKs built with wit-bindgen 0.5+,
 //! and Spin 2's Go SDK): `config`, `key-value` and `http` as thin adapters over the
-//! variables, key/value and outbound capabilities, and the `inbound-http` export
+//! variables, key/value and outbound capabilities (`redis` is in [`super::redis`]), and the `inbound-http` export
 //! ([`bindings::SpinV1HttpPre`]) the HTTP trigger calls.
 
 use super::buffered::{BufferedRequest, METHODS, SendError, send_buffered};
 use super::kv::{Kv, KvCtxView, KvView, LegacyKvError, LegacyOk, LegacyOp};
 use super::outbound::{Outbound, OutboundView};
+use super::redis::{Redis, RedisView};
 use super::variables::{LegacyConfigError, Variables, VariablesView, Vars};
 use std::future::Future;
 use std::sync::Arc;
@@ -33,11 +34,12 @@ impl HasData for Out {
 /// Link the unversioned interfaces for `T`.
 pub fn add_to_linker<T>(linker: &mut Linker<T>) -> wasmtime::Result<()>
 where
-    T: KvView + VariablesView + OutboundView + 'static,
+    T: KvView + VariablesView + OutboundView + RedisView + 'static,
 {
     config::add_to_linker::<T, Vars>(linker, T::variables)?;
     key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
     http::add_to_linker::<T, Out>(linker, |t| t.outbound())?;
+    bindings::fermyon::spin::redis::add_to_linker::<T, Redis>(linker, T::redis)?;
     Ok(())
 }
 

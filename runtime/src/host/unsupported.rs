@@ -18,6 +18,7 @@ const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/http",
     "fermyon:spin/http-types",
     "fermyon:spin/key-value",
+    "fermyon:spin/redis",
     "fermyon:spin/key-value@2",
     "fermyon:spin/variables@2",
     "fermyon:spin/sqlite@2",
@@ -154,9 +155,10 @@ mod tests {
         assert!(implemented("spin:sqlite/sqlite@3.0.0"));
         assert!(implemented("spin:sqlite/sqlite@3.1.0"));
         assert!(implemented("fermyon:spin/key-value"));
-        // Spin 1.x's unversioned database interfaces have other signatures: stand-ins.
+        // Spin 1.x's unversioned database interfaces other than Redis: stand-ins.
         assert!(!implemented("fermyon:spin/sqlite"));
-        assert!(!implemented("fermyon:spin/redis"));
+        assert!(!implemented("fermyon:spin/postgres"));
+        assert!(implemented("fermyon:spin/redis"));
         assert!(implemented("spin:postgres/postgres@4.2.0"));
     }
 }

@@ -10,6 +10,9 @@
 //   /v1/denied      open "secret": 500 + "error 2" (access-denied)
 //   /v1/outbound    send-request GET <body>: the upstream status and body, or 502 + "error N"
 //   /v1/echo        200, body = uri, header x-path-info = the spin-path-info header
+//   /v1/redis       outbound Redis at the address in the body, on keys `v1:*`: set, get,
+//                   incr, sadd, smembers, srem, del, execute, publish; one line each
+//                   ("name=result", or "name=error N")
 #include "spin_v1_guest.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,68 @@ static void respond_error(exports_fermyon_spin_inbound_http_response_t *ret, uin
   char text[32];
   snprintf(text, sizeof text, "error %u", tag);
   respond_text(ret, status, text);
+}
+
+/// Append "name=..." for a call that returned `ok`, else "name=error N".
+static void line(char *out, size_t size, const char *name, bool ok, const char *value,
+                 unsigned err) {
+  size_t used = strlen(out);
+  if (ok) {
+    snprintf(out + used, size - used, "%s%s=%s", used ? "\n" : "", name, value);
+  } else {
+    snprintf(out + used, size - used, "%s%s=error %u", used ? "\n" : "", name, err);
+  }
+}
+
+static void redis_report(spin_v1_guest_string_t *address, char *out, size_t size) {
+  fermyon_spin_redis_error_t err;
+  char value[128];
+  spin_v1_guest_string_t k = str("v1:k"), n = str("v1:n"), set_key = str("v1:s");
+  fermyon_spin_redis_payload_t v = {(uint8_t *)"v", 1}, got;
+  bool ok = fermyon_spin_redis_set(address, &k, &v, &err);
+  line(out, size, "set", ok, "ok", err);
+  ok = fermyon_spin_redis_get(address, &k, &got, &err);
+  snprintf(value, sizeof value, "%.*s", ok ? (int)got.len : 0, ok ? (char *)got.ptr : "");
+  line(out, size, "get", ok, value, err);
+  int64_t number;
+  ok = fermyon_spin_redis_incr(address, &n, &number, &err);
+  snprintf(value, sizeof value, "%lld", (long long)number);
+  line(out, size, "incr", ok, value, err);
+  spin_v1_guest_string_t members[2] = {str("a"), str("b")};
+  spin_v1_guest_list_string_t values = {members, 2}, listed;
+  ok = fermyon_spin_redis_sadd(address, &set_key, &values, &number, &err);
+  snprintf(value, sizeof value, "%lld", (long long)number);
+  line(out, size, "sadd", ok, value, err);
+  ok = fermyon_spin_redis_smembers(address, &set_key, &listed, &err);
+  snprintf(value, sizeof value, "%zu", ok ? listed.len : 0);
+  line(out, size, "smembers", ok, value, err);
+  values.len = 1;
+  ok = fermyon_spin_redis_srem(address, &set_key, &values, &number, &err);
+  snprintf(value, sizeof value, "%lld", (long long)number);
+  line(out, size, "srem", ok, value, err);
+  spin_v1_guest_string_t keys[3] = {k, n, str("v1:nothing")};
+  spin_v1_guest_list_string_t key_list = {keys, 3};
+  ok = fermyon_spin_redis_del(address, &key_list, &number, &err);
+  snprintf(value, sizeof value, "%lld", (long long)number);
+  line(out, size, "del", ok, value, err);
+  fermyon_spin_redis_redis_parameter_t args[2];
+  args[0].tag = FERMYON_SPIN_REDIS_TYPES_REDIS_PARAMETER_BINARY;
+  args[0].val.binary = (fermyon_spin_redis_payload_t){(uint8_t *)"v1:e", 4};
+  args[1].tag = FERMYON_SPIN_REDIS_TYPES_REDIS_PARAMETER_INT64;
+  args[1].val.int64 = 5;
+  fermyon_spin_redis_list_redis_parameter_t arg_list = {args, 2};
+  fermyon_spin_redis_list_redis_result_t results;
+  spin_v1_guest_string_t incrby = str("INCRBY");
+  ok = fermyon_spin_redis_execute(address, &incrby, &arg_list, &results, &err);
+  snprintf(value, sizeof value, "%zu:%lld", ok ? results.len : 0,
+           ok && results.len == 1 && results.ptr[0].tag == FERMYON_SPIN_REDIS_TYPES_REDIS_RESULT_INT64
+               ? (long long)results.ptr[0].val.int64
+               : -1LL);
+  line(out, size, "execute", ok, value, err);
+  spin_v1_guest_string_t channel = str("v1:chan");
+  fermyon_spin_redis_payload_t message = {(uint8_t *)"hello", 5};
+  ok = fermyon_spin_redis_publish(address, &channel, &message, &err);
+  line(out, size, "publish", ok, "ok", err);
 }
 
 static bool open_default(fermyon_spin_key_value_store_t *store,
@@ -123,6 +188,11 @@ void exports_fermyon_spin_inbound_http_handle_request(
     } else {
       respond_error(ret, 502, err);
     }
+  } else if (strcmp(uri, "/v1/redis") == 0) {
+    spin_v1_guest_string_t address = {(uint8_t *)body, body_len};
+    char out[1024] = "";
+    redis_report(&address, out, sizeof out);
+    respond_text(ret, 200, out);
   } else {
     respond(ret, 200, req->uri.ptr, req->uri.len);
     for (size_t i = 0; i < req->headers.len; i++) {

@@ -1,5 +1,6 @@
-//! Outbound Redis, as Spin offers it: `fermyon:spin/redis@2.0.0` ([`v2`]) and Spin 4's
-//! async `spin:redis/redis@3.0.0` ([`v3`]), thin adapters over the operations here.
+//! Outbound Redis, as Spin offers it: Spin 1.x's unversioned `fermyon:spin/redis` ([`v1`]),
+//! `fermyon:spin/redis@2.0.0` ([`v2`]) and Spin 4's async `spin:redis/redis@3.0.0` ([`v3`]),
+//! thin adapters over the operations here.
 //!
 //! An address is `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS (the
 //! server's certificate verified against the system's roots, which `SSL_CERT_FILE` and
@@ -9,6 +10,7 @@
 //! password never appears in logs). Connections are multiplexed and shared by every
 //! request of the app per address, made on first use and remade when they break.
 
+mod v1;
 mod v2;
 mod v3;
 
