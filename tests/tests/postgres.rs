@@ -483,18 +483,23 @@ fn tls_per_sslmode_with_the_servers_ca_from_the_connection_builder() {
 #[test]
 fn connections_are_reused_across_requests_and_reset_between_them() {
     let db = Postgres::start();
+    // A type of its own per request: each is looked up by the client on first use, with a
+    // statement it prepared once (which the reset between requests must leave in place).
+    for i in 0..20 {
+        db.admin(&format!("CREATE TYPE mood{i} AS ENUM ('sad', 'ok')"));
+    }
     let app = app(db.port);
     let spin = Spin::up(app.path(), &[]);
     let address = db.url("secret", "");
     let mut pids = std::collections::HashSet::new();
     let mut reused = false;
-    for _ in 0..20 {
+    for i in 0..20 {
         // Each request leaves a setting behind.
         let (status, out) = pg(
             &spin,
             "sdk5/pg",
             json!({"address": address, "query": true,
-                   "sql": "SELECT pg_backend_pid(), current_setting('application_name')"}),
+                   "sql": format!("SELECT pg_backend_pid(), current_setting('application_name'), 'ok'::mood{i}")}),
         );
         assert_eq!(status, 200, "{out}");
         assert_eq!(
@@ -502,6 +507,7 @@ fn connections_are_reused_across_requests_and_reset_between_them() {
             json!(["str", ""]),
             "a setting leaked from an earlier request"
         );
+        assert_eq!(out["rows"][0][2], json!(["str", "ok"]));
         let pid = out["rows"][0][0][1].as_i64().unwrap();
         let (status, out) = pg(
             &spin,

@@ -14,7 +14,8 @@
 //! `connection-builder.set-ca-root`; an untrusted certificate fails the connection.
 //!
 //! Connections are pooled per address: a connection a request drops is rolled back and reset
-//! (`DISCARD ALL`) before another request gets it. Statements are prepared, so their
+//! (what `DISCARD ALL` does, but for the client's own prepared statements; a guest's own
+//! `PREPARE`d statements stay) before another request gets it. Statements are prepared, so their
 //! parameters are encoded for the server's inferred types ([`types::Param`]), and a query's
 //! columns are known even when it returns no rows. A result larger than [`MAX_RESULT_BYTES`]
 //! is an error, not an allocation.
@@ -43,6 +44,10 @@ const MAX_IDLE: usize = 16;
 const MAX_ADDRESSES: usize = 64;
 /// How long connecting may take unless the address says otherwise.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How a connection is reset between requests: DISCARD ALL less DEALLOCATE ALL.
+const RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; \
+                     SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; \
+                     DISCARD SEQUENCES";
 /// Largest result set handed to a guest (the sum of its values' sizes).
 pub const MAX_RESULT_BYTES: usize = 64 << 20;
 
@@ -163,10 +168,12 @@ impl PgClients {
             return;
         };
         runtime.spawn(async move {
-            // Outside a transaction ROLLBACK only warns; DISCARD ALL must run outside one.
+            // Outside a transaction ROLLBACK only warns. Then what DISCARD ALL does but
+            // DEALLOCATE ALL: the client's own prepared statements (those it looks types up
+            // with) must stay.
             let reset = async {
                 client.batch_execute("ROLLBACK").await?;
-                client.batch_execute("DISCARD ALL").await
+                client.batch_execute(RESET).await
             };
             if tokio::time::timeout(CONNECT_TIMEOUT, reset).await.is_err() || client.is_closed() {
                 return;
