@@ -22,6 +22,10 @@ impl MariaDb {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        // A temporary directory of its own: servers bootstrapping at once in the shared /tmp
+        // remove each other's temporary tables.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         let installed = Command::new("mariadb-install-db")
             .args([
                 "--no-defaults",
@@ -30,6 +34,7 @@ impl MariaDb {
                 "--user=root",
             ])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .output()
             .expect("mariadb-install-db (Debian's mariadb-server; tests/setup.sh installs it)");
         assert!(
@@ -48,6 +53,7 @@ impl MariaDb {
                 "--skip-name-resolve",
             ])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--port={port}"))
             .arg(format!("--pid-file={}", dir.path().join("pid").display()))
@@ -256,6 +262,9 @@ fn sql_errors_credentials_and_policy_are_the_interfaces_errors() {
             "{id}"
         );
     }
+    // An allowed address naming a Unix socket is refused before anything connects.
+    let socket = json!({"address": format!("{}?socket=/run/mysqld/mysqld.sock", db.url("secret")), "sql": "SELECT 1"});
+    assert_eq!(sql(&spin, "py", socket), (500, json!("connection-failed")));
     assert!(spin.wait_for_log(
         "outbound request to mysql://127.0.0.2:3306 denied: add \"mysql://127.0.0.2\" to allowed_outbound_hosts of component `py`"
     ), "{}", spin.stderr());

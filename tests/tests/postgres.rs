@@ -412,6 +412,20 @@ fn sql_errors_bad_parameters_credentials_and_policy_are_the_interfaces_errors() 
             "address postgres://127.0.0.2:5432 is not permitted"
         );
     }
+    // `hostaddr` is where libpq's form connects: an allowed `host` does not cover it.
+    let (_, out) = pg(
+        &spin,
+        "sdk5/pg",
+        json!({"address": format!("host=127.0.0.1 hostaddr=127.0.0.2 port={} user=spin password=secret", db.port),
+               "sql": "SELECT 1"}),
+    );
+    assert_eq!(
+        (out["error"].as_str(), out["message"].as_str()),
+        (
+            Some("connection-failed"),
+            Some(format!("address postgres://127.0.0.2:{} is not permitted", db.port).as_str())
+        )
+    );
     let unix = json!({"address": "host=/var/run/postgresql user=spin", "sql": "SELECT 1"});
     let (_, out) = pg(&spin, "sdk5/pg", unix);
     assert_eq!(out["error"], "connection-failed");

@@ -352,6 +352,16 @@ pub async fn connect(
     }
     let opts = mysql_async::Opts::from_url(&address)
         .map_err(|e| MysqlError::ConnectionFailed(e.to_string()))?;
+    // Only the policed TCP address: no `socket=` path, and no switching to the server's own
+    // Unix socket once connected.
+    if opts.socket().is_some() {
+        return Err(MysqlError::ConnectionFailed(
+            "connecting through a Unix socket (`socket=`) is not permitted".into(),
+        ));
+    }
+    let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(opts)
+        .prefer_socket(false)
+        .into();
     let conn = tokio::time::timeout(CONNECT_TIMEOUT, mysql_async::Conn::new(opts))
         .await
         .map_err(|_| {

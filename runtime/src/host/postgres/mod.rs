@@ -298,8 +298,22 @@ pub async fn connect(
         PgError::ConnectionFailed(format!("the address is not a PostgreSQL address: {e}"))
     })?;
     let ports = config.get_ports();
+    let port_of = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+    // `hostaddr` is where the connection goes when given (`host` then only names the server
+    // for TLS): each must be allowed as well.
+    for (i, ip) in config.get_hostaddrs().iter().enumerate() {
+        let authority = std::net::SocketAddr::new(*ip, port_of(i)).to_string();
+        if !matches!(
+            outbound.check("postgres", Some(&authority)),
+            Ok(Destination::AsNamed)
+        ) {
+            return Err(PgError::ConnectionFailed(format!(
+                "address postgres://{authority} is not permitted"
+            )));
+        }
+    }
     for (i, host) in config.get_hosts().iter().enumerate() {
-        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let port = port_of(i);
         let host = match host {
             Host::Tcp(h) if h.contains(':') => format!("[{h}]"),
             Host::Tcp(h) => h.clone(),
