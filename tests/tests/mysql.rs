@@ -262,8 +262,10 @@ fn sql_errors_credentials_and_policy_are_the_interfaces_errors() {
             "{id}"
         );
     }
-    // An allowed address naming a Unix socket is refused before anything connects.
-    let socket = json!({"address": format!("{}?socket=/run/mysqld/mysqld.sock", db.url("secret")), "sql": "SELECT 1"});
+    // An allowed address naming a Unix socket (the server's own, which would take the
+    // login) is refused before anything connects.
+    let path = db.dir.path().join("sock");
+    let socket = json!({"address": format!("{}?socket={}", db.url("secret"), path.display()), "sql": "SELECT 1"});
     assert_eq!(sql(&spin, "py", socket), (500, json!("connection-failed")));
     assert!(spin.wait_for_log(
         "outbound request to mysql://127.0.0.2:3306 denied: add \"mysql://127.0.0.2\" to allowed_outbound_hosts of component `py`"
