@@ -38,6 +38,30 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
+/// Wait until the server on our socket directory `d` takes connections (its port opens
+/// while it still recovers), or has exited.
+fn ready(bin: &Path, d: &Path, port: u16, child: &mut Child) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(30) {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        let up = Command::new(bin.join("pg_isready"))
+            .arg("-q")
+            .arg("-h")
+            .arg(d)
+            .args(["-p", &port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if up {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    false
+}
+
 /// `program` run as the server's user.
 fn as_server_user(program: &Path) -> Command {
     if is_root() {
@@ -102,22 +126,27 @@ impl Postgres {
             .status()
             .expect("initdb");
         assert!(made.success(), "initdb failed");
-        let port = crate::free_port();
-        let mut server = as_server_user(&bin.join("postgres"));
-        server
-            .arg("-D")
-            .arg(d.join("data"))
-            .arg("-p")
-            .arg(port.to_string());
-        for s in &settings {
-            server.arg("-c").arg(s);
-        }
-        let child = server
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        crate::wait_for_port(port, "postgres", &Default::default());
+        // Another process may take the free port first (the server then exits): try again.
+        let (child, port) = (0..5)
+            .find_map(|_| {
+                let port = crate::free_port();
+                let mut server = as_server_user(&bin.join("postgres"));
+                server
+                    .arg("-D")
+                    .arg(d.join("data"))
+                    .arg("-p")
+                    .arg(port.to_string());
+                for s in &settings {
+                    server.arg("-c").arg(s);
+                }
+                let mut child = server
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                ready(&bin, d, port, &mut child).then_some((child, port))
+            })
+            .expect("postgres did not start on any of five ports");
         let pg = Self {
             child,
             port,

@@ -9,13 +9,11 @@
 //! value the column cannot take is an error naming both, not a silent conversion. Numeric
 //! values travel as exact decimal strings (any precision, `NaN` and infinities included).
 
+pub use super::wire::Bound;
 use super::wire::{
-    BoxError, Interval, Json, Numeric, Range, Raw, Text, encode_numeric, range_to_sql,
+    BoxError, Interval, Json, Numeric, Range, Raw, Text, encode_numeric, is_text, range_to_sql,
 };
-use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
-
-/// A range's bound: its value and whether it is inclusive; `None` is unbounded.
-pub type Bound<T> = Option<(T, bool)>;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 /// A column's type (`db-data-type`).
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +118,7 @@ pub fn data_type(ty: &Type) -> DataType {
         Type::INT8 => DataType::Int64,
         Type::FLOAT4 => DataType::Floating32,
         Type::FLOAT8 => DataType::Floating64,
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DataType::Str,
+        _ if is_text(ty) => DataType::Str,
         Type::BYTEA => DataType::Binary,
         Type::DATE => DataType::Date,
         Type::TIME => DataType::Time,
@@ -136,7 +134,6 @@ pub fn data_type(ty: &Type) -> DataType {
         Type::NUMERIC_ARRAY => DataType::ArrayDecimal,
         Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => DataType::ArrayStr,
         Type::INTERVAL => DataType::Interval,
-        _ if matches!(ty.kind(), Kind::Enum(_)) => DataType::Str,
         _ => DataType::Other(ty.name().to_string()),
     }
 }

@@ -2,10 +2,18 @@
 //! textual or enum type, JSON and JSONB, `interval`, `numeric` (both ways, exactly: any
 //! precision, `NaN` and infinities), ranges (both ways), and any value's raw bytes.
 
-use super::types::{Bound, DataType, data_type};
 use tokio_postgres::types::{FromSql, Kind, Type};
 
 pub type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+/// A range's bound: its value and whether it is inclusive; `None` is unbounded.
+pub type Bound<T> = Option<(T, bool)>;
+
+/// Is `ty` textual (its binary form its UTF-8 text): the string types and enums.
+pub fn is_text(ty: &Type) -> bool {
+    matches!(*ty, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME)
+        || matches!(ty.kind(), Kind::Enum(_))
+}
 
 /// Text of any textual or enum type (their binary form is their UTF-8 text).
 pub struct Text(pub String);
@@ -15,7 +23,7 @@ impl<'a> FromSql<'a> for Text {
         Ok(Text(std::str::from_utf8(raw)?.to_string()))
     }
     fn accepts(ty: &Type) -> bool {
-        matches!(data_type(ty), DataType::Str)
+        is_text(ty)
     }
 }
 
