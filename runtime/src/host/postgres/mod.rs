@@ -137,6 +137,57 @@ impl From<tokio_postgres::Error> for PgError {
 /// A query's columns (name, type) and rows.
 pub type RowSet = (Vec<(String, DataType)>, Vec<Vec<Value>>);
 
+/// The synchronous `connection` resource of version `$v`, whose types are in `$t`: every
+/// version has the same four functions. The version's module supplies `param`, `column`,
+/// `db_value` and `error`, its conversions from and to the capability's types.
+macro_rules! sync_connection {
+    ($v:ident, $t:ident) => {
+        impl $v::HostConnection for PgCtxView<'_> {
+            async fn open(
+                &mut self,
+                address: String,
+            ) -> wasmtime::Result<Result<Resource<PgConnection>, $t::Error>> {
+                let (outbound, clients) = self.parts();
+                let opened = connect(outbound, clients, address, None).await;
+                Ok(self.push(opened)?.map_err(error))
+            }
+
+            async fn query(
+                &mut self,
+                conn: Resource<PgConnection>,
+                statement: String,
+                params: Vec<$t::ParameterValue>,
+            ) -> wasmtime::Result<Result<$t::RowSet, $t::Error>> {
+                let params = params.into_iter().map(param).collect();
+                let result = self.session(&conn)?.query(statement, params).await;
+                Ok(result.map_err(error).map(|(columns, rows)| $t::RowSet {
+                    columns: columns.into_iter().map(column).collect(),
+                    rows: rows
+                        .into_iter()
+                        .map(|r| r.into_iter().map(db_value).collect())
+                        .collect(),
+                }))
+            }
+
+            async fn execute(
+                &mut self,
+                conn: Resource<PgConnection>,
+                statement: String,
+                params: Vec<$t::ParameterValue>,
+            ) -> wasmtime::Result<Result<u64, $t::Error>> {
+                let params = params.into_iter().map(param).collect();
+                let result = self.session(&conn)?.execute(statement, params).await;
+                Ok(result.map_err(error))
+            }
+
+            async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
+                self.close(conn)
+            }
+        }
+    };
+}
+use sync_connection;
+
 /// Idle connections of the app, by address (and CA).
 #[derive(Default)]
 pub struct PgClients {

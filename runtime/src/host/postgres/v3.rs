@@ -79,45 +79,4 @@ fn column((name, t): (String, DataType)) -> v3::Column {
 
 impl v3::Host for PgCtxView<'_> {}
 
-impl v3::HostConnection for PgCtxView<'_> {
-    async fn open(
-        &mut self,
-        address: String,
-    ) -> wasmtime::Result<Result<Resource<PgConnection>, v3::Error>> {
-        let (outbound, clients) = self.parts();
-        let opened = connect(outbound, clients, address, None).await;
-        Ok(self.push(opened)?.map_err(error))
-    }
-
-    async fn query(
-        &mut self,
-        conn: Resource<PgConnection>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> wasmtime::Result<Result<v3::RowSet, v3::Error>> {
-        let params = params.into_iter().map(param).collect();
-        let result = self.session(&conn)?.query(statement, params).await;
-        Ok(result.map_err(error).map(|(columns, rows)| v3::RowSet {
-            columns: columns.into_iter().map(column).collect(),
-            rows: rows
-                .into_iter()
-                .map(|r| r.into_iter().map(db_value).collect())
-                .collect(),
-        }))
-    }
-
-    async fn execute(
-        &mut self,
-        conn: Resource<PgConnection>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> wasmtime::Result<Result<u64, v3::Error>> {
-        let params = params.into_iter().map(param).collect();
-        let result = self.session(&conn)?.execute(statement, params).await;
-        Ok(result.map_err(error))
-    }
-
-    async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
-        self.close(conn)
-    }
-}
+super::sync_connection!(v3, v3);

@@ -153,7 +153,8 @@ fn column((name, t): (String, DataType)) -> v4::Column {
     v4::Column { name, data_type }
 }
 
-fn row_set((columns, rows): super::RowSet) -> (Vec<v4::Column>, Vec<Vec<v4::DbValue>>) {
+/// For `query-async`: the columns, and the rows to stream.
+fn columns_and_rows((columns, rows): super::RowSet) -> (Vec<v4::Column>, Vec<Vec<v4::DbValue>>) {
     (
         columns.into_iter().map(column).collect(),
         rows.into_iter()
@@ -198,45 +199,7 @@ impl v4::HostConnectionBuilder for PgCtxView<'_> {
     }
 }
 
-impl v4::HostConnection for PgCtxView<'_> {
-    async fn open(
-        &mut self,
-        address: String,
-    ) -> wasmtime::Result<Result<Resource<PgConnection>, v4::Error>> {
-        let (outbound, clients) = self.parts();
-        let opened = connect(outbound, clients, address, None).await;
-        Ok(self.push(opened)?.map_err(error))
-    }
-
-    async fn query(
-        &mut self,
-        conn: Resource<PgConnection>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> wasmtime::Result<Result<v4::RowSet, v4::Error>> {
-        let params = params.into_iter().map(param).collect();
-        let result = self.session(&conn)?.query(statement, params).await;
-        Ok(result.map_err(error).map(|set| {
-            let (columns, rows) = row_set(set);
-            v4::RowSet { columns, rows }
-        }))
-    }
-
-    async fn execute(
-        &mut self,
-        conn: Resource<PgConnection>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> wasmtime::Result<Result<u64, v4::Error>> {
-        let params = params.into_iter().map(param).collect();
-        let result = self.session(&conn)?.execute(statement, params).await;
-        Ok(result.map_err(error))
-    }
-
-    async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
-        self.close(conn)
-    }
-}
+super::sync_connection!(v4, v4);
 
 impl<T> v4::HostConnectionBuilderWithStore<T> for Pg {
     async fn build_async(
@@ -283,7 +246,7 @@ impl<T> v4::HostConnectionWithStore<T> for Pg {
         let session = accessor.with(|mut a| a.get().session(&conn))?;
         let params = params.into_iter().map(param).collect();
         let (columns, rows) = match session.query(statement, params).await {
-            Ok(set) => row_set(set),
+            Ok(set) => columns_and_rows(set),
             Err(e) => return Ok(Err(error(e))),
         };
         accessor.with(|mut a| {
