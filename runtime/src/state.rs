@@ -208,59 +208,31 @@ impl WasiHttpView for RequestState {
     }
 }
 
-impl PgView for RequestState {
-    fn postgres(&mut self) -> PgCtxView<'_> {
-        PgCtxView {
-            ctx: &mut self.postgres,
-            table: &mut self.table,
-        }
-    }
+/// The capability views of a request state type whose fields `table` and (each view's)
+/// context are named as below.
+macro_rules! views {
+    ($state:ty: $($view:ident::$f:ident => $ctx:ident),* $(,)?) => {
+        $(
+            impl $view for $state {
+                fn $f(&mut self) -> $ctx<'_> {
+                    $ctx {
+                        ctx: &mut self.$f,
+                        table: &mut self.table,
+                    }
+                }
+            }
+        )*
+    };
 }
 
-impl MysqlView for RequestState {
-    fn mysql(&mut self) -> MysqlCtxView<'_> {
-        MysqlCtxView {
-            ctx: &mut self.mysql,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl MqttView for RequestState {
-    fn mqtt(&mut self) -> MqttCtxView<'_> {
-        MqttCtxView {
-            ctx: &mut self.mqtt,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl RedisView for RequestState {
-    fn redis(&mut self) -> RedisCtxView<'_> {
-        RedisCtxView {
-            ctx: &mut self.redis,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl SqliteView for RequestState {
-    fn sqlite(&mut self) -> SqliteCtxView<'_> {
-        SqliteCtxView {
-            ctx: &mut self.sqlite,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl KvView for RequestState {
-    fn kv(&mut self) -> KvCtxView<'_> {
-        KvCtxView {
-            ctx: &mut self.kv,
-            table: &mut self.table,
-        }
-    }
-}
+views!(RequestState:
+    PgView::postgres => PgCtxView,
+    MysqlView::mysql => MysqlCtxView,
+    MqttView::mqtt => MqttCtxView,
+    RedisView::redis => RedisCtxView,
+    SqliteView::sqlite => SqliteCtxView,
+    KvView::kv => KvCtxView,
+);
 
 impl VariablesView for RequestState {
     fn variables(&mut self) -> &Variables {
@@ -284,9 +256,14 @@ impl Limited for RequestState {
 pub struct ModuleState {
     /// WASI preview 1.
     pub wasi: WasiP1Ctx,
-    /// Open key/value stores (their handles are the old ABI's `store` numbers).
+    /// Open key/value stores and SQLite connections (their handles are the old ABI's
+    /// numbers).
     table: ResourceTable,
     kv: KvCtx,
+    sqlite: SqliteCtx,
+    redis: RedisCtx,
+    mysql: MysqlCtx,
+    postgres: PgCtx,
     /// The component's variables.
     pub variables: Arc<Variables>,
     /// The component's outbound rules.
@@ -307,6 +284,10 @@ impl ModuleState {
             wasi: wasi.build_p1(),
             table: ResourceTable::new(),
             kv: KvCtx::new(stores, component.kv.clone()),
+            sqlite: SqliteCtx::new(component.sqlite.clone()),
+            redis: RedisCtx::new(component.outbound.clone(), component.redis.clone()),
+            mysql: MysqlCtx::new(component.outbound.clone()),
+            postgres: PgCtx::new(component.outbound.clone(), component.postgres.clone()),
             variables: component.variables.clone(),
             outbound: component.outbound.clone(),
             limiter: MemoryLimiter::new(memory_limit),
@@ -314,17 +295,17 @@ impl ModuleState {
     }
 }
 
+views!(ModuleState:
+    PgView::postgres => PgCtxView,
+    MysqlView::mysql => MysqlCtxView,
+    RedisView::redis => RedisCtxView,
+    SqliteView::sqlite => SqliteCtxView,
+    KvView::kv => KvCtxView,
+);
+
 impl Limited for ModuleState {
     fn limiter(&mut self) -> &mut MemoryLimiter {
         &mut self.limiter
     }
 }
 
-impl KvView for ModuleState {
-    fn kv(&mut self) -> KvCtxView<'_> {
-        KvCtxView {
-            ctx: &mut self.kv,
-            table: &mut self.table,
-        }
-    }
-}

@@ -1,12 +1,16 @@
 //! The unversioned `fermyon:spin` interfaces (Spin 1.x SDKs built with wit-bindgen 0.5+,
 //! and Spin 2's Go SDK): `config`, `key-value` and `http` as thin adapters over the
-//! variables, key/value and outbound capabilities (`redis` is in [`super::redis`]), and the `inbound-http` export
+//! variables, key/value and outbound capabilities (`redis`, `postgres`, `mysql` and `sqlite`
+//! are with their capabilities, in `v1` modules), and the `inbound-http` export
 //! ([`bindings::SpinV1HttpPre`]) the HTTP trigger calls.
 
 use super::buffered::{BufferedRequest, METHODS, SendError, send_buffered};
 use super::kv::{Kv, KvCtxView, KvView, LegacyKvError, LegacyOk, LegacyOp};
+use super::mysql::{Mysql, MysqlView};
 use super::outbound::{Outbound, OutboundView};
+use super::postgres::{Pg, PgView};
 use super::redis::{Redis, RedisView};
+use super::sqlite::{Sqlite, SqliteView};
 use super::variables::{LegacyConfigError, Variables, VariablesView, Vars};
 use std::future::Future;
 use std::sync::Arc;
@@ -34,12 +38,16 @@ impl HasData for Out {
 /// Link the unversioned interfaces for `T`.
 pub fn add_to_linker<T>(linker: &mut Linker<T>) -> wasmtime::Result<()>
 where
-    T: KvView + VariablesView + OutboundView + RedisView + 'static,
+    T: KvView + VariablesView + OutboundView + RedisView + PgView + MysqlView + SqliteView + 'static,
 {
+    use bindings::fermyon::spin::{mysql, postgres, redis, sqlite};
     config::add_to_linker::<T, Vars>(linker, T::variables)?;
     key_value::add_to_linker::<T, Kv>(linker, T::kv)?;
     http::add_to_linker::<T, Out>(linker, |t| t.outbound())?;
-    bindings::fermyon::spin::redis::add_to_linker::<T, Redis>(linker, T::redis)?;
+    redis::add_to_linker::<T, Redis>(linker, T::redis)?;
+    postgres::add_to_linker::<T, Pg>(linker, T::postgres)?;
+    mysql::add_to_linker::<T, Mysql>(linker, T::mysql)?;
+    sqlite::add_to_linker::<T, Sqlite>(linker, T::sqlite)?;
     Ok(())
 }
 

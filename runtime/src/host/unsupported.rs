@@ -1,5 +1,5 @@
-//! Spin platform interfaces this runtime does not provide yet (LLM, OpenTelemetry, Spin
-//! 1.x's unversioned database interfaces, ...). SDK-built components import them even when they never call
+//! Spin platform interfaces this runtime does not provide yet (LLM, OpenTelemetry, ...).
+//! SDK-built components import them even when they never call
 //! them, so they are linked to stand-ins: a function that returns `result<_, error>`
 //! returns the interface's own error (its `other(string)` case, else the first case with a
 //! message, else `access-denied`) naming the call, so the guest can handle it; any other
@@ -9,16 +9,21 @@ use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, Linker, ResourceType, Val};
 
-/// Interfaces implemented for real, by name and major version (none for Spin 1.x's
+/// Interfaces implemented for real, by name and major version (the bare name for Spin 1.x's
 /// unversioned ones): key-value, variables, SQLite, outbound Redis, MQTT, MySQL and
-/// PostgreSQL of Spin 2 to 4, and the unversioned config, key-value and http of Spin 1.x SDKs. Spin 1.x's unversioned
-/// `redis`, `sqlite`, `mysql` and `postgres` (other signatures) stay stand-ins.
+/// PostgreSQL of Spin 2 to 4, and config, key-value, http, redis, postgres, mysql and
+/// sqlite of Spin 1.x SDKs.
 const IMPLEMENTED: &[&str] = &[
     "fermyon:spin/config",
     "fermyon:spin/http",
     "fermyon:spin/http-types",
     "fermyon:spin/key-value",
     "fermyon:spin/redis",
+    "fermyon:spin/redis-types",
+    "fermyon:spin/postgres",
+    "fermyon:spin/mysql",
+    "fermyon:spin/rdbms-types",
+    "fermyon:spin/sqlite",
     "fermyon:spin/key-value@2",
     "fermyon:spin/variables@2",
     "fermyon:spin/sqlite@2",
@@ -155,10 +160,10 @@ mod tests {
         assert!(implemented("spin:sqlite/sqlite@3.0.0"));
         assert!(implemented("spin:sqlite/sqlite@3.1.0"));
         assert!(implemented("fermyon:spin/key-value"));
-        // Spin 1.x's unversioned database interfaces other than Redis: stand-ins.
-        assert!(!implemented("fermyon:spin/sqlite"));
-        assert!(!implemented("fermyon:spin/postgres"));
+        assert!(implemented("fermyon:spin/sqlite"));
+        assert!(implemented("fermyon:spin/postgres"));
         assert!(implemented("fermyon:spin/redis"));
+        assert!(!implemented("fermyon:spin/llm"));
         assert!(implemented("spin:postgres/postgres@4.2.0"));
     }
 }

@@ -98,6 +98,30 @@ impl GuestMemory {
         Ok(i32::from_le_bytes(self.load(store, addr)?))
     }
 
+    /// The elements of a list of `size`-byte records at `(ptr, len)`, each copied out.
+    pub fn records(
+        &self,
+        store: impl AsContext,
+        ptr: i32,
+        len: i32,
+        size: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        let total = (len as u32 as usize)
+            .checked_mul(size)
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| bad("list too long"))?;
+        let raw = self.bytes(&store, ptr, total)?;
+        Ok(raw.chunks_exact(size).map(<[u8]>::to_vec).collect())
+    }
+
+    /// A `list<string>` at `(ptr, len)`.
+    pub fn strings(&self, store: impl AsContext, ptr: i32, len: i32) -> Result<Vec<String>> {
+        self.records(&store, ptr, len, 8)?
+            .iter()
+            .map(|e| self.string(&store, word(e, 0), word(e, 4)))
+            .collect()
+    }
+
     /// A `list<tuple<string, string>>` at `(ptr, len)`.
     pub fn string_pairs(
         &self,
@@ -105,17 +129,12 @@ impl GuestMemory {
         ptr: i32,
         len: i32,
     ) -> Result<Vec<(String, String)>> {
-        let raw = self.bytes(
-            &store,
-            ptr,
-            len.checked_mul(16).ok_or_else(|| bad("list too long"))?,
-        )?;
-        raw.chunks_exact(16)
+        self.records(&store, ptr, len, 16)?
+            .iter()
             .map(|e| {
-                let word = |i: usize| i32::from_le_bytes(e[i * 4..i * 4 + 4].try_into().unwrap());
                 Ok((
-                    self.string(&store, word(0), word(1))?,
-                    self.string(&store, word(2), word(3))?,
+                    self.string(&store, word(e, 0), word(e, 4))?,
+                    self.string(&store, word(e, 8), word(e, 12))?,
                 ))
             })
             .collect()
@@ -170,7 +189,49 @@ impl GuestMemory {
             table.extend_from_slice(&p.to_le_bytes());
             table.extend_from_slice(&l.to_le_bytes());
         }
-        self.put(&mut store, 4, &table).await
+        let (ptr, _) = self.put(&mut store, 4, &table).await?;
+        Ok((ptr, items.len() as i32))
+    }
+
+    /// A list of variants (16-byte elements, the payload at offset 8) in guest memory: its
+    /// `(ptr, len)`.
+    pub async fn put_variants<S>(&self, mut store: S, items: Vec<Variant>) -> Result<(i32, i32)>
+    where
+        S: AsContextMut,
+        S::Data: Send,
+    {
+        let mut table = Vec::with_capacity(items.len() * 16);
+        for item in &items {
+            let (tag, payload) = match item {
+                Variant::Scalar(tag, payload) => (*tag, *payload),
+                Variant::Bytes(tag, bytes) => {
+                    let (p, l) = self.put(&mut store, 1, bytes).await?;
+                    let mut payload = [0; 8];
+                    payload[..4].copy_from_slice(&p.to_le_bytes());
+                    payload[4..].copy_from_slice(&l.to_le_bytes());
+                    (*tag, payload)
+                }
+            };
+            table.extend_from_slice(&[tag, 0, 0, 0, 0, 0, 0, 0]);
+            table.extend_from_slice(&payload);
+        }
+        let (ptr, _) = self.put(&mut store, 8, &table).await?;
+        Ok((ptr, items.len() as i32))
+    }
+
+    /// A list of `(ptr, len)` pairs (lists already in guest memory) in guest memory: its
+    /// `(ptr, len)`.
+    pub async fn put_pairs<S>(&self, store: S, pairs: &[(i32, i32)]) -> Result<(i32, i32)>
+    where
+        S: AsContextMut,
+        S::Data: Send,
+    {
+        let table: Vec<u8> = pairs
+            .iter()
+            .flat_map(|(p, l)| p.to_le_bytes().into_iter().chain(l.to_le_bytes()))
+            .collect();
+        let (ptr, _) = self.put(store, 4, &table).await?;
+        Ok((ptr, pairs.len() as i32))
     }
 
     /// A `list<tuple<string, string>>` in guest memory: its `(ptr, len)`.
@@ -194,6 +255,40 @@ impl GuestMemory {
         let (ptr, _) = self.put(&mut store, 4, &table).await?;
         Ok((ptr, pairs.len() as i32))
     }
+}
+
+/// An element of a list of variants whose payloads fit in 8 bytes (every value type of
+/// Spin's database interfaces): 16 bytes, the case's number at 0 and the payload at 8.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Variant {
+    /// A case with no payload or a scalar one, little-endian, zero-padded to 8 bytes.
+    Scalar(u8, [u8; 8]),
+    /// A case whose payload is a string or a `list<u8>`.
+    Bytes(u8, Vec<u8>),
+}
+
+impl Variant {
+    /// A case with the scalar payload `le` (little-endian, at most 8 bytes).
+    pub fn scalar(tag: u8, le: &[u8]) -> Self {
+        let mut payload = [0; 8];
+        payload[..le.len()].copy_from_slice(le);
+        Self::Scalar(tag, payload)
+    }
+
+    /// A case with no payload.
+    pub fn empty(tag: u8) -> Self {
+        Self::Scalar(tag, [0; 8])
+    }
+}
+
+/// The little-endian `i32` at `offset` of a record copied out of guest memory.
+pub fn word(record: &[u8], offset: usize) -> i32 {
+    i32::from_le_bytes(record[offset..offset + 4].try_into().expect("4 bytes"))
+}
+
+/// The little-endian 8 bytes at `offset` of a record copied out of guest memory.
+pub fn dword(record: &[u8], offset: usize) -> [u8; 8] {
+    record[offset..offset + 8].try_into().expect("8 bytes")
 }
 
 /// A value for a return area: the bytes to write at each offset.

@@ -1,8 +1,8 @@
 //! The host side of Spin's pre-component interfaces, over the same capabilities the
 //! component interfaces use: `spin-config` (the component's variables), `key-value` (the
 //! app's stores, with the same `key_value_stores` permission), `wasi-outbound-http`
-//! (policed by the same `allowed_outbound_hosts`), and `outbound-redis`, `outbound-pg`,
-//! `outbound-mysql` as stand-ins that return the interface's error.
+//! (policed by the same `allowed_outbound_hosts`); the database imports are in
+//! [`super::redis`], [`super::rdbms`] and [`super::sqlite`].
 
 use super::abi::{GuestMemory, ReturnArea};
 use crate::host::buffered::{BufferedRequest, METHODS, send_buffered};
@@ -17,7 +17,10 @@ type Result<T> = wasmtime::Result<T>;
 pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
     config(linker)?;
     key_value(linker)?;
-    outbound_http(linker)
+    outbound_http(linker)?;
+    super::redis::add_to_linker(linker)?;
+    super::rdbms::add_to_linker(linker)?;
+    super::sqlite::add_to_linker(linker)
 }
 
 /// An `expected` return area whose discriminant (offset 0) says `ok`.
@@ -243,70 +246,42 @@ fn outbound_http(linker: &mut Linker<ModuleState>) -> Result<()> {
     Ok(())
 }
 
-/// The database interfaces of Spin 1.x, until this runtime implements them: each call
-/// returns the interface's error. `(module, function, payload offset, error kind)`.
-const STAND_INS: &[(&str, &str, i32, StandIn)] = &[
-    ("outbound-redis", "publish", 1, StandIn::RedisError),
-    ("outbound-redis", "get", 4, StandIn::RedisError),
-    ("outbound-redis", "set", 1, StandIn::RedisError),
-    ("outbound-redis", "incr", 8, StandIn::RedisError),
-    ("outbound-redis", "del", 8, StandIn::RedisError),
-    ("outbound-redis", "sadd", 8, StandIn::RedisError),
-    ("outbound-redis", "smembers", 4, StandIn::RedisError),
-    ("outbound-redis", "srem", 8, StandIn::RedisError),
-    ("outbound-redis", "execute", 4, StandIn::RedisError),
-    ("outbound-pg", "query", 4, StandIn::DbOtherError),
-    ("outbound-pg", "execute", 8, StandIn::DbOtherError),
-    ("outbound-mysql", "query", 4, StandIn::DbOtherError),
-    ("outbound-mysql", "execute", 4, StandIn::DbOtherError),
-];
-
-#[derive(Clone, Copy)]
-enum StandIn {
-    /// `enum error { success, error }`: `error`.
-    RedisError,
-    /// The pg/mysql error variant's `other-error(string)`.
-    DbOtherError,
+/// Every database function defined for modules: `(module, function, parameter count)`.
+fn signatures() -> impl Iterator<Item = &'static (&'static str, &'static str, usize)> {
+    super::redis::SIGNATURES
+        .iter()
+        .chain(super::rdbms::SIGNATURES)
+        .chain(super::sqlite::SIGNATURES)
 }
 
-/// Define the stand-ins for the imports `module` actually has (their parameter counts vary
-/// across Spin 1.x versions; the return area is always the last parameter).
-pub fn add_stand_ins_for(
+/// For each database import of `module` that is not the function defined here (an older
+/// SDK's signature, or a function Spin 1.x never had), define one that traps saying so, so
+/// the module still loads and only the call fails.
+pub fn replace_older_signatures(
     linker: &mut Linker<ModuleState>,
     module: &wasmtime::Module,
 ) -> Result<()> {
     for import in module.imports() {
-        let Some(&(m, f, offset, kind)) = STAND_INS
-            .iter()
-            .find(|(m, f, _, _)| *m == import.module() && *f == import.name())
-        else {
+        let (m, f) = (import.module(), import.name());
+        if !signatures().any(|(sm, _, _)| *sm == m) {
             continue;
-        };
+        }
         let Some(ty) = import.ty().func().cloned() else {
             continue;
         };
-        if ty.results().len() != 0 || ty.params().len() == 0 {
+        let fits = signatures().any(|&(sm, sf, n)| {
+            sm == m && sf == f && ty.params().len() == n && ty.results().len() == 0
+        });
+        if fits {
             continue;
         }
-        linker.func_new_async(m, f, ty, move |mut caller, params, _results| {
-            Box::new(async move {
-                let ret = params
-                    .last()
-                    .and_then(|v| v.i32())
-                    .ok_or_else(|| wasmtime::Error::msg("no return area"))?;
-                let mem = GuestMemory::of_caller(&mut caller)?;
-                tracing::warn!("{m}::{f} is not supported yet; returning an error to the guest");
-                let area = match kind {
-                    StandIn::RedisError => err().u8(offset, 1),
-                    StandIn::DbOtherError => {
-                        let message = format!("{m} is not supported by this runtime yet");
-                        let s = mem.put(&mut caller, 1, message.as_bytes()).await?;
-                        err().u8(offset, 5).pair(offset + 4, s)
-                    }
-                };
-                area.write_at(&mem, &mut caller, ret)
-            })
-        })?;
+        let message = format!(
+            "`{m}::{f}` has a signature this runtime does not serve ({} parameters); \
+             rebuild the module with Spin SDK 1.5 or later",
+            ty.params().len()
+        );
+        tracing::warn!("{message}");
+        linker.func_new(m, f, ty, move |_, _, _| Err(wasmtime::Error::msg(message.clone())))?;
     }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //!   WASI preview 1 reactor adapter) and then served like any component;
 //! - modules of Spin's pre-component ABI (wit-bindgen 0.2: export `handle-http-request`,
 //!   `canonical_abi_realloc`) run on wasmtime's core API with WASI preview 1; the ABI is
-//!   [`abi`], the inbound call [`inbound`], their Spin imports [`imports`];
+//!   [`abi`], the inbound call [`inbound`], their Spin imports [`imports`] (databases:
+//!   [`redis`], [`rdbms`], [`sqlite`]);
 //! - WASI commands under the WAGI executor ([`wagi`]): CGI over stdin/stdout.
 //!
 //! The result of either path is compiled once and cached by the module's digest, like a
@@ -13,6 +14,9 @@
 
 pub mod abi;
 mod imports;
+mod rdbms;
+mod redis;
+mod sqlite;
 pub mod inbound;
 pub mod wagi;
 
@@ -108,8 +112,8 @@ pub enum ModuleError {
     Link(wasmtime::Error),
 }
 
-/// Link `module` for `handler`: the Spin imports, stand-ins for the database interfaces
-/// it imports, and traps (with the import's name) for any other import.
+/// Link `module` for `handler`: the Spin imports (a trap saying so for a database import of
+/// an older SDK's signature), and traps (with the import's name) for any other import.
 pub fn prepare(
     linker: &Linker<ModuleState>,
     module: &Module,
@@ -144,7 +148,7 @@ pub fn prepare(
     }
     let mut linker = linker.clone();
     linker.allow_shadowing(true);
-    imports::add_stand_ins_for(&mut linker, module).map_err(ModuleError::Link)?;
+    imports::replace_older_signatures(&mut linker, module).map_err(ModuleError::Link)?;
     linker
         .define_unknown_imports_as_traps(module)
         .map_err(ModuleError::Link)?;

@@ -1,4 +1,6 @@
-//! Outbound MySQL (and MariaDB), as Spin offers it: `fermyon:spin/mysql@2.0.0` ([`v2`]) and
+//! Outbound MySQL (and MariaDB), as Spin offers it: Spin 1.x's unversioned
+//! `fermyon:spin/mysql` ([`v1`], also behind the pre-component ABI's `outbound-mysql`),
+//! `fermyon:spin/mysql@2.0.0` ([`v2`]) and
 //! Spin 4's async `spin:mysql@3.0.0` ([`v3`]), thin adapters over the operations here.
 //!
 //! `open` takes a URL (`mysql://user:password@host:port/database`); the server must be
@@ -11,6 +13,7 @@
 //! [`MAX_RESULT_BYTES`] is an error, not an allocation; SQL errors are `query-failed` with
 //! the server's message.
 
+mod v1;
 mod v2;
 mod v3;
 
@@ -89,8 +92,9 @@ pub enum Value {
 }
 
 /// The conversions between [`MysqlError`], [`Value`], [`DataType`] and one interface
-/// version's generated types, `$t` being the module that has them (2.0.0's `rdbms-types` and
-/// 3.0.0's `mysql` have the same cases, but bindgen makes them distinct Rust types).
+/// version's generated types, `$t` being the module that has them (Spin 1.x's and 2.0.0's
+/// `rdbms-types` and 3.0.0's `mysql` have the same cases, but bindgen makes them distinct Rust
+/// types).
 macro_rules! conversions {
     ($t:ident) => {
         fn error(e: MysqlError) -> $t::Error {
@@ -102,6 +106,10 @@ macro_rules! conversions {
             }
         }
 
+        super::conversions!(values $t);
+    };
+    // Only the values (Spin 1.x's error type has other names).
+    (values $t:ident) => {
         fn param(p: $t::ParameterValue) -> Value {
             use $t::ParameterValue as P;
             match p {
@@ -380,12 +388,18 @@ pub async fn connect(
 pub struct MysqlCtx {
     outbound: Arc<Outbound>,
     open: usize,
+    /// Spin 1.x's connections, by the address its calls name.
+    by_address: std::collections::HashMap<String, MysqlConnection>,
 }
 
 impl MysqlCtx {
     /// A request's context: the component's rules.
     pub fn new(outbound: Arc<Outbound>) -> Self {
-        Self { outbound, open: 0 }
+        Self {
+            outbound,
+            open: 0,
+            by_address: Default::default(),
+        }
     }
 }
 
@@ -422,21 +436,29 @@ impl MysqlCtxView<'_> {
         self.ctx.outbound.clone()
     }
 
+    /// Count `opened` against the request's limit.
+    fn count(
+        &mut self,
+        opened: Result<MysqlConnection, MysqlError>,
+    ) -> Result<MysqlConnection, MysqlError> {
+        let conn = opened?;
+        if self.ctx.open >= MAX_OPEN {
+            return Err(MysqlError::ConnectionFailed(
+                "too many open connections in this request".into(),
+            ));
+        }
+        self.ctx.open += 1;
+        Ok(conn)
+    }
+
     fn push(
         &mut self,
         opened: Result<MysqlConnection, MysqlError>,
     ) -> wasmtime::Result<Result<Resource<MysqlConnection>, MysqlError>> {
-        let conn = match opened {
-            Ok(conn) => conn,
-            Err(e) => return Ok(Err(e)),
-        };
-        if self.ctx.open >= MAX_OPEN {
-            return Ok(Err(MysqlError::ConnectionFailed(
-                "too many open connections in this request".into(),
-            )));
+        match self.count(opened) {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
         }
-        self.ctx.open += 1;
-        Ok(Ok(self.table.push(conn)?))
     }
 
     fn session(&self, conn: &Resource<MysqlConnection>) -> wasmtime::Result<Session> {

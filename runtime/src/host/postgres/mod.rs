@@ -1,4 +1,5 @@
-//! Outbound PostgreSQL, as Spin offers it: `fermyon:spin/postgres@2.0.0` ([`v2`]),
+//! Outbound PostgreSQL, as Spin offers it: Spin 1.x's unversioned `fermyon:spin/postgres`
+//! ([`v1`], also behind the pre-component ABI's `outbound-pg`), `fermyon:spin/postgres@2.0.0` ([`v2`]),
 //! `spin:postgres@3.0.0` ([`v3`]) and Spin 4's `spin:postgres@4.2.0` ([`v4`], which also
 //! serves components importing 4.0.0 and 4.1.0), thin adapters over the operations here.
 //!
@@ -22,6 +23,7 @@
 
 mod tls;
 mod types;
+mod v1;
 mod v2;
 mod v3;
 mod v4;
@@ -137,9 +139,82 @@ impl From<tokio_postgres::Error> for PgError {
 /// A query's columns (name, type) and rows.
 pub type RowSet = (Vec<(String, DataType)>, Vec<Vec<Value>>);
 
+/// `param`, `db_value` and `column` for the `rdbms-types` of `$t` (Spin 2.0's and Spin 1.x's
+/// unversioned one have the same cases, but bindgen makes them distinct Rust types): the
+/// unsigned parameters widen to `Uint64`; values those types have no case for are
+/// `unsupported` of type `other`. `DataType` and `Value` must be in scope.
+macro_rules! rdbms_conversions {
+    ($t:ident) => {
+        fn param(p: $t::ParameterValue) -> Value {
+            use $t::ParameterValue as P;
+            match p {
+                P::Boolean(b) => Value::Boolean(b),
+                P::Int8(i) => Value::Int8(i),
+                P::Int16(i) => Value::Int16(i),
+                P::Int32(i) => Value::Int32(i),
+                P::Int64(i) => Value::Int64(i),
+                P::Uint8(u) => Value::Uint64(u.into()),
+                P::Uint16(u) => Value::Uint64(u.into()),
+                P::Uint32(u) => Value::Uint64(u.into()),
+                P::Uint64(u) => Value::Uint64(u),
+                P::Floating32(f) => Value::Floating32(f),
+                P::Floating64(f) => Value::Floating64(f),
+                P::Str(s) => Value::Str(s),
+                P::Binary(b) => Value::Binary(b),
+                P::DbNull => Value::Null,
+            }
+        }
+
+        fn db_value(v: Value) -> $t::DbValue {
+            use $t::DbValue as D;
+            match v {
+                Value::Boolean(b) => D::Boolean(b),
+                Value::Int8(i) => D::Int8(i),
+                Value::Int16(i) => D::Int16(i),
+                Value::Int32(i) => D::Int32(i),
+                Value::Int64(i) => D::Int64(i),
+                Value::Floating32(f) => D::Floating32(f),
+                Value::Floating64(f) => D::Floating64(f),
+                Value::Str(s) => D::Str(s),
+                Value::Binary(b) => D::Binary(b),
+                Value::Null => D::DbNull,
+                _ => D::Unsupported,
+            }
+        }
+
+        fn column((name, t): (String, DataType)) -> $t::Column {
+            use $t::DbDataType as T;
+            let data_type = match t {
+                DataType::Boolean => T::Boolean,
+                DataType::Int8 => T::Int8,
+                DataType::Int16 => T::Int16,
+                DataType::Int32 => T::Int32,
+                DataType::Int64 => T::Int64,
+                DataType::Floating32 => T::Floating32,
+                DataType::Floating64 => T::Floating64,
+                DataType::Str => T::Str,
+                DataType::Binary => T::Binary,
+                _ => T::Other,
+            };
+            $t::Column { name, data_type }
+        }
+
+        fn row_set((columns, rows): super::RowSet) -> $t::RowSet {
+            $t::RowSet {
+                columns: columns.into_iter().map(column).collect(),
+                rows: rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(db_value).collect())
+                    .collect(),
+            }
+        }
+    };
+}
+use rdbms_conversions;
+
 /// The synchronous `connection` resource of version `$v`, whose types are in `$t`: every
-/// version has the same four functions. The version's module supplies `param`, `column`,
-/// `db_value` and `error`, its conversions from and to the capability's types.
+/// version has the same four functions. The version's module supplies `param`, `row_set`
+/// and `error`, its conversions from and to the capability's types.
 macro_rules! sync_connection {
     ($v:ident, $t:ident) => {
         impl $v::HostConnection for PgCtxView<'_> {
@@ -160,13 +235,7 @@ macro_rules! sync_connection {
             ) -> wasmtime::Result<Result<$t::RowSet, $t::Error>> {
                 let params = params.into_iter().map(param).collect();
                 let result = self.session(&conn)?.query(statement, params).await;
-                Ok(result.map_err(error).map(|(columns, rows)| $t::RowSet {
-                    columns: columns.into_iter().map(column).collect(),
-                    rows: rows
-                        .into_iter()
-                        .map(|r| r.into_iter().map(db_value).collect())
-                        .collect(),
-                }))
+                Ok(result.map(row_set).map_err(error))
             }
 
             async fn execute(
@@ -430,6 +499,8 @@ pub struct PgCtx {
     outbound: Arc<Outbound>,
     clients: Arc<PgClients>,
     open: usize,
+    /// Spin 1.x's connections, by the address its calls name.
+    by_address: HashMap<String, PgConnection>,
 }
 
 impl PgCtx {
@@ -439,6 +510,7 @@ impl PgCtx {
             outbound,
             clients,
             open: 0,
+            by_address: HashMap::new(),
         }
     }
 }
@@ -478,21 +550,26 @@ impl PgCtxView<'_> {
         (self.ctx.outbound.clone(), self.ctx.clients.clone())
     }
 
+    /// Count `opened` against the request's limit.
+    fn count(&mut self, opened: Result<PgConnection, PgError>) -> Result<PgConnection, PgError> {
+        let conn = opened?;
+        if self.ctx.open >= MAX_OPEN {
+            return Err(PgError::ConnectionFailed(
+                "too many open connections in this request".into(),
+            ));
+        }
+        self.ctx.open += 1;
+        Ok(conn)
+    }
+
     fn push(
         &mut self,
         opened: Result<PgConnection, PgError>,
     ) -> wasmtime::Result<Result<Resource<PgConnection>, PgError>> {
-        let conn = match opened {
-            Ok(conn) => conn,
-            Err(e) => return Ok(Err(e)),
-        };
-        if self.ctx.open >= MAX_OPEN {
-            return Ok(Err(PgError::ConnectionFailed(
-                "too many open connections in this request".into(),
-            )));
+        match self.count(opened) {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
         }
-        self.ctx.open += 1;
-        Ok(Ok(self.table.push(conn)?))
     }
 
     fn session(&self, conn: &Resource<PgConnection>) -> wasmtime::Result<Session> {

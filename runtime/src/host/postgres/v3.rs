@@ -77,6 +77,16 @@ fn column((name, t): (String, DataType)) -> v3::Column {
     v3::Column { name, data_type }
 }
 
+fn row_set((columns, rows): super::RowSet) -> v3::RowSet {
+    v3::RowSet {
+        columns: columns.into_iter().map(column).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.into_iter().map(db_value).collect())
+            .collect(),
+    }
+}
+
 impl v3::Host for PgCtxView<'_> {}
 
 super::sync_connection!(v3, v3);

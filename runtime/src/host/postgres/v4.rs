@@ -163,6 +163,11 @@ fn columns_and_rows((columns, rows): super::RowSet) -> (Vec<v4::Column>, Vec<Vec
     )
 }
 
+fn row_set(set: super::RowSet) -> v4::RowSet {
+    let (columns, rows) = columns_and_rows(set);
+    v4::RowSet { columns, rows }
+}
+
 impl v4::Host for PgCtxView<'_> {}
 
 impl v4::HostConnectionBuilder for PgCtxView<'_> {

@@ -2,12 +2,14 @@
 //! `sqlite_databases` by label; `default` is `<state-dir>/sqlite_db.db` (Spin's file, created
 //! on first use) unless the runtime config's `[sqlite_database.<label>]` says otherwise. A
 //! label the component does not list is `access-denied`; a listed label with no database is
-//! `no-such-database`. Guests reach it through `fermyon:spin/sqlite@2.0.0` ([`v2`]) and
+//! `no-such-database`. Guests reach it through Spin 1.x's unversioned `fermyon:spin/sqlite`
+//! ([`v1`], also behind the pre-component ABI's `sqlite`), `fermyon:spin/sqlite@2.0.0` ([`v2`]) and
 //! Spin 4's `spin:sqlite@3.1.0` ([`v3`]), thin adapters over [`Database`].
 //!
 //! Statements run on a blocking thread, one at a time per database (SQLite's own rule for a
 //! connection); a result larger than [`MAX_RESULT_BYTES`] is an error, not an allocation.
 
+mod v1;
 mod v2;
 mod v3;
 
