@@ -308,4 +308,3 @@ impl Limited for ModuleState {
         &mut self.limiter
     }
 }
-

@@ -41,9 +41,28 @@ echo "built $out/testbed.core.wasm"
 # Spin 1.x SDKs with wit-bindgen 0.5+ built them; left a module for the runtime to convert.
 wit-bindgen c wit-v1 --world spin-v1-guest --out-dir "$tmp/gen-v1" >/dev/null
 clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen-v1" \
-  modules/spin-v1.c "$tmp/gen-v1/spin_v1_guest.c" "$tmp/gen-v1/spin_v1_guest_component_type.o" \
-  -o "$out/spin-v1.core.wasm"
+  modules/spin-v1.c modules/spin-v1-db.c "$tmp/gen-v1/spin_v1_guest.c" \
+  "$tmp/gen-v1/spin_v1_guest_component_type.o" -o "$out/spin-v1.core.wasm"
 echo "built $out/spin-v1.core.wasm"
+# The same guest as a module of Spin's pre-component ABI (Spin 1.x SDKs before wit-bindgen
+# 0.5): the old HTTP export (legacy-shim.c), the imports under their old module names, and no
+# component type section.
+sed -e 's/__import_module__("fermyon:spin\/config")/__import_module__("spin-config")/' \
+  -e 's/__import_module__("fermyon:spin\/key-value")/__import_module__("key-value")/' \
+  -e 's/__import_module__("fermyon:spin\/http"), __import_name__("send-request")/__import_module__("wasi-outbound-http"), __import_name__("request")/' \
+  -e 's/__import_module__("fermyon:spin\/redis")/__import_module__("outbound-redis")/' \
+  -e 's/__import_module__("fermyon:spin\/postgres")/__import_module__("outbound-pg")/' \
+  -e 's/__import_module__("fermyon:spin\/mysql")/__import_module__("outbound-mysql")/' \
+  -e 's/__import_module__("fermyon:spin\/sqlite")/__import_module__("sqlite")/' \
+  "$tmp/gen-v1/spin_v1_guest.c" > "$tmp/gen-v1/legacy.c"
+if grep -q '__import_module__("fermyon:spin' "$tmp/gen-v1/legacy.c"; then
+  echo "build.sh: an import of spin-v1.c kept its unversioned name" >&2
+  exit 1
+fi
+clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror -I"$tmp/gen-v1" \
+  modules/spin-v1.c modules/spin-v1-db.c modules/legacy-shim.c "$tmp/gen-v1/legacy.c" \
+  -o "$out/spin-v1.legacy.wasm"
+echo "built $out/spin-v1.legacy.wasm"
 
 # A module exporting two HTTP handlers (the runtime must refuse it, naming both).
 wit-bindgen c wit-both --world two-handlers --out-dir "$tmp/gen-both" >/dev/null

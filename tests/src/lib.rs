@@ -14,6 +14,7 @@
 
 pub mod apps;
 pub mod hostile;
+pub mod mysql;
 pub mod peers;
 pub mod postgres;
 pub mod registry;

@@ -195,8 +195,16 @@ fn the_old_abi_imports_reach_the_same_capabilities_as_components() {
     assert_eq!(
         spin.get("/abi/r").status,
         503,
-        "redis stand-in returns its error"
+        "outbound-redis returns the interface's error"
     );
+    // A v1 manifest allows every database address, as Spin 1.x did: the call was made and
+    // failed (nothing listens on port 1).
+    assert!(spin.wait_for_log("fermyon:spin/redis get failed"));
+    // Spin 0.x's `outbound-pg::query` (no address): the module loaded, the call fails.
+    assert_eq!(spin.get("/abi/p").status, 500);
+    assert!(spin.wait_for_log(
+        "`outbound-pg::query` has a signature this runtime does not serve (5 parameters)"
+    ));
     assert_eq!(
         spin.get("/abi/s").status,
         500,

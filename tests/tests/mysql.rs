@@ -5,102 +5,11 @@
 //! errors.
 
 use serde_json::{Value, json};
-use spin_tests::{Spin, app_dir, built_component, free_port, wait_for_port};
-use std::process::{Child, Command, Stdio};
+use spin_tests::mysql::MariaDb;
+use spin_tests::{Spin, app_dir, built_component};
 
 /// (route, component source)
 const GUESTS: [(&str, &str); 2] = [("py", "python"), ("sdk5", "spin4-sdk5")];
-
-/// `mariadbd` on a free loopback port with database `spin`, user `spin`, password `secret`.
-struct MariaDb {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl MariaDb {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        // A temporary directory of its own: servers bootstrapping at once in the shared /tmp
-        // remove each other's temporary tables.
-        let tmp = dir.path().join("tmp");
-        std::fs::create_dir_all(&tmp).unwrap();
-        let installed = Command::new("mariadb-install-db")
-            .args([
-                "--no-defaults",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--user=root",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--tmpdir={}", tmp.display()))
-            .output()
-            .expect("mariadb-install-db (Debian's mariadb-server; tests/setup.sh installs it)");
-        assert!(
-            installed.status.success(),
-            "mariadb-install-db: {}{}",
-            String::from_utf8_lossy(&installed.stdout),
-            String::from_utf8_lossy(&installed.stderr)
-        );
-        let port = free_port();
-        let socket = dir.path().join("sock");
-        let child = Command::new("mariadbd")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--bind-address=127.0.0.1",
-                "--skip-name-resolve",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--tmpdir={}", tmp.display()))
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!("--port={port}"))
-            .arg(format!("--pid-file={}", dir.path().join("pid").display()))
-            .arg(format!(
-                "--log-error={}",
-                dir.path().join("err.log").display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port, "mariadbd", &Default::default());
-        let db = Self { child, port, dir };
-        db.root("CREATE DATABASE spin; CREATE USER 'spin'@'%' IDENTIFIED BY 'secret'; GRANT ALL ON spin.* TO 'spin'@'%';");
-        db
-    }
-
-    /// Run SQL as root over the socket.
-    fn root(&self, sql: &str) -> String {
-        let out = Command::new("mariadb")
-            .args(["--no-defaults", "-uroot", "-N", "-B"])
-            .arg(format!(
-                "--socket={}",
-                self.dir.path().join("sock").display()
-            ))
-            .args(["-e", sql])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn url(&self, password: &str) -> String {
-        format!("mysql://spin:{password}@127.0.0.1:{}/spin", self.port)
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn app(port: u16) -> tempfile::TempDir {
     let mut manifest = String::from("spin_manifest_version = 2\n[application]\nname = \"mysql\"\n");
@@ -264,7 +173,7 @@ fn sql_errors_credentials_and_policy_are_the_interfaces_errors() {
     }
     // An allowed address naming a Unix socket (the server's own, which would take the
     // login) is refused before anything connects.
-    let path = db.dir.path().join("sock");
+    let path = db.socket();
     let socket = json!({"address": format!("{}?socket={}", db.url("secret"), path.display()), "sql": "SELECT 1"});
     assert_eq!(sql(&spin, "py", socket), (500, json!("connection-failed")));
     assert!(spin.wait_for_log(

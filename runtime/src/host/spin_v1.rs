@@ -38,7 +38,14 @@ impl HasData for Out {
 /// Link the unversioned interfaces for `T`.
 pub fn add_to_linker<T>(linker: &mut Linker<T>) -> wasmtime::Result<()>
 where
-    T: KvView + VariablesView + OutboundView + RedisView + PgView + MysqlView + SqliteView + 'static,
+    T: KvView
+        + VariablesView
+        + OutboundView
+        + RedisView
+        + PgView
+        + MysqlView
+        + SqliteView
+        + 'static,
 {
     use bindings::fermyon::spin::{mysql, postgres, redis, sqlite};
     config::add_to_linker::<T, Vars>(linker, T::variables)?;

@@ -281,7 +281,9 @@ pub fn replace_older_signatures(
             ty.params().len()
         );
         tracing::warn!("{message}");
-        linker.func_new(m, f, ty, move |_, _, _| Err(wasmtime::Error::msg(message.clone())))?;
+        linker.func_new(m, f, ty, move |_, _, _| {
+            Err(wasmtime::Error::msg(message.clone()))
+        })?;
     }
     Ok(())
 }

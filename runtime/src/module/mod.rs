@@ -14,10 +14,10 @@
 
 pub mod abi;
 mod imports;
+pub mod inbound;
 mod rdbms;
 mod redis;
 mod sqlite;
-pub mod inbound;
 pub mod wagi;
 
 use crate::state::ModuleState;

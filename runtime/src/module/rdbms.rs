@@ -241,4 +241,3 @@ pub const SIGNATURES: &[(&str, &str, usize)] = &[
     ("outbound-mysql", "query", 7),
     ("outbound-mysql", "execute", 7),
 ];
-

@@ -26,7 +26,9 @@ type Args2 = (i32, i32, i32, i32, i32);
 
 /// `err` with the enum's `error` case at `offset`.
 fn failed(offset: i32) -> ReturnArea {
-    ReturnArea::default().u8(0, 1).u8(offset, Error::Error as u8)
+    ReturnArea::default()
+        .u8(0, 1)
+        .u8(offset, Error::Error as u8)
 }
 
 fn ok() -> ReturnArea {
@@ -56,7 +58,11 @@ pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
             let mem = GuestMemory::of_caller(&mut c)?;
             let (address, channel) = (mem.string(&c, a.0, a.1)?, mem.string(&c, a.2, a.3)?);
             let payload = mem.bytes(&c, a.4, a.5)?;
-            let result = c.data_mut().redis().publish(address, channel, payload).await?;
+            let result = c
+                .data_mut()
+                .redis()
+                .publish(address, channel, payload)
+                .await?;
             unit(result).write_at(&mem, &mut c, a.6)
         })
     })?;
@@ -131,13 +137,22 @@ pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
                 .iter()
                 .map(|e| match e[0] {
                     0 => Ok(RedisParameter::Int64(i64::from_le_bytes(dword(e, 8)))),
-                    1 => Ok(RedisParameter::Binary(mem.bytes(&c, word(e, 8), word(e, 12))?)),
+                    1 => Ok(RedisParameter::Binary(mem.bytes(
+                        &c,
+                        word(e, 8),
+                        word(e, 12),
+                    )?)),
                     n => Err(wasmtime::format_err!(
                         "the module broke Spin's ABI: redis-parameter case {n} does not exist"
                     )),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let area = match c.data_mut().redis().execute(address, command, arguments).await? {
+            let area = match c
+                .data_mut()
+                .redis()
+                .execute(address, command, arguments)
+                .await?
+            {
                 Ok(results) => {
                     let results = results.into_iter().map(redis_result).collect();
                     ok().pair(4, mem.put_variants(&mut c, results).await?)

@@ -87,29 +87,36 @@ pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let mut view = c.data_mut().sqlite();
-                let area = match sqlite::Host::execute(&mut view, conn as u32, statement, params).await? {
-                    Ok(result) => {
-                        let columns = mem.put_strings(&mut c, &result.columns).await?;
-                        let mut rows = Vec::with_capacity(result.rows.len());
-                        for row in result.rows {
-                            let values = row.values.into_iter().map(value).collect();
-                            rows.push(mem.put_variants(&mut c, values).await?);
+                let area =
+                    match sqlite::Host::execute(&mut view, conn as u32, statement, params).await? {
+                        Ok(result) => {
+                            let columns = mem.put_strings(&mut c, &result.columns).await?;
+                            let mut rows = Vec::with_capacity(result.rows.len());
+                            for row in result.rows {
+                                let values = row.values.into_iter().map(value).collect();
+                                rows.push(mem.put_variants(&mut c, values).await?);
+                            }
+                            let rows = mem.put_pairs(&mut c, &rows).await?;
+                            ReturnArea::default()
+                                .u8(0, 0)
+                                .pair(4, columns)
+                                .pair(12, rows)
                         }
-                        let rows = mem.put_pairs(&mut c, &rows).await?;
-                        ReturnArea::default()
-                            .u8(0, 0)
-                            .pair(4, columns)
-                            .pair(12, rows)
-                    }
-                    Err(e) => error(&mem, &mut c, e).await?,
-                };
+                        Err(e) => error(&mem, &mut c, e).await?,
+                    };
                 area.write_at(&mem, &mut c, ret)
             })
         },
     )?;
-    linker.func_wrap_async(M, "close", |mut c: Caller<'_, ModuleState>, (conn,): (i32,)| {
-        Box::new(async move { sqlite::Host::close(&mut c.data_mut().sqlite(), conn as u32).await })
-    })?;
+    linker.func_wrap_async(
+        M,
+        "close",
+        |mut c: Caller<'_, ModuleState>, (conn,): (i32,)| {
+            Box::new(
+                async move { sqlite::Host::close(&mut c.data_mut().sqlite(), conn as u32).await },
+            )
+        },
+    )?;
     Ok(())
 }
 

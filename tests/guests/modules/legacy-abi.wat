@@ -1,7 +1,7 @@
 ;; A hand-written core module of Spin's pre-component ABI (what wit-bindgen 0.2 generated
 ;; for Spin 0.x/1.x SDKs): exports `handle-http-request`, `canonical_abi_realloc` and
 ;; `canonical_abi_free`; imports `spin-config`, `key-value`, `wasi-outbound-http` and
-;; `outbound-redis` with the old canonical ABI (strings and lists as (ptr, len), results
+;; `outbound-redis` (and `outbound-pg` as Spin 0.x declared it) with the old canonical ABI (strings and lists as (ptr, len), results
 ;; wider than one value through a return area passed last).
 ;;
 ;; The operation is the character after "/abi/" in the request's path:
@@ -12,7 +12,9 @@
 ;;   d  open store "secret" (not listed): 500 + tag (502 = access-denied)
 ;;   o  GET the URL in the request body: the upstream status and body, 520 + tag on error
 ;;      (521 = destination-not-allowed)
-;;   r  outbound-redis get: 503 when the stand-in returns its error
+;;   r  outbound-redis get at redis://127.0.0.1:1 (nothing listens there): 503 on the error
+;;   p  outbound-pg query of Spin 0.x (no address, string parameters): the runtime serves
+;;      only Spin 1.x's signature, so the call traps (500); the module still loads
 ;;   e  echo: 200, body = the request's uri, header `x-method` = the method's index
 ;;   s  a malformed status (42): the runtime must answer 500
 ;;   b  a body pointer outside its memory: the runtime must answer 500, not read it
@@ -26,6 +28,7 @@
   (import "wasi-outbound-http" "request"
     (func $http_request (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-redis" "get" (func $redis_get (param i32 i32 i32 i32 i32)))
+  (import "outbound-pg" "query" (func $pg_query_0x (param i32 i32 i32 i32 i32)))
 
   (memory (export "memory") 1)
   (data (i32.const 1024) "greeting")       ;; 8
@@ -166,7 +169,14 @@
         (return (call $respond (i32.load16_u (i32.const 644))
           (i32.load (i32.const 664)) (i32.load (i32.const 668))))))
 
-    ;; r: redis stand-in
+    ;; p: an import of an older ABI
+    (if (i32.eq (local.get $op) (i32.const 112))
+      (then
+        (call $pg_query_0x (i32.const 1072) (i32.const 1) (i32.const 0) (i32.const 0)
+          (i32.const 640))
+        (return (call $respond (i32.const 200) (i32.const 0) (i32.const 0)))))
+
+    ;; r: outbound Redis, failing
     (if (i32.eq (local.get $op) (i32.const 114))
       (then
         (call $redis_get (i32.const 1088) (i32.const 19) (i32.const 1072) (i32.const 1)

@@ -13,6 +13,14 @@
 //   /v1/redis       outbound Redis at the address in the body, on keys `v1:*`: set, get,
 //                   incr, sadd, smembers, srem, del, execute, publish; one line each
 //                   ("name=result", or "name=error N")
+//   /v1/pg          outbound PostgreSQL at the address in the body (spin-v1-db.c)
+//   /v1/mysql       outbound MySQL at the address in the body
+//   /v1/sqlite      the default SQLite database
+//
+// Built twice (tests/guests/build.sh): as this componentized module, and as a module of the
+// pre-component ABI (legacy-shim.c), whose imports are the same functions under their old
+// names.
+#include "spin-v1-db.h"
 #include "spin_v1_guest.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +200,18 @@ void exports_fermyon_spin_inbound_http_handle_request(
     spin_v1_guest_string_t address = {(uint8_t *)body, body_len};
     char out[1024] = "";
     redis_report(&address, out, sizeof out);
+    respond_text(ret, 200, out);
+  } else if (strcmp(uri, "/v1/pg") == 0 || strcmp(uri, "/v1/mysql") == 0) {
+    spin_v1_guest_string_t address = {(uint8_t *)body, body_len};
+    static char out[4096];
+    out[0] = 0;
+    if (uri[4] == 'p') pg_report(&address, out, sizeof out);
+    else mysql_report(&address, out, sizeof out);
+    respond_text(ret, 200, out);
+  } else if (strcmp(uri, "/v1/sqlite") == 0) {
+    static char out[4096];
+    out[0] = 0;
+    sqlite_report(out, sizeof out);
     respond_text(ret, 200, out);
   } else {
     respond(ret, 200, req->uri.ptr, req->uri.len);

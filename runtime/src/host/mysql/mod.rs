@@ -436,29 +436,26 @@ impl MysqlCtxView<'_> {
         self.ctx.outbound.clone()
     }
 
-    /// Count `opened` against the request's limit.
-    fn count(
-        &mut self,
-        opened: Result<MysqlConnection, MysqlError>,
-    ) -> Result<MysqlConnection, MysqlError> {
-        let conn = opened?;
+    /// Count one more open connection, unless the request holds as many as it may.
+    fn admit(&mut self) -> Result<(), MysqlError> {
         if self.ctx.open >= MAX_OPEN {
             return Err(MysqlError::ConnectionFailed(
                 "too many open connections in this request".into(),
             ));
         }
         self.ctx.open += 1;
-        Ok(conn)
+        Ok(())
     }
 
     fn push(
         &mut self,
         opened: Result<MysqlConnection, MysqlError>,
     ) -> wasmtime::Result<Result<Resource<MysqlConnection>, MysqlError>> {
-        match self.count(opened) {
-            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
-            Err(e) => Ok(Err(e)),
-        }
+        let conn = match opened.and_then(|conn| self.admit().map(|()| conn)) {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.table.push(conn)?))
     }
 
     fn session(&self, conn: &Resource<MysqlConnection>) -> wasmtime::Result<Session> {

@@ -22,8 +22,10 @@ impl MysqlCtxView<'_> {
         if let Some(conn) = self.ctx.by_address.get(&address) {
             return Ok(Session(conn.conn.clone()));
         }
-        let opened = connect(self.outbound(), address.clone()).await;
-        let conn = self.count(opened).map_err(error)?;
+        let conn = connect(self.outbound(), address.clone())
+            .await
+            .and_then(|conn| self.admit().map(|()| conn))
+            .map_err(error)?;
         let session = Session(conn.conn.clone());
         self.ctx.by_address.insert(address, conn);
         Ok(session)

@@ -70,7 +70,8 @@ pub struct DbError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueryError {
     Text(String),
-    Db(DbError),
+    /// Boxed: the error values stay small.
+    Db(Box<DbError>),
 }
 
 impl QueryError {
@@ -125,14 +126,14 @@ impl From<tokio_postgres::Error> for PgError {
         extra("constraint", db.constraint());
         extra("where", db.where_());
         extra("routine", db.routine());
-        PgError::QueryFailed(QueryError::Db(DbError {
+        PgError::QueryFailed(QueryError::Db(Box::new(DbError {
             as_text,
             severity: db.severity().to_string(),
             code: db.code().code().to_string(),
             message: db.message().to_string(),
             detail: db.detail().map(str::to_string),
             extras,
-        }))
+        })))
     }
 }
 
@@ -550,26 +551,26 @@ impl PgCtxView<'_> {
         (self.ctx.outbound.clone(), self.ctx.clients.clone())
     }
 
-    /// Count `opened` against the request's limit.
-    fn count(&mut self, opened: Result<PgConnection, PgError>) -> Result<PgConnection, PgError> {
-        let conn = opened?;
+    /// Count one more open connection, unless the request holds as many as it may.
+    fn admit(&mut self) -> Result<(), PgError> {
         if self.ctx.open >= MAX_OPEN {
             return Err(PgError::ConnectionFailed(
                 "too many open connections in this request".into(),
             ));
         }
         self.ctx.open += 1;
-        Ok(conn)
+        Ok(())
     }
 
     fn push(
         &mut self,
         opened: Result<PgConnection, PgError>,
     ) -> wasmtime::Result<Result<Resource<PgConnection>, PgError>> {
-        match self.count(opened) {
-            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
-            Err(e) => Ok(Err(e)),
-        }
+        let conn = match opened.and_then(|conn| self.admit().map(|()| conn)) {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(self.table.push(conn)?))
     }
 
     fn session(&self, conn: &Resource<PgConnection>) -> wasmtime::Result<Session> {

@@ -32,8 +32,10 @@ impl PgCtxView<'_> {
             Some(conn) => conn.client.clone(),
             None => {
                 let (outbound, clients) = self.parts();
-                let opened = connect(outbound, clients, address.clone(), None).await;
-                let conn = self.count(opened).map_err(error)?;
+                let conn = connect(outbound, clients, address.clone(), None)
+                    .await
+                    .and_then(|conn| self.admit().map(|()| conn))
+                    .map_err(error)?;
                 let client = conn.client.clone();
                 self.ctx.by_address.insert(address, conn);
                 client

@@ -16,6 +16,7 @@ fn error(e: PgError) -> v4::Error {
             v4::Error::QueryFailed(v4::QueryError::Text(t))
         }
         PgError::QueryFailed(QueryError::Db(e)) => {
+            let e = *e;
             v4::Error::QueryFailed(v4::QueryError::DbError(v4::DbError {
                 as_text: e.as_text,
                 severity: e.severity,
