@@ -122,6 +122,13 @@ impl WorkerState for Worker {
                 self.limits.memory_bytes >> 20
             );
         } else if let Err(e) = result {
+            // wasmtime-wasi-http reports a worker dropped before it finished as "worker
+            // panicked"; unless a panic is unwinding, the task was only cancelled (the runtime
+            // shutting down with idle instances), which is no error.
+            if !std::thread::panicking() && e.to_string() == "worker panicked" {
+                tracing::debug!("component `{}`: an idle instance stopped", self.id);
+                return;
+            }
             tracing::error!(
                 "component `{}`: instance dropped after an error: {e:?}",
                 self.id

@@ -103,7 +103,7 @@ fn a_p3_component_answers_and_streams_a_10_mb_body_back() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     for flags in [&[][..], &["--max-instance-reuse-count", "1"][..]] {
-        let spin = Spin::up(app.path(), flags);
+        let mut spin = Spin::up(app.path(), flags);
         let hello = spin.get("/");
         assert_eq!(
             (hello.status, hello.text()),
@@ -120,6 +120,9 @@ fn a_p3_component_answers_and_streams_a_10_mb_body_back() {
         );
         // The P2 component of the same app is unaffected.
         assert_eq!(spin.get("/tb/hello").text(), "Hello from C!\n");
+        // Ctrl-C with idle instances kept for reuse: a clean stop, no error about them.
+        assert!(spin.interrupt().success());
+        assert!(!spin.stderr().contains("ERROR"), "{}", spin.stderr());
     }
 }
 

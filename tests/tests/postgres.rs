@@ -508,12 +508,13 @@ fn connections_are_reused_across_requests_and_reset_between_them() {
     let mut pids = std::collections::HashSet::new();
     let mut reused = false;
     for i in 0..20 {
-        // Each request leaves a setting behind.
+        // Each request leaves a setting and a prepared statement behind.
         let (status, out) = pg(
             &spin,
             "sdk5/pg",
             json!({"address": address, "query": true,
-                   "sql": format!("SELECT pg_backend_pid(), current_setting('application_name'), 'ok'::mood{i}")}),
+                   "sql": format!("SELECT pg_backend_pid(), current_setting('application_name'), 'ok'::mood{i}, \
+                                   (SELECT count(*)::int4 FROM pg_prepared_statements WHERE from_sql)")}),
         );
         assert_eq!(status, 200, "{out}");
         assert_eq!(
@@ -522,13 +523,19 @@ fn connections_are_reused_across_requests_and_reset_between_them() {
             "a setting leaked from an earlier request"
         );
         assert_eq!(out["rows"][0][2], json!(["str", "ok"]));
-        let pid = out["rows"][0][0][1].as_i64().unwrap();
-        let (status, out) = pg(
-            &spin,
-            "sdk5/pg",
-            json!({"address": address, "sql": "SET application_name = 'leaked'"}),
+        assert_eq!(
+            out["rows"][0][3],
+            json!(["int32", 0]),
+            "a statement the guest prepared leaked from an earlier request"
         );
-        assert_eq!(status, 200, "{out}");
+        let pid = out["rows"][0][0][1].as_i64().unwrap();
+        for sql in [
+            "SET application_name = 'leaked'",
+            "PREPARE leaked AS SELECT 1",
+        ] {
+            let (status, out) = pg(&spin, "sdk5/pg", json!({"address": address, "sql": sql}));
+            assert_eq!(status, 200, "{out}");
+        }
         if !pids.insert(pid) {
             reused = true;
             break;

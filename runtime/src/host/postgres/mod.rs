@@ -15,8 +15,8 @@
 //! `connection-builder.set-ca-root`; an untrusted certificate fails the connection.
 //!
 //! Connections are pooled per address: a connection a request drops is rolled back and reset
-//! (what `DISCARD ALL` does, but for the client's own prepared statements; a guest's own
-//! `PREPARE`d statements stay) before another request gets it. Statements are prepared, so their
+//! (what `DISCARD ALL` does, but for the client's own prepared statements) before another
+//! request gets it. Statements are prepared, so their
 //! parameters are encoded for the server's inferred types ([`types::Param`]), and a query's
 //! columns are known even when it returns no rows. A result larger than [`MAX_RESULT_BYTES`]
 //! is an error, not an allocation.
@@ -46,10 +46,16 @@ const MAX_IDLE: usize = 16;
 const MAX_ADDRESSES: usize = 64;
 /// How long connecting may take unless the address says otherwise.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How a connection is reset between requests: DISCARD ALL less DEALLOCATE ALL.
+/// How a connection is reset between requests: DISCARD ALL, but DEALLOCATE only the
+/// statements a guest `PREPARE`d in SQL (the client's own, prepared by the protocol, stay).
 const RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; \
                      SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; \
-                     DISCARD SEQUENCES";
+                     DISCARD SEQUENCES; \
+                     DO $$DECLARE s text; BEGIN \
+                       FOR s IN SELECT name FROM pg_prepared_statements WHERE from_sql LOOP \
+                         EXECUTE format('DEALLOCATE %I', s); \
+                       END LOOP; \
+                     END$$";
 /// Largest result set handed to a guest (the sum of its values' sizes).
 pub const MAX_RESULT_BYTES: usize = 64 << 20;
 
@@ -296,8 +302,14 @@ impl PgClients {
                 client.batch_execute("ROLLBACK").await?;
                 client.batch_execute(RESET).await
             };
-            if tokio::time::timeout(CONNECT_TIMEOUT, reset).await.is_err() || client.is_closed() {
-                return;
+            // A connection that could not be reset in time is closed, not kept.
+            match tokio::time::timeout(CONNECT_TIMEOUT, reset).await {
+                Ok(Ok(())) if !client.is_closed() => {}
+                Ok(Err(e)) => {
+                    tracing::warn!("a PostgreSQL connection could not be reset, closing it: {e}");
+                    return;
+                }
+                _ => return,
             }
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             if idle.len() >= MAX_ADDRESSES && !idle.contains_key(&key) {
