@@ -65,6 +65,9 @@ enum Command {
     Watch(commands::watch::WatchArgs),
     /// Check an app for problems and say how to fix them
     Doctor(commands::build::DoctorArgs),
+    /// Kubernetes: write the objects SpinKube runs an app from
+    #[command(subcommand)]
+    Kube(commands::kube::KubeCommand),
     /// List plugins (`spin <name>` runs the plugin `spin-<name>`)
     #[command(subcommand)]
     Plugins(commands::plugins::PluginsCommand),
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
             Command::VerifyBundle(args) => commands::signatures::verify_bundle(args),
             Command::Watch(args) => commands::watch::run(args).await,
             Command::Doctor(args) => commands::build::doctor(args),
+            Command::Kube(command) => commands::kube::run(command).await,
             Command::Plugins(command) => commands::plugins::run(command),
             Command::External(argv) => return commands::plugins::external(argv),
         }

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod build;
+pub mod kube;
 pub mod new;
 pub mod plugins;
 pub mod policy;
