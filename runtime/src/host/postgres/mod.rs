@@ -21,6 +21,7 @@
 //! columns are known even when it returns no rows. A result larger than [`MAX_RESULT_BYTES`]
 //! is an error, not an allocation.
 
+mod pool;
 mod tls;
 mod types;
 mod v1;
@@ -31,8 +32,9 @@ mod wire;
 
 use crate::host::outbound::{Destination, Outbound, Refused};
 use futures::StreamExt;
+pub use pool::{PgClients, PgConnection};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::config::{Host, SslMode};
 use types::{DataType, Param, Value};
@@ -40,22 +42,9 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 /// Most connections one request may hold open at once.
 const MAX_OPEN: usize = 64;
-/// Idle connections kept per address.
-const MAX_IDLE: usize = 16;
-/// Addresses with idle connections kept.
-const MAX_ADDRESSES: usize = 64;
-/// How long connecting may take unless the address says otherwise.
+/// How long connecting (and resetting a pooled connection) may take unless the address
+/// says otherwise.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How a connection is reset between requests: DISCARD ALL, but DEALLOCATE only the
-/// statements a guest `PREPARE`d in SQL (the client's own, prepared by the protocol, stay).
-const RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; \
-                     SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; \
-                     DISCARD SEQUENCES; \
-                     DO $$DECLARE s text; BEGIN \
-                       FOR s IN SELECT name FROM pg_prepared_statements WHERE from_sql LOOP \
-                         EXECUTE format('DEALLOCATE %I', s); \
-                       END LOOP; \
-                     END$$";
 /// Largest result set handed to a guest (the sum of its values' sizes).
 pub const MAX_RESULT_BYTES: usize = 64 << 20;
 
@@ -263,85 +252,6 @@ macro_rules! sync_connection {
     };
 }
 use sync_connection;
-
-/// Idle connections of the app, by address (and CA).
-#[derive(Default)]
-pub struct PgClients {
-    idle: Mutex<HashMap<String, Vec<tokio_postgres::Client>>>,
-}
-
-impl std::fmt::Debug for PgClients {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PgClients")
-    }
-}
-
-impl PgClients {
-    fn take(&self, key: &str) -> Option<tokio_postgres::Client> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let clients = idle.get_mut(key)?;
-        while let Some(client) = clients.pop() {
-            if !client.is_closed() {
-                return Some(client);
-            }
-        }
-        None
-    }
-
-    /// Reset `client` and keep it for the next request, off the guest's time.
-    fn give_back(self: Arc<Self>, key: String, client: tokio_postgres::Client) {
-        // Without a runtime (a store dropped outside one) the connection just closes.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        runtime.spawn(async move {
-            // Outside a transaction ROLLBACK only warns. Then what DISCARD ALL does but
-            // DEALLOCATE ALL: the client's own prepared statements (those it looks types up
-            // with) must stay.
-            let reset = async {
-                client.batch_execute("ROLLBACK").await?;
-                client.batch_execute(RESET).await
-            };
-            // A connection that could not be reset in time is closed, not kept.
-            match tokio::time::timeout(CONNECT_TIMEOUT, reset).await {
-                Ok(Ok(())) if !client.is_closed() => {}
-                Ok(Err(e)) => {
-                    tracing::warn!("a PostgreSQL connection could not be reset, closing it: {e}");
-                    return;
-                }
-                _ => return,
-            }
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() >= MAX_ADDRESSES && !idle.contains_key(&key) {
-                let Some(old) = idle.keys().next().cloned() else {
-                    return;
-                };
-                idle.remove(&old);
-            }
-            let clients = idle.entry(key).or_default();
-            if clients.len() < MAX_IDLE {
-                clients.push(client);
-            }
-        });
-    }
-}
-
-/// An open connection (the `connection` resource of every version).
-pub struct PgConnection {
-    client: Option<Arc<tokio_postgres::Client>>,
-    key: String,
-    clients: Arc<PgClients>,
-}
-
-impl Drop for PgConnection {
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take().and_then(|c| Arc::try_unwrap(c).ok()) {
-            self.clients
-                .clone()
-                .give_back(std::mem::take(&mut self.key), client);
-        }
-    }
-}
 
 /// Spin 4.1's `connection-builder`: an address and the CA to trust for it.
 pub struct PgConnectionBuilder {
