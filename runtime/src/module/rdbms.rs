@@ -36,10 +36,7 @@ pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
                 let (mem, address, statement, params) = read(&mut caller, args)?;
                 let mut view = caller.data_mut().postgres();
                 let result = view.query(address, statement, params).await?;
-                let area = match result {
-                    Ok(set) => ok(4, put_row_set(&mem, &mut caller, set).await?),
-                    Err(e) => error(&mem, &mut caller, 4, pg_error(e)).await?,
-                };
+                let area = query_answer(&mem, &mut caller, result.map_err(pg_error)).await?;
                 area.write_at(&mem, &mut caller, args.6)
             })
         },
@@ -69,10 +66,8 @@ pub fn add_to_linker(linker: &mut Linker<ModuleState>) -> Result<()> {
             Box::new(async move {
                 let (mem, address, statement, params) = read(&mut caller, args)?;
                 let mut view = caller.data_mut().mysql();
-                let area = match view.query(address, statement, params).await? {
-                    Ok(set) => ok(4, put_row_set(&mem, &mut caller, set).await?),
-                    Err(e) => error(&mem, &mut caller, 4, mysql_error(e)).await?,
-                };
+                let result = view.query(address, statement, params).await?;
+                let area = query_answer(&mem, &mut caller, result.map_err(mysql_error)).await?;
                 area.write_at(&mem, &mut caller, args.6)
             })
         },
@@ -143,12 +138,23 @@ fn parameter(
     })
 }
 
-/// `ok` with a two-list record (`(ptr, len)` pairs) at `offset`.
-fn ok(offset: i32, (a, b): ((i32, i32), (i32, i32))) -> ReturnArea {
-    ReturnArea::default()
-        .u8(0, 0)
-        .pair(offset, a)
-        .pair(offset + 8, b)
+/// What `query` returns, `expected<row-set, error>` (payload at 4): the row set's two lists,
+/// or the error variant.
+async fn query_answer(
+    mem: &GuestMemory,
+    caller: &mut Caller<'_, ModuleState>,
+    result: std::result::Result<RowSet, (u8, Option<String>)>,
+) -> Result<ReturnArea> {
+    match result {
+        Ok(set) => {
+            let (columns, rows) = put_row_set(mem, caller, set).await?;
+            Ok(ReturnArea::default()
+                .u8(0, 0)
+                .pair(4, columns)
+                .pair(12, rows))
+        }
+        Err(e) => error(mem, caller, 4, e).await,
+    }
 }
 
 /// `err` with an error variant (its case, its message if it has one) at `offset`.

@@ -108,6 +108,18 @@ macro_rules! conversions {
 
         super::conversions!(values $t);
     };
+    // `RowSet` of the capability as the version's record (2.0.0 and Spin 1.x's).
+    (row_set $t:ident) => {
+        fn row_set((columns, rows): super::RowSet) -> $t::RowSet {
+            $t::RowSet {
+                columns: columns.into_iter().map(column).collect(),
+                rows: rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(db_value).collect())
+                    .collect(),
+            }
+        }
+    };
     // Only the values (Spin 1.x's error type has other names).
     (values $t:ident) => {
         fn param(p: $t::ParameterValue) -> Value {

@@ -15,6 +15,7 @@ fn error(e: MysqlError) -> v1::MysqlError {
 }
 
 super::conversions!(values types);
+super::conversions!(row_set types);
 
 impl MysqlCtxView<'_> {
     /// This request's connection to `address`, opened by its first call.
@@ -47,13 +48,7 @@ impl v1::Host for MysqlCtxView<'_> {
         };
         let params = params.into_iter().map(param).collect();
         let result = session.query(statement, params).await;
-        Ok(result.map_err(error).map(|(columns, rows)| types::RowSet {
-            columns: columns.into_iter().map(column).collect(),
-            rows: rows
-                .into_iter()
-                .map(|r| r.into_iter().map(db_value).collect())
-                .collect(),
-        }))
+        Ok(result.map(row_set).map_err(error))
     }
 
     async fn execute(

@@ -5,6 +5,7 @@ use crate::host::bindings::fermyon::spin::{mysql as v2, rdbms_types as types};
 use wasmtime::component::Resource;
 
 super::conversions!(types);
+super::conversions!(row_set types);
 
 impl types::Host for MysqlCtxView<'_> {}
 impl v2::Host for MysqlCtxView<'_> {}
@@ -26,13 +27,7 @@ impl v2::HostConnection for MysqlCtxView<'_> {
     ) -> wasmtime::Result<Result<types::RowSet, types::Error>> {
         let params = params.into_iter().map(param).collect();
         let result = self.session(&conn)?.query(statement, params).await;
-        Ok(result.map_err(error).map(|(columns, rows)| types::RowSet {
-            columns: columns.into_iter().map(column).collect(),
-            rows: rows
-                .into_iter()
-                .map(|r| r.into_iter().map(db_value).collect())
-                .collect(),
-        }))
+        Ok(result.map(row_set).map_err(error))
     }
 
     async fn execute(
